@@ -1,0 +1,75 @@
+# vpce-controller Makefile. `make help` lists the targets.
+SHELL := /usr/bin/env bash -o pipefail
+.SHELLFLAGS := -ec
+
+BIN        ?= $(CURDIR)/bin
+K8S_ASSETS ?= $(BIN)/k8s
+export KUBEBUILDER_ASSETS := $(K8S_ASSETS)
+CONTROLLER_GEN := go tool controller-gen
+IMG ?= vpce-controller:dev
+TEST_FLAGS ?=
+# Integration suites wait on real processes; give them room but keep make test well under 30 minutes.
+TEST_TIMEOUT ?= 25m
+
+.PHONY: help
+help: ## Show this help.
+	@awk 'BEGIN {FS = ":.*##"} /^[a-zA-Z_-]+:.*##/ { printf "  %-18s %s\n", $$1, $$2 }' $(MAKEFILE_LIST)
+
+##@ Development
+
+.PHONY: generate
+generate: ## Generate deepcopy code and the API reference.
+	$(CONTROLLER_GEN) object:headerFile=hack/boilerplate.go.txt paths=./api/...
+	@if [ -x hack/gen-api-docs.sh ]; then hack/gen-api-docs.sh; fi
+
+.PHONY: manifests
+manifests: ## Generate CRDs and RBAC from the markers.
+	$(CONTROLLER_GEN) crd paths=./api/... output:crd:artifacts:config=config/crd/bases
+	$(CONTROLLER_GEN) rbac:roleName=manager-role paths=./controllers/... output:rbac:artifacts:config=config/rbac
+
+.PHONY: verify-generated
+verify-generated: ## Fail if generated files are stale.
+	hack/verify-generated.sh
+
+.PHONY: fmt
+fmt: ## go fmt.
+	go fmt ./...
+
+.PHONY: vet
+vet: ## go vet.
+	go vet ./...
+
+.PHONY: build
+build: ## Build the manager and ec2sim into bin/.
+	go build -o $(BIN)/manager .
+	go build -o $(BIN)/ec2sim ./hack/ec2sim
+
+.PHONY: envtest-assets
+envtest-assets: ## Build kube-apiserver and etcd from source into bin/k8s (cached per user).
+	hack/build-control-plane.sh
+
+##@ Test
+
+.PHONY: test
+test: verify-generated vet envtest-assets ## Run every test: planner tables, ec2sim and its moto conformance, envtest integration.
+	go test $(TEST_FLAGS) -timeout $(TEST_TIMEOUT) ./...
+
+.PHONY: bench
+bench: envtest-assets build ## Run the scale benchmark (not part of make test).
+	go run ./hack/bench $(BENCH_FLAGS)
+
+##@ Demo
+
+.PHONY: demo
+demo: envtest-assets build ## Start a local control plane, ec2sim and the manager, and tell the story.
+	hack/demo.sh
+
+.PHONY: demo-down
+demo-down: ## Stop what make demo started.
+	hack/demo.sh down
+
+##@ Image
+
+.PHONY: docker-build
+docker-build: ## Build the container image (needs a Docker engine).
+	docker build -t $(IMG) .

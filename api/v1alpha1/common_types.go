@@ -1,0 +1,127 @@
+package v1alpha1
+
+import (
+	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+)
+
+// DeletionPolicy says what happens to the AWS endpoint when its object is deleted.
+// +kubebuilder:validation:Enum=Delete;Retain
+type DeletionPolicy string
+
+const (
+	// DeletionPolicyDelete deletes the endpoint (and any security group the controller made) with the object.
+	DeletionPolicyDelete DeletionPolicy = "Delete"
+	// DeletionPolicyRetain leaves the endpoint in AWS and removes only the controller's ownership tags.
+	DeletionPolicyRetain DeletionPolicy = "Retain"
+)
+
+// VPCSelector picks the VPC of an endpoint: exactly one of id or tags.
+// +kubebuilder:validation:XValidation:rule="has(self.id) != has(self.tags)",message="set exactly one of vpc.id or vpc.tags"
+type VPCSelector struct {
+	// ID of the VPC, for example vpc-0a1b2c3d4e5f67890.
+	// +kubebuilder:validation:Pattern=`^vpc-([0-9a-f]{8}|[0-9a-f]{17})$`
+	// +optional
+	ID string `json:"id,omitempty"`
+
+	// Tags that exactly one VPC of the region carries (every key and value must match).
+	// Zero or several matching VPCs is reported in the Synced condition.
+	// +kubebuilder:validation:MinProperties=1
+	// +kubebuilder:validation:MaxProperties=50
+	// +optional
+	Tags map[string]string `json:"tags,omitempty"`
+}
+
+// TagValue is the value of an AWS tag.
+// +kubebuilder:validation:MaxLength=256
+type TagValue string
+
+// EndpointSpecCommon holds the fields that both endpoint kinds share.
+type EndpointSpecCommon struct {
+	// Region of the endpoint, for example us-east-1. Defaults to the manager's --region.
+	// Immutable.
+	// +kubebuilder:validation:Pattern=`^[a-z]{2}(-[a-z]+)+-[0-9]+$`
+	// +kubebuilder:validation:MaxLength=32
+	// +kubebuilder:validation:XValidation:rule="self == oldSelf",message="region is immutable"
+	// +optional
+	Region string `json:"region,omitempty"`
+
+	// VPC to create the endpoint in. Immutable.
+	// +kubebuilder:validation:XValidation:rule="self == oldSelf",message="vpc is immutable"
+	VPC VPCSelector `json:"vpc"`
+
+	// Policy is the endpoint's IAM policy document, written as an object (YAML or JSON),
+	// not as a string. Omitted means AWS's default policy, which allows full access.
+	// +kubebuilder:validation:Type=object
+	// +kubebuilder:pruning:PreserveUnknownFields
+	// +optional
+	Policy *apiextensionsv1.JSON `json:"policy,omitempty"`
+
+	// Tags to put on the endpoint, in addition to the controller's ownership tags.
+	// At most 50; keys may not start with "aws:" or "vpce.dev/"; keys up to 128 and
+	// values up to 256 characters.
+	// +kubebuilder:validation:MaxProperties=50
+	// +kubebuilder:validation:XValidation:rule="self.all(k, !k.startsWith('aws:') && !k.startsWith('vpce.dev/'))",message="tag keys may not start with 'aws:' or 'vpce.dev/' (reserved)"
+	// +kubebuilder:validation:XValidation:rule="self.all(k, size(k) >= 1 && size(k) <= 128)",message="tag keys must be 1 to 128 characters"
+	// +optional
+	Tags map[string]TagValue `json:"tags,omitempty"`
+
+	// DeletionPolicy says what happens to the endpoint when this object is deleted:
+	// Delete (default) removes it from AWS, Retain leaves it and drops the ownership tags.
+	// +kubebuilder:default=Delete
+	// +optional
+	DeletionPolicy DeletionPolicy `json:"deletionPolicy,omitempty"`
+
+	// EndpointID adopts this existing endpoint instead of creating one. The endpoint
+	// must be in the same VPC, for the same service, and not owned by another object.
+	// +kubebuilder:validation:Pattern=`^vpce-([0-9a-f]{8}|[0-9a-f]{17})$`
+	// +optional
+	EndpointID string `json:"endpointID,omitempty"`
+}
+
+// EndpointStatusCommon holds the status fields that both endpoint kinds share.
+type EndpointStatusCommon struct {
+	// ObservedGeneration is the metadata.generation the controller last acted on.
+	// +optional
+	ObservedGeneration int64 `json:"observedGeneration,omitempty"`
+
+	// EndpointID is the ID of the AWS VPC endpoint (vpce-...).
+	// +optional
+	EndpointID string `json:"endpointID,omitempty"`
+
+	// State is the endpoint's state as AWS reports it (pending, available, pendingAcceptance, deleting, rejected, failed, ...).
+	// +optional
+	State string `json:"state,omitempty"`
+
+	// ServiceName is the full service name the endpoint connects to, for example com.amazonaws.us-east-1.s3.
+	// +optional
+	ServiceName string `json:"serviceName,omitempty"`
+
+	// VPCID is the ID of the resolved VPC.
+	// +optional
+	VPCID string `json:"vpcID,omitempty"`
+
+	// Region is the region the endpoint lives in.
+	// +optional
+	Region string `json:"region,omitempty"`
+
+	// Conditions: Ready says whether the endpoint is available and matches the spec;
+	// Synced says whether the last reconcile applied the spec, and why not.
+	// +listType=map
+	// +listMapKey=type
+	// +patchStrategy=merge
+	// +patchMergeKey=type
+	// +optional
+	Conditions []metav1.Condition `json:"conditions,omitempty" patchStrategy:"merge" patchMergeKey:"type"`
+}
+
+// Condition types.
+const (
+	// ConditionReady is True when the endpoint is available in AWS and matches the spec.
+	ConditionReady = "Ready"
+	// ConditionSynced is True when the last reconcile applied the spec to AWS.
+	ConditionSynced = "Synced"
+)
+
+// Finalizer is put on every object before the controller first writes to AWS.
+const Finalizer = "networking.vpce.dev/finalizer"

@@ -1,0 +1,82 @@
+package v1alpha1
+
+// Reasons of the Ready condition.
+const (
+	// ReasonAvailable: the endpoint is available and matches the spec.
+	ReasonAvailable = "Available"
+	// ReasonPending: AWS is still provisioning or modifying the endpoint.
+	ReasonPending = "Pending"
+	// ReasonPendingAcceptance: the PrivateLink service owner has not accepted the connection yet.
+	ReasonPendingAcceptance = "PendingAcceptance"
+	// ReasonRejected: the PrivateLink service owner rejected the connection.
+	ReasonRejected = "Rejected"
+	// ReasonFailed: AWS reports the endpoint as failed.
+	ReasonFailed = "Failed"
+	// ReasonDeleting: the object is being deleted.
+	ReasonDeleting = "Deleting"
+	// ReasonNotSynced: the spec is not applied yet; the Synced condition says why.
+	ReasonNotSynced = "NotSynced"
+)
+
+// Reasons of the Synced condition. Errors that AWS returns use AWS's error code as the
+// reason (dots removed: InvalidVpcEndpointId.NotFound becomes InvalidVpcEndpointIdNotFound).
+const (
+	// ReasonReconciled: the last reconcile applied the spec.
+	ReasonReconciled = "Reconciled"
+	// ReasonVPCNotFound: spec.vpc matches no VPC.
+	ReasonVPCNotFound = "VPCNotFound"
+	// ReasonVPCAmbiguous: spec.vpc.tags matches several VPCs.
+	ReasonVPCAmbiguous = "VPCAmbiguous"
+	// ReasonServiceNotFound: spec.service names no endpoint service of the region.
+	ReasonServiceNotFound = "ServiceNotFound"
+	// ReasonRouteTableNotFound: a route table of spec.routeTables does not exist.
+	ReasonRouteTableNotFound = "RouteTableNotFound"
+	// ReasonRouteTableInOtherVPC: a route table of spec.routeTables belongs to another VPC.
+	ReasonRouteTableInOtherVPC = "RouteTableInOtherVPC"
+	// ReasonNoRouteTables: spec.routeTables selects no route table.
+	ReasonNoRouteTables = "NoRouteTables"
+	// ReasonSubnetNotFound: a subnet of the spec does not exist.
+	ReasonSubnetNotFound = "SubnetNotFound"
+	// ReasonSubnetInOtherVPC: a subnet of the spec belongs to another VPC.
+	ReasonSubnetInOtherVPC = "SubnetInOtherVPC"
+	// ReasonNoSubnets: spec.subnets selects no usable subnet.
+	ReasonNoSubnets = "NoSubnets"
+	// ReasonDuplicateSubnetsInSameZone: two subnets of spec.subnets.ids are in one AZ.
+	ReasonDuplicateSubnetsInSameZone = "DuplicateSubnetsInSameZone"
+	// ReasonZoneNotSupported: a subnet is in an AZ the service is not offered in.
+	ReasonZoneNotSupported = "AvailabilityZoneNotSupported"
+	// ReasonSecurityGroupNotFound: a security group of the spec does not exist or is in another VPC.
+	ReasonSecurityGroupNotFound = "SecurityGroupNotFound"
+	// ReasonInvalidPolicy: spec.policy is not a valid IAM policy document.
+	ReasonInvalidPolicy = "InvalidPolicy"
+	// ReasonAdoptionRefused: spec.endpointID names an endpoint that cannot be adopted.
+	ReasonAdoptionRefused = "AdoptionRefused"
+	// ReasonInvalidPrivateDNS: private DNS was asked of a service that has no private DNS name.
+	ReasonInvalidPrivateDNS = "InvalidPrivateDNS"
+	// ReasonVPCDNSAttributesOff: private DNS needs VPC attributes that are off.
+	ReasonVPCDNSAttributesOff = "VPCDNSAttributesOff"
+	// ReasonThrottled: AWS throttled the controller; it retries with backoff.
+	ReasonThrottled = "Throttled"
+	// ReasonAWSUnavailable: AWS answered with a server error; the controller retries with backoff.
+	ReasonAWSUnavailable = "AWSUnavailable"
+	// ReasonDeletePending: the endpoint is being deleted in AWS.
+	ReasonDeletePending = "DeletePending"
+)
+
+// Event reasons.
+const (
+	// EventCreated: the controller created an AWS object.
+	EventCreated = "Created"
+	// EventAdopted: the controller adopted an existing endpoint.
+	EventAdopted = "Adopted"
+	// EventModified: the controller changed the endpoint to match a new spec.
+	EventModified = "Modified"
+	// EventDriftCorrected: the controller repaired a change made outside it.
+	EventDriftCorrected = "DriftCorrected"
+	// EventDeleted: the controller deleted an AWS object.
+	EventDeleted = "Deleted"
+	// EventRetained: the endpoint was left in AWS on deletion (deletionPolicy Retain).
+	EventRetained = "Retained"
+	// EventSyncFailed: a reconcile could not apply the spec.
+	EventSyncFailed = "SyncFailed"
+)

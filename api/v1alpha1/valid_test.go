@@ -1,0 +1,177 @@
+package v1alpha1_test
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/yaml"
+
+	networkingv1alpha1 "github.com/vpce-dev/vpce-controller/api/v1alpha1"
+	"github.com/vpce-dev/vpce-controller/internal/testenv"
+)
+
+// validCase is a manifest at the edge of what the schemas allow; the apiserver must accept it.
+type validCase struct {
+	name string
+	kind string
+	// spec is merged into the kind's base spec and created.
+	spec string
+	// update, when set, is merged into spec after the create and must be accepted too.
+	update string
+}
+
+// validCases guard against rules that reject more than they should.
+var validCases = []validCase{
+	{name: "ids of 8 hex digits", kind: gatewayKind,
+		spec: `{vpc: {id: vpc-0a1b2c3d}, routeTables: {ids: [rtb-0a1b2c3d], subnetIDs: [subnet-0a1b2c3d]}, endpointID: vpce-0a1b2c3d}`},
+	{name: "vpc and route tables by tags", kind: gatewayKind,
+		spec: `{service: dynamodb, vpc: {id: null, tags: {env: prod}}, routeTables: {ids: null, tags: {tier: private}}}`},
+	{name: "no region", kind: interfaceKind, spec: `region: null`},
+	{name: "50 tags", kind: gatewayKind, spec: "tags: " + manyTags(50)},
+	{name: "tag key of 128 and value of 256 characters", kind: interfaceKind,
+		spec: "tags: {" + strings.Repeat("k", 128) + ": " + strings.Repeat("v", 256) + "}"},
+	{name: "tag key merely containing aws:", kind: gatewayKind, spec: `tags: {"team/aws:name": x}`},
+	{name: "full service name", kind: interfaceKind, spec: `service: com.amazonaws.us-east-1.ssm`},
+	{name: "PrivateLink service name", kind: interfaceKind, spec: `service: com.amazonaws.vpce.us-east-1.vpce-svc-0123456789abcdef0`},
+	{name: "ipv6 records with ipv6 endpoint", kind: interfaceKind, spec: `{dnsRecordIPType: ipv6, ipAddressType: ipv6}`},
+	{name: "ipv4 records with dualstack endpoint", kind: interfaceKind, spec: `{dnsRecordIPType: ipv4, ipAddressType: dualstack}`},
+	{name: "service-defined records with default endpoint", kind: interfaceKind, spec: `dnsRecordIPType: service-defined`},
+	{name: "ipv4 records with default endpoint", kind: interfaceKind, spec: `dnsRecordIPType: ipv4`},
+	{name: "security group ids only", kind: interfaceKind, spec: `securityGroups: {ids: [sg-0a1b2c3d, sg-0a1b2c3d4e5f67890]}`},
+	{name: "managed ingress at the port limits", kind: interfaceKind,
+		spec: `securityGroups: {managed: {ingress: [{cidrs: [10.0.0.0/8, "2001:db8::/32"]}, {securityGroupIDs: [sg-0a1b2c3d]}], ports: [1, 65535]}}`},
+	{name: "private DNS off", kind: interfaceKind, spec: `privateDNS: {enabled: false}`},
+	{name: "inbound-resolver-only private DNS", kind: interfaceKind, spec: `privateDNS: {onlyForInboundResolverEndpoint: true}`},
+	{name: "mutable gateway fields updated", kind: gatewayKind,
+		update: `{routeTables: {ids: [rtb-0b1c2d3e], tags: {tier: private}}, tags: {team: a}, deletionPolicy: Retain, policy: {Version: "2012-10-17"}, endpointID: vpce-0a1b2c3d}`},
+	{name: "mutable interface fields updated", kind: interfaceKind,
+		update: `{subnets: {ids: [subnet-0b1c2d3e, subnet-0c1d2e3f]}, securityGroups: {ids: [sg-0a1b2c3d]}, privateDNS: {enabled: false}, tags: {team: a}}`},
+	{name: "unchanged vpc tags and service re-applied", kind: interfaceKind,
+		spec: `vpc: {id: null, tags: {env: prod}}`, update: `{vpc: {tags: {env: prod}}, service: ssm, region: us-east-1}`},
+}
+
+func TestValidManifestsAreAccepted(t *testing.T) {
+	const namespace = "valid"
+	ensureNamespace(t, namespace)
+	for i, tc := range validCases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			ctx := context.Background()
+			obj := patchedObject(t, tc.kind, namespace, fmt.Sprintf("case-%02d", i), tc.spec)
+			if err := env.Client.Create(ctx, obj); err != nil {
+				t.Fatalf("create: %v", err)
+			}
+			if tc.update == "" {
+				return
+			}
+			updated := patchedObject(t, tc.kind, namespace, obj.GetName(), tc.spec, tc.update)
+			updated.SetResourceVersion(obj.GetResourceVersion())
+			if err := env.Client.Update(ctx, updated); err != nil {
+				t.Fatalf("update: %v", err)
+			}
+		})
+	}
+}
+
+func TestSamplesAreAccepted(t *testing.T) {
+	const namespace = "samples"
+	ensureNamespace(t, namespace)
+	root, err := testenv.RepoRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	files, err := filepath.Glob(filepath.Join(root, "config", "samples", "*.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	files = slices.DeleteFunc(files, func(path string) bool { return filepath.Base(path) == "kustomization.yaml" })
+	if len(files) < 4 {
+		t.Fatalf("found %d samples in config/samples, want at least 4", len(files))
+	}
+	for _, path := range files {
+		t.Run(filepath.Base(path), func(t *testing.T) {
+			for _, obj := range readObjects(t, path) {
+				obj.SetNamespace(namespace)
+				if err := env.Client.Create(context.Background(), obj); err != nil {
+					t.Errorf("create %s %s: %v", obj.GetKind(), obj.GetName(), err)
+				}
+			}
+		})
+	}
+}
+
+// readObjects parses every document of a multi-document YAML file.
+func readObjects(t *testing.T, path string) []*unstructured.Unstructured {
+	t.Helper()
+	contents, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var objects []*unstructured.Unstructured
+	for _, document := range bytes.Split(contents, []byte("\n---")) {
+		fields := map[string]any{}
+		if err := yaml.Unmarshal(document, &fields); err != nil {
+			t.Fatalf("parse %s: %v", path, err)
+		}
+		if len(fields) > 0 {
+			objects = append(objects, &unstructured.Unstructured{Object: fields})
+		}
+	}
+	if len(objects) == 0 {
+		t.Fatalf("%s holds no object", path)
+	}
+	return objects
+}
+
+func TestDefaultsAreApplied(t *testing.T) {
+	const namespace = "defaults"
+	ensureNamespace(t, namespace)
+
+	gatewayObj := patchedObject(t, gatewayKind, namespace, "minimal")
+	var gw networkingv1alpha1.GatewayEndpoint
+	createAndRead(t, gatewayObj, &gw)
+	if gw.Spec.DeletionPolicy != networkingv1alpha1.DeletionPolicyDelete {
+		t.Errorf("gateway deletionPolicy = %q, want Delete", gw.Spec.DeletionPolicy)
+	}
+
+	interfaceObj := patchedObject(t, interfaceKind, namespace, "minimal")
+	var ife networkingv1alpha1.InterfaceEndpoint
+	createAndRead(t, interfaceObj, &ife)
+	if ife.Spec.DeletionPolicy != networkingv1alpha1.DeletionPolicyDelete {
+		t.Errorf("interface deletionPolicy = %q, want Delete", ife.Spec.DeletionPolicy)
+	}
+	wantDNS := networkingv1alpha1.PrivateDNS{Enabled: true}
+	if ife.Spec.PrivateDNS != wantDNS {
+		t.Errorf("privateDNS = %+v, want %+v", ife.Spec.PrivateDNS, wantDNS)
+	}
+	if ife.Spec.SecurityGroups != nil {
+		t.Errorf("securityGroups = %+v, want it left unset (the controller's default group)", ife.Spec.SecurityGroups)
+	}
+
+	managedObj := patchedObject(t, interfaceKind, namespace, "managed", `securityGroups: {managed: {ingress: [{cidrs: [10.0.0.0/16]}]}}`)
+	var managed networkingv1alpha1.InterfaceEndpoint
+	createAndRead(t, managedObj, &managed)
+	if got := managed.Spec.SecurityGroups.Managed.Ports; !slices.Equal(got, []int32{443}) {
+		t.Errorf("managed ports = %v, want [443]", got)
+	}
+}
+
+// createAndRead creates obj and reads it back, as stored, into into.
+func createAndRead(t *testing.T, obj *unstructured.Unstructured, into client.Object) {
+	t.Helper()
+	ctx := context.Background()
+	if err := env.Client.Create(ctx, obj); err != nil {
+		t.Fatalf("create %s: %v", obj.GetKind(), err)
+	}
+	if err := env.Client.Get(ctx, client.ObjectKeyFromObject(obj), into); err != nil {
+		t.Fatalf("get %s: %v", obj.GetKind(), err)
+	}
+}

@@ -1,0 +1,202 @@
+package config_test
+
+import (
+	"maps"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"testing"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
+	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
+)
+
+// installNamespace is where config/default installs the manager.
+const installNamespace = "vpce-system"
+
+// renderedKinds counts the objects of each kind config/default must render.
+var renderedKinds = map[string]int{
+	"CustomResourceDefinition": 2,
+	"Namespace":                1,
+	"ServiceAccount":           1,
+	"ClusterRole":              1,
+	"ClusterRoleBinding":       1,
+	"Role":                     1,
+	"RoleBinding":              1,
+	"Deployment":               1,
+}
+
+// kustomize renders dir with `kubectl kustomize`, skipping the test without kubectl.
+func kustomize(t *testing.T, dir string) []document {
+	t.Helper()
+	kubectl, err := exec.LookPath("kubectl")
+	if err != nil {
+		t.Skip("kubectl is not installed")
+	}
+	out, err := exec.Command(kubectl, "kustomize", dir).Output()
+	if err != nil {
+		var stderr []byte
+		if exitErr, ok := err.(*exec.ExitError); ok {
+			stderr = exitErr.Stderr
+		}
+		t.Fatalf("kubectl kustomize %s: %v\n%s", dir, err, stderr)
+	}
+	return splitDocuments(t, "kubectl kustomize "+dir, out)
+}
+
+func TestDefaultOverlayRendersOnlyTheExpectedObjects(t *testing.T) {
+	counts := map[string]int{}
+	for _, doc := range kustomize(t, "default") {
+		counts[doc.kind]++
+	}
+	if !maps.Equal(counts, renderedKinds) {
+		t.Fatalf("config/default renders %v, want %v", counts, renderedKinds)
+	}
+}
+
+func TestDefaultOverlayWiresTheManager(t *testing.T) {
+	var (
+		deployment      appsv1.Deployment
+		serviceAccounts []string
+		roles           []string
+		bindings        []rbacv1.RoleRef
+		subjects        []rbacv1.Subject
+	)
+	for _, doc := range kustomize(t, "default") {
+		switch doc.kind {
+		case "Deployment":
+			decodeStrict(t, doc, &deployment)
+		case "ServiceAccount":
+			var account corev1.ServiceAccount
+			decodeStrict(t, doc, &account)
+			serviceAccounts = append(serviceAccounts, account.Namespace+"/"+account.Name)
+		case "ClusterRole":
+			var role rbacv1.ClusterRole
+			decodeStrict(t, doc, &role)
+			roles = append(roles, doc.kind+"/"+role.Name)
+		case "Role":
+			var role rbacv1.Role
+			decodeStrict(t, doc, &role)
+			roles = append(roles, doc.kind+"/"+role.Name)
+		case "ClusterRoleBinding":
+			var binding rbacv1.ClusterRoleBinding
+			decodeStrict(t, doc, &binding)
+			bindings = append(bindings, binding.RoleRef)
+			subjects = append(subjects, binding.Subjects...)
+		case "RoleBinding":
+			var binding rbacv1.RoleBinding
+			decodeStrict(t, doc, &binding)
+			bindings = append(bindings, binding.RoleRef)
+			subjects = append(subjects, binding.Subjects...)
+		case "CustomResourceDefinition":
+			var crd apiextensionsv1.CustomResourceDefinition
+			decodeStrict(t, doc, &crd)
+			if crd.Spec.Group != "networking.vpce.dev" {
+				t.Errorf("CRD %s is in group %q", crd.Name, crd.Spec.Group)
+			}
+		}
+	}
+
+	if deployment.Name != "vpce-controller-manager" || deployment.Namespace != installNamespace {
+		t.Errorf("Deployment is %s/%s, want %s/vpce-controller-manager", deployment.Namespace, deployment.Name, installNamespace)
+	}
+	if deployment.Spec.Replicas == nil || *deployment.Spec.Replicas != 2 {
+		t.Errorf("Deployment replicas = %v, want 2", deployment.Spec.Replicas)
+	}
+	account := deployment.Namespace + "/" + deployment.Spec.Template.Spec.ServiceAccountName
+	if !slices.Contains(serviceAccounts, account) {
+		t.Errorf("Deployment runs as %s, which is not among the rendered service accounts %v", account, serviceAccounts)
+	}
+	for _, ref := range bindings {
+		if !slices.Contains(roles, ref.Kind+"/"+ref.Name) {
+			t.Errorf("binding refers to %s/%s, which is not rendered (%v)", ref.Kind, ref.Name, roles)
+		}
+	}
+	for _, subject := range subjects {
+		if subject.Kind != "ServiceAccount" || subject.Namespace+"/"+subject.Name != account {
+			t.Errorf("binding subject %s %s/%s is not the manager's service account %s", subject.Kind, subject.Namespace, subject.Name, account)
+		}
+	}
+}
+
+func TestManagerContainerIsLockedDown(t *testing.T) {
+	var deployment appsv1.Deployment
+	for _, doc := range kustomize(t, "default") {
+		if doc.kind == "Deployment" {
+			decodeStrict(t, doc, &deployment)
+		}
+	}
+	pod := deployment.Spec.Template.Spec
+	if len(pod.Containers) != 1 {
+		t.Fatalf("manager pod has %d containers, want 1", len(pod.Containers))
+	}
+	manager := pod.Containers[0]
+	for _, arg := range []string{"--leader-elect", "--region=us-east-1", "--cluster-name=default", "--metrics-bind-address=:8080", "--health-probe-bind-address=:8081"} {
+		if !slices.Contains(manager.Args, arg) {
+			t.Errorf("manager args %v lack %s", manager.Args, arg)
+		}
+	}
+	for probe, path := range map[*corev1.Probe]string{manager.LivenessProbe: "/healthz", manager.ReadinessProbe: "/readyz"} {
+		if probe == nil || probe.HTTPGet == nil || probe.HTTPGet.Path != path || probe.HTTPGet.Port.IntValue() != 8081 {
+			t.Errorf("manager lacks an HTTP probe of %s on port 8081", path)
+		}
+	}
+	security := manager.SecurityContext
+	switch {
+	case security == nil:
+		t.Fatal("manager has no securityContext")
+	case security.RunAsNonRoot == nil || !*security.RunAsNonRoot:
+		t.Error("manager may run as root")
+	case security.ReadOnlyRootFilesystem == nil || !*security.ReadOnlyRootFilesystem:
+		t.Error("manager's root filesystem is writable")
+	case security.AllowPrivilegeEscalation == nil || *security.AllowPrivilegeEscalation:
+		t.Error("manager allows privilege escalation")
+	case security.Capabilities == nil || !slices.Equal(security.Capabilities.Drop, []corev1.Capability{"ALL"}) || len(security.Capabilities.Add) > 0:
+		t.Error("manager keeps Linux capabilities")
+	case security.SeccompProfile == nil || security.SeccompProfile.Type != corev1.SeccompProfileTypeRuntimeDefault:
+		t.Error("manager's seccomp profile is not RuntimeDefault")
+	}
+	requests, limits := manager.Resources.Requests, manager.Resources.Limits
+	if requests.Cpu().String() != "50m" || requests.Memory().String() != "64Mi" || limits.Cpu().String() != "500m" || limits.Memory().String() != "256Mi" {
+		t.Errorf("manager resources = requests %v limits %v, want 50m/64Mi and 500m/256Mi", requests, limits)
+	}
+}
+
+func TestKustomizationsListEveryManifest(t *testing.T) {
+	for dir, pattern := range map[string]string{
+		"crd":     "bases/*.yaml",
+		"rbac":    "*.yaml",
+		"manager": "*.yaml",
+		"samples": "*.yaml",
+	} {
+		files, err := filepath.Glob(filepath.Join(dir, pattern))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var want []string
+		for _, file := range files {
+			if filepath.Base(file) != "kustomization.yaml" {
+				rel, _ := filepath.Rel(dir, file)
+				want = append(want, rel)
+			}
+		}
+		got := slices.Sorted(slices.Values(kustomizationResources(t, dir)))
+		if !slices.Equal(got, want) {
+			t.Errorf("%s/kustomization.yaml lists %v, want every manifest there: %v", dir, got, want)
+		}
+	}
+}
+
+func TestSamplesRender(t *testing.T) {
+	if _, err := os.Stat("samples"); err != nil {
+		t.Fatal(err)
+	}
+	for _, doc := range kustomize(t, "samples") {
+		if doc.kind != "GatewayEndpoint" && doc.kind != "InterfaceEndpoint" {
+			t.Errorf("config/samples renders a %s", doc.kind)
+		}
+	}
+}

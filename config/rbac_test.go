@@ -1,0 +1,137 @@
+package config_test
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+
+	rbacv1 "k8s.io/api/rbac/v1"
+)
+
+// leaderElectionRole is the only Role that may touch leases.
+const leaderElectionRole = "leader-election-role"
+
+// allowedVerbs are the verbs any rule may grant; escalate, bind, impersonate and
+// deletecollection are never needed.
+var allowedVerbs = []string{"get", "list", "watch", "create", "update", "patch", "delete"}
+
+// allowedResources maps an API group to the resources the manager may be granted in it.
+var allowedResources = map[string][]string{
+	"networking.vpce.dev": {
+		"gatewayendpoints", "gatewayendpoints/status", "gatewayendpoints/finalizers",
+		"interfaceendpoints", "interfaceendpoints/status", "interfaceendpoints/finalizers",
+	},
+	"":                    {"events"},
+	"events.k8s.io":       {"events"},
+	"coordination.k8s.io": {"leases"},
+}
+
+// grantedRole is a Role or ClusterRole read from config/rbac.
+type grantedRole struct {
+	source string
+	kind   string
+	name   string
+	rules  []rbacv1.PolicyRule
+}
+
+// readRoles returns the Roles and ClusterRoles of config/rbac.
+func readRoles(t *testing.T) []grantedRole {
+	t.Helper()
+	var roles []grantedRole
+	for _, doc := range readManifestDir(t, "rbac") {
+		switch doc.kind {
+		case "ClusterRole":
+			var role rbacv1.ClusterRole
+			decodeStrict(t, doc, &role)
+			roles = append(roles, grantedRole{doc.source, doc.kind, role.Name, role.Rules})
+		case "Role":
+			var role rbacv1.Role
+			decodeStrict(t, doc, &role)
+			roles = append(roles, grantedRole{doc.source, doc.kind, role.Name, role.Rules})
+		}
+	}
+	if len(roles) == 0 {
+		t.Fatal("config/rbac holds no Role or ClusterRole")
+	}
+	return roles
+}
+
+func TestRBACGrantsNothingBeyondWhatTheManagerNeeds(t *testing.T) {
+	for _, role := range readRoles(t) {
+		for i, rule := range role.rules {
+			for _, problem := range ruleProblems(role, rule) {
+				t.Errorf("%s: %s %s rule %d: %s", role.source, role.kind, role.name, i, problem)
+			}
+		}
+	}
+}
+
+// ruleProblems lists every way a rule grants more than the manager needs.
+func ruleProblems(role grantedRole, rule rbacv1.PolicyRule) []string {
+	var problems []string
+	if len(rule.NonResourceURLs) > 0 {
+		problems = append(problems, fmt.Sprintf("grants non-resource URLs %v", rule.NonResourceURLs))
+	}
+	for _, verb := range rule.Verbs {
+		if !slices.Contains(allowedVerbs, verb) {
+			problems = append(problems, fmt.Sprintf("grants verb %q", verb))
+		}
+	}
+	for _, group := range rule.APIGroups {
+		allowed, known := allowedResources[group]
+		if !known {
+			problems = append(problems, fmt.Sprintf("grants API group %q", group))
+			continue
+		}
+		for _, resource := range rule.Resources {
+			switch {
+			case resource == "*" || strings.HasPrefix(resource, "*/") || strings.HasSuffix(resource, "/*"):
+				problems = append(problems, fmt.Sprintf("grants wildcard resource %q", resource))
+			case resource == "secrets":
+				problems = append(problems, "grants secrets")
+			case !slices.Contains(allowed, resource):
+				problems = append(problems, fmt.Sprintf("grants %q in group %q", resource, group))
+			case resource == "leases" && (role.kind != "Role" || role.name != leaderElectionRole):
+				problems = append(problems, fmt.Sprintf("grants leases outside the namespaced %s", leaderElectionRole))
+			}
+		}
+	}
+	return problems
+}
+
+func TestRBACGrantsWhatTheManagerNeeds(t *testing.T) {
+	roles := readRoles(t)
+	required := []struct{ group, resource, verb string }{
+		{"networking.vpce.dev", "gatewayendpoints", "get"},
+		{"networking.vpce.dev", "gatewayendpoints", "list"},
+		{"networking.vpce.dev", "gatewayendpoints", "watch"},
+		{"networking.vpce.dev", "gatewayendpoints", "patch"},
+		{"networking.vpce.dev", "gatewayendpoints/status", "patch"},
+		{"networking.vpce.dev", "interfaceendpoints", "get"},
+		{"networking.vpce.dev", "interfaceendpoints", "list"},
+		{"networking.vpce.dev", "interfaceendpoints", "watch"},
+		{"networking.vpce.dev", "interfaceendpoints", "patch"},
+		{"networking.vpce.dev", "interfaceendpoints/status", "patch"},
+		{"", "events", "create"},
+		{"coordination.k8s.io", "leases", "create"},
+		{"coordination.k8s.io", "leases", "update"},
+	}
+	for _, need := range required {
+		if !anyRoleGrants(roles, need.group, need.resource, need.verb) {
+			t.Errorf("no role in config/rbac grants %s on %q in group %q", need.verb, need.resource, need.group)
+		}
+	}
+}
+
+// anyRoleGrants says whether some rule of roles grants verb on group/resource.
+func anyRoleGrants(roles []grantedRole, group, resource, verb string) bool {
+	for _, role := range roles {
+		for _, rule := range role.rules {
+			if slices.Contains(rule.APIGroups, group) && slices.Contains(rule.Resources, resource) && slices.Contains(rule.Verbs, verb) {
+				return true
+			}
+		}
+	}
+	return false
+}

@@ -1,0 +1,82 @@
+package controllers
+
+import (
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/builder"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/vpce-dev/vpce-controller/api/v1alpha1"
+	"github.com/vpce-dev/vpce-controller/internal/endpoint"
+)
+
+// interfaceKind adapts InterfaceEndpoint to the shared loop.
+type interfaceKind struct{}
+
+func (interfaceKind) name() string             { return "InterfaceEndpoint" }
+func (interfaceKind) newObject() client.Object { return &v1alpha1.InterfaceEndpoint{} }
+
+func (interfaceKind) spec(obj client.Object) endpoint.Spec {
+	o := obj.(*v1alpha1.InterfaceEndpoint)
+	s := commonSpec(&o.Spec.EndpointSpecCommon)
+	s.Type = endpoint.Interface
+	s.Service = o.Spec.Service
+	s.SubnetIDs = o.Spec.Subnets.IDs
+	s.SubnetTags = o.Spec.Subnets.Tags
+	switch sg := o.Spec.SecurityGroups; {
+	case sg == nil:
+		s.Managed = &endpoint.ManagedGroupSpec{}
+	default:
+		s.SecurityGroupIDs = sg.IDs
+		if m := sg.Managed; m != nil {
+			s.Managed = &endpoint.ManagedGroupSpec{Ports: m.Ports}
+			for _, in := range m.Ingress {
+				s.Managed.CIDRs = append(s.Managed.CIDRs, in.CIDRs...)
+				s.Managed.GroupIDs = append(s.Managed.GroupIDs, in.SecurityGroupIDs...)
+			}
+		}
+	}
+	s.PrivateDNS = o.Spec.PrivateDNS.Enabled
+	s.OnlyInbound = o.Spec.PrivateDNS.OnlyForInboundResolverEndpoint
+	s.EnsureVPCDNS = o.Spec.PrivateDNS.EnsureVPCAttributes
+	s.DNSRecordIPType = string(o.Spec.DNSRecordIPType)
+	s.IPAddressType = string(o.Spec.IPAddressType)
+	return s
+}
+
+func (interfaceKind) prior(obj client.Object) endpoint.Prior {
+	o := obj.(*v1alpha1.InterfaceEndpoint)
+	return endpoint.Prior{
+		EndpointID:             o.Status.EndpointID,
+		ManagedSecurityGroupID: o.Status.ManagedSecurityGroupID,
+		NetworkInterfaces:      o.Status.NetworkInterfaces,
+	}
+}
+
+func (interfaceKind) common(obj client.Object) *v1alpha1.EndpointStatusCommon {
+	return &obj.(*v1alpha1.InterfaceEndpoint).Status.EndpointStatusCommon
+}
+
+func (interfaceKind) status(obj client.Object) any { return obj.(*v1alpha1.InterfaceEndpoint).Status }
+
+func (interfaceKind) setStatus(obj client.Object, out endpoint.Outcome) {
+	st := &obj.(*v1alpha1.InterfaceEndpoint).Status
+	st.ManagedSecurityGroupID = out.ManagedGroupID
+	if !out.Observed {
+		return
+	}
+	st.NetworkInterfaces = out.Interfaces
+	st.SubnetIDs = out.SubnetIDs
+	st.SecurityGroupIDs = out.SecurityGroupIDs
+	st.PrivateDNSEnabled = out.PrivateDNS
+	st.DNSEntries = out.DNSEntries
+}
+
+// SetupInterfaceEndpoint registers the InterfaceEndpoint controller with the manager.
+func SetupInterfaceEndpoint(mgr ctrl.Manager, engine *endpoint.Engine, opts Options, metrics Observer) error {
+	r := newReconciler(mgr, interfaceKind{}, engine, opts, metrics)
+	return ctrl.NewControllerManagedBy(mgr).
+		For(&v1alpha1.InterfaceEndpoint{}, builder.WithPredicates(changePredicate())).
+		Named("interfaceendpoint").
+		WithOptions(opts.controllerOptions()).
+		Complete(r)
+}

@@ -1,0 +1,215 @@
+// Package controllers holds the thin Kubernetes side of vpce-controller: read the
+// object, keep the finalizer, hand the spec to the endpoint engine, write one status
+// patch and the events, and decide when to look again.
+package controllers
+
+import (
+	"context"
+	"time"
+
+	"k8s.io/apimachinery/pkg/api/equality"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/client-go/tools/events"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller"
+	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
+	"sigs.k8s.io/controller-runtime/pkg/event"
+	logf "sigs.k8s.io/controller-runtime/pkg/log"
+	"sigs.k8s.io/controller-runtime/pkg/predicate"
+
+	"github.com/vpce-dev/vpce-controller/api/v1alpha1"
+	"github.com/vpce-dev/vpce-controller/internal/backoff"
+	"github.com/vpce-dev/vpce-controller/internal/endpoint"
+)
+
+// Options are the settings both reconcilers share.
+type Options struct {
+	// ClusterName is written into ownership tags.
+	ClusterName string
+	// SyncPeriod is the drift-check interval for converged objects.
+	SyncPeriod time.Duration
+	// MaxConcurrentReconciles per kind.
+	MaxConcurrentReconciles int
+	// SkipNameValidation lets several managers run in one process (tests).
+	SkipNameValidation bool
+}
+
+func (o Options) controllerOptions() controller.Options {
+	co := controller.Options{MaxConcurrentReconciles: o.MaxConcurrentReconciles}
+	if o.SkipNameValidation {
+		skip := true
+		co.SkipNameValidation = &skip
+	}
+	return co
+}
+
+// kind adapts one API kind to the shared reconcile loop.
+type kind interface {
+	name() string
+	newObject() client.Object
+	spec(obj client.Object) endpoint.Spec
+	prior(obj client.Object) endpoint.Prior
+	common(obj client.Object) *v1alpha1.EndpointStatusCommon
+	status(obj client.Object) any
+	// setStatus writes the kind's own status fields; endpoint-derived ones only when out.Observed.
+	setStatus(obj client.Object, out endpoint.Outcome)
+}
+
+// endpointReconciler is the reconcile loop shared by both kinds.
+type endpointReconciler struct {
+	client.Client
+	kind     kind
+	engine   *endpoint.Engine
+	recorder events.EventRecorder
+	tracker  *backoff.Tracker
+	opts     Options
+	metrics  Observer
+}
+
+// Observer receives what reconciles did, for metrics. Nil-safe.
+type Observer interface {
+	Reconciled(kind string, obj client.Object, out endpoint.Outcome)
+}
+
+// Reconcile implements reconcile.Reconciler.
+func (r *endpointReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
+	log := logf.FromContext(ctx)
+	obj := r.kind.newObject()
+	if err := r.Get(ctx, req.NamespacedName, obj); err != nil {
+		if apierrors.IsNotFound(err) {
+			return ctrl.Result{}, nil
+		}
+		return ctrl.Result{}, err
+	}
+	orig := obj.DeepCopyObject().(client.Object)
+	common := r.kind.common(obj)
+	ereq := endpoint.Request{
+		Owner: endpoint.Owner{Cluster: r.opts.ClusterName, Kind: r.kind.name(), Namespace: obj.GetNamespace(), Name: obj.GetName(), UID: string(obj.GetUID())},
+		Spec:  r.kind.spec(obj),
+		Prior: r.kind.prior(obj),
+	}
+	// Changes are "modifications" until the object has once been Ready at its
+	// current generation; after that, any difference is drift.
+	ereq.Prior.SpecChanged = common.ObservedGeneration != obj.GetGeneration() || !meta.IsStatusConditionTrue(common.Conditions, v1alpha1.ConditionReady)
+
+	var out endpoint.Outcome
+	if !obj.GetDeletionTimestamp().IsZero() {
+		if !controllerutil.ContainsFinalizer(obj, v1alpha1.Finalizer) {
+			return ctrl.Result{}, nil
+		}
+		out = r.engine.Delete(ctx, ereq)
+		r.emit(obj, out)
+		if out.Done {
+			log.Info("Deletion finished", "deletionPolicy", ereq.Spec.DeletionPolicy)
+			r.tracker.Success(string(obj.GetUID()))
+			patch := client.MergeFrom(orig)
+			controllerutil.RemoveFinalizer(obj, v1alpha1.Finalizer)
+			return ctrl.Result{}, client.IgnoreNotFound(r.Patch(ctx, obj, patch))
+		}
+	} else {
+		if !controllerutil.ContainsFinalizer(obj, v1alpha1.Finalizer) {
+			// The finalizer goes on before the first AWS write, so nothing can leak.
+			patch := client.MergeFrom(orig)
+			controllerutil.AddFinalizer(obj, v1alpha1.Finalizer)
+			if err := r.Patch(ctx, obj, patch); err != nil {
+				return ctrl.Result{}, err
+			}
+			orig = obj.DeepCopyObject().(client.Object)
+		}
+		out = r.engine.Reconcile(ctx, ereq)
+		r.emit(obj, out)
+	}
+	if r.metrics != nil {
+		r.metrics.Reconciled(r.kind.name(), obj, out)
+	}
+	r.writeStatus(obj, out)
+	if !equality.Semantic.DeepEqual(r.kind.status(orig), r.kind.status(obj)) {
+		if err := r.Status().Patch(ctx, obj, client.MergeFrom(orig)); err != nil {
+			return ctrl.Result{}, client.IgnoreNotFound(err)
+		}
+	}
+	return r.next(obj, out), nil
+}
+
+// writeStatus sets the common status fields and conditions from the outcome.
+func (r *endpointReconciler) writeStatus(obj client.Object, out endpoint.Outcome) {
+	c := r.kind.common(obj)
+	gen := obj.GetGeneration()
+	c.ObservedGeneration = gen
+	c.EndpointID = out.EndpointID
+	c.Region = out.Region
+	if out.ServiceName != "" {
+		c.ServiceName = out.ServiceName
+	}
+	if out.VPCID != "" {
+		c.VPCID = out.VPCID
+	}
+	if out.Observed {
+		c.State = out.State
+	}
+	r.kind.setStatus(obj, out)
+	synced := metav1.Condition{Type: v1alpha1.ConditionSynced, Status: metav1.ConditionTrue, Reason: v1alpha1.ReasonReconciled, Message: "the spec is applied to AWS", ObservedGeneration: gen}
+	if out.Problem != nil {
+		synced.Status, synced.Reason, synced.Message = metav1.ConditionFalse, out.Problem.Reason, out.Problem.Message
+	} else if !obj.GetDeletionTimestamp().IsZero() {
+		synced.Status, synced.Reason, synced.Message = metav1.ConditionFalse, v1alpha1.ReasonDeletePending, "deleting the endpoint in AWS"
+	}
+	ready := metav1.Condition{Type: v1alpha1.ConditionReady, Status: metav1.ConditionFalse, Reason: out.ReadyReason, Message: out.ReadyMessage, ObservedGeneration: gen}
+	if out.Ready && out.Problem == nil {
+		ready.Status = metav1.ConditionTrue
+	}
+	if ready.Reason == "" {
+		ready.Reason = v1alpha1.ReasonNotSynced
+	}
+	meta.SetStatusCondition(&c.Conditions, ready)
+	meta.SetStatusCondition(&c.Conditions, synced)
+}
+
+// emit records the outcome's events, and a warning when the spec could not be applied.
+func (r *endpointReconciler) emit(obj client.Object, out endpoint.Outcome) {
+	for _, e := range out.Events {
+		typ := "Normal"
+		if e.Warning {
+			typ = "Warning"
+		}
+		r.recorder.Eventf(obj, nil, typ, e.Reason, "Reconcile", "%s", e.Message)
+	}
+	if p := out.Problem; p != nil {
+		prev := meta.FindStatusCondition(r.kind.common(obj).Conditions, v1alpha1.ConditionSynced)
+		if prev == nil || prev.Reason != p.Reason || prev.Message != p.Message {
+			r.recorder.Eventf(obj, nil, "Warning", v1alpha1.EventSyncFailed, "Reconcile", "%s: %s", p.Reason, p.Message)
+		}
+	}
+}
+
+// next decides when to look again: backoff after a failure, a growing poll while
+// AWS works, the jittered sync period once converged.
+func (r *endpointReconciler) next(obj client.Object, out endpoint.Outcome) ctrl.Result {
+	key := string(obj.GetUID())
+	switch {
+	case out.Problem != nil:
+		return ctrl.Result{RequeueAfter: r.tracker.Failure(key, out.Problem.Class)}
+	case out.Done:
+		return ctrl.Result{}
+	case out.Poll > 0:
+		return ctrl.Result{RequeueAfter: r.tracker.Poll(key, out.Poll)}
+	default:
+		r.tracker.Success(key)
+		return ctrl.Result{RequeueAfter: backoff.Jitter(r.opts.SyncPeriod)}
+	}
+}
+
+// changePredicate lets through spec changes, annotation changes and the start of
+// deletion, but not the controller's own status writes.
+func changePredicate() predicate.Predicate {
+	deletionStarted := predicate.Funcs{UpdateFunc: func(e event.UpdateEvent) bool {
+		return e.ObjectOld.GetDeletionTimestamp().IsZero() && !e.ObjectNew.GetDeletionTimestamp().IsZero()
+	}}
+	return predicate.Or(predicate.GenerationChangedPredicate{}, predicate.AnnotationChangedPredicate{}, deletionStarted)
+}
+
+var _ runtime.Object = (*v1alpha1.GatewayEndpoint)(nil)

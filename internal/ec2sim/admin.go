@@ -1,0 +1,115 @@
+package ec2sim
+
+import (
+	"encoding/json"
+	"net/http"
+	"strings"
+	"time"
+)
+
+// serveAdmin answers the JSON admin API under /_sim/; see README.md.
+func (s *Server) serveAdmin(w http.ResponseWriter, r *http.Request) {
+	path := strings.TrimPrefix(r.URL.Path, "/_sim/")
+	route := r.Method + " " + path
+	if strings.HasPrefix(path, "endpoints/") && r.Method == http.MethodPost {
+		route = "POST endpoints/{id}/" + path[strings.LastIndexByte(path, '/')+1:]
+	}
+	switch route {
+	case "GET fixture":
+		writeJSON(w, http.StatusOK, s.LoadFixture())
+	case "GET counters":
+		writeJSON(w, http.StatusOK, s.Counters())
+	case "DELETE counters":
+		s.ResetCounters()
+		writeJSON(w, http.StatusOK, map[string]bool{"ok": true})
+	case "POST throttle":
+		var req struct {
+			Enabled   bool     `json:"enabled"`
+			TimeScale *float64 `json:"timeScale"`
+		}
+		if decode(w, r, &req) {
+			s.SetThrottle(req.Enabled)
+			if req.TimeScale != nil {
+				s.SetTimeScale(*req.TimeScale)
+			}
+			writeJSON(w, http.StatusOK, map[string]bool{"ok": true})
+		}
+	case "POST faults":
+		var req struct {
+			Fault
+			Latency string `json:"latency"`
+		}
+		if decode(w, r, &req) {
+			f := req.Fault
+			if req.Latency != "" {
+				d, err := time.ParseDuration(req.Latency)
+				if err != nil {
+					writeJSON(w, http.StatusBadRequest, map[string]string{"error": err.Error()})
+					return
+				}
+				f.Latency = d
+			}
+			s.InjectFault(f)
+			writeJSON(w, http.StatusOK, map[string]bool{"ok": true})
+		}
+	case "DELETE faults":
+		s.ClearFaults()
+		writeJSON(w, http.StatusOK, map[string]bool{"ok": true})
+	case "POST consistency", "POST state-delay":
+		var req struct {
+			Window string `json:"window"`
+			Delay  string `json:"delay"`
+		}
+		if !decode(w, r, &req) {
+			return
+		}
+		d, err := time.ParseDuration(req.Window + req.Delay)
+		if err != nil {
+			writeJSON(w, http.StatusBadRequest, map[string]string{"error": err.Error()})
+			return
+		}
+		if path == "consistency" {
+			s.SetConsistencyWindow(d)
+		} else {
+			s.SetStateDelay(d)
+		}
+		writeJSON(w, http.StatusOK, map[string]bool{"ok": true})
+	case "POST services":
+		var cfg EndpointServiceConfig
+		if decode(w, r, &cfg) {
+			writeJSON(w, http.StatusOK, map[string]string{"serviceName": s.AddEndpointService(cfg)})
+		}
+	case "POST endpoints/{id}/accept", "POST endpoints/{id}/reject":
+		parts := strings.Split(path, "/")
+		if len(parts) != 3 {
+			writeJSON(w, http.StatusNotFound, map[string]string{"error": "not found"})
+			return
+		}
+		decide := s.AcceptEndpoint
+		if parts[2] == "reject" {
+			decide = s.RejectEndpoint
+		}
+		if err := decide(parts[1]); err != nil {
+			writeJSON(w, http.StatusConflict, map[string]string{"error": err.Error()})
+			return
+		}
+		writeJSON(w, http.StatusOK, map[string]bool{"ok": true})
+	default:
+		writeJSON(w, http.StatusNotFound, map[string]string{"error": "unknown admin route " + route})
+	}
+}
+
+// decode reads a JSON request body, answering 400 when it is malformed.
+func decode(w http.ResponseWriter, r *http.Request, v any) bool {
+	if err := json.NewDecoder(r.Body).Decode(v); err != nil {
+		writeJSON(w, http.StatusBadRequest, map[string]string{"error": err.Error()})
+		return false
+	}
+	return true
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}

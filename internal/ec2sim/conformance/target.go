@@ -1,0 +1,61 @@
+package conformance
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+)
+
+// Region is the region every scenario runs in.
+const Region = "us-east-1"
+
+// Target is an EC2 Query API endpoint the scenarios run against.
+type Target struct {
+	// Name names the target in test output ("ec2sim", "moto").
+	Name string
+	// Endpoint is the base URL of the EC2 Query API, e.g. http://127.0.0.1:5000.
+	Endpoint string
+	// Reset, when set, returns the target to an empty state; the runner
+	// calls it before each scenario.
+	Reset func(ctx context.Context) error
+	// WaitTimeout bounds how long a scenario waits for an asynchronous
+	// change (a state reaching `available`, an ENI going away).
+	WaitTimeout time.Duration
+}
+
+// NewClient returns an EC2 client for the target with static test
+// credentials and no retries, so every error surfaces as the target sent it.
+func (t Target) NewClient() *ec2.Client {
+	return ec2.New(ec2.Options{
+		Region:           Region,
+		BaseEndpoint:     aws.String(t.Endpoint),
+		Credentials:      credentials.NewStaticCredentialsProvider("test", "test", ""),
+		RetryMaxAttempts: 1,
+		HTTPClient:       &http.Client{Timeout: 30 * time.Second},
+	})
+}
+
+// ResetURL returns a Reset function that POSTs to url (moto's
+// /moto-api/reset) and expects a 2xx answer.
+func ResetURL(url string) func(ctx context.Context) error {
+	return func(ctx context.Context) error {
+		req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, nil)
+		if err != nil {
+			return err
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			return err
+		}
+		defer resp.Body.Close()
+		if resp.StatusCode/100 != 2 {
+			return fmt.Errorf("reset %s: HTTP %d", url, resp.StatusCode)
+		}
+		return nil
+	}
+}

@@ -1,0 +1,63 @@
+package ec2sim
+
+import (
+	"time"
+)
+
+// Fault injects errors and latency into EC2 calls.
+type Fault struct {
+	Action  string        `json:"action"`  // an EC2 action, or "*" for all
+	Code    string        `json:"code"`    // "InternalError", "Unavailable", "RequestLimitExceeded" or any AWS code; empty adds latency only
+	Rate    float64       `json:"rate"`    // probability (0..1) that a call fails, when Count is 0
+	Count   int           `json:"count"`   // fail the next Count calls
+	Latency time.Duration `json:"latency"` // added before each matching call is handled
+}
+
+// faultState is an installed fault with the calls it may still fail.
+type faultState struct {
+	Fault
+	remaining int
+}
+
+// InjectFault installs a fault; faults accumulate until ClearFaults.
+func (s *Server) InjectFault(f Fault) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.faults = append(s.faults, &faultState{Fault: f, remaining: f.Count})
+}
+
+// ClearFaults removes every installed fault.
+func (s *Server) ClearFaults() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.faults = nil
+}
+
+// pickFault returns the latency to add to a call and the error it fails
+// with, if any. The caller holds s.mu.
+func (s *Server) pickFault(action string) (time.Duration, *apiError) {
+	var latency time.Duration
+	var fail *apiError
+	for _, f := range s.faults {
+		if f.Action != "*" && f.Action != action {
+			continue
+		}
+		latency += f.Latency
+		if fail != nil || f.Code == "" {
+			continue
+		}
+		fire := false
+		if f.Count > 0 {
+			fire = f.remaining > 0
+			if fire {
+				f.remaining--
+			}
+		} else if f.Rate > 0 {
+			fire = s.rng.Float64() < f.Rate
+		}
+		if fire {
+			fail = &apiError{Code: f.Code, Message: defaultMessage(f.Code), Status: statusFor(f.Code)}
+		}
+	}
+	return latency, fail
+}

@@ -1,0 +1,225 @@
+package ec2sim
+
+import (
+	"slices"
+	"strings"
+)
+
+// securityGroup is a VPC security group with its rules.
+type securityGroup struct {
+	seq     int64
+	id      string
+	vpcID   string
+	name    string
+	desc    string
+	ingress []*sgRule
+	egress  []*sgRule
+}
+
+func (g *securityGroup) order() int64 { return g.seq }
+
+type xmlGroupIdentifier struct {
+	GroupID   string `xml:"groupId"`
+	GroupName string `xml:"groupName"`
+}
+
+type xmlSecurityGroup struct {
+	OwnerID             string            `xml:"ownerId"`
+	GroupID             string            `xml:"groupId"`
+	GroupName           string            `xml:"groupName"`
+	GroupDescription    string            `xml:"groupDescription"`
+	VpcID               string            `xml:"vpcId"`
+	SecurityGroupArn    string            `xml:"securityGroupArn"`
+	IPPermissions       []xmlIPPermission `xml:"ipPermissions>item"`
+	IPPermissionsEgress []xmlIPPermission `xml:"ipPermissionsEgress>item"`
+	Tags                []xmlTag          `xml:"tagSet>item"`
+}
+
+func (s *Server) groupArn(id string) string {
+	return "arn:aws:ec2:" + s.opts.Region + ":" + accountID + ":security-group/" + id
+}
+
+func (s *Server) groupXML(g *securityGroup) xmlSecurityGroup {
+	return xmlSecurityGroup{
+		OwnerID:             accountID,
+		GroupID:             g.id,
+		GroupName:           g.name,
+		GroupDescription:    g.desc,
+		VpcID:               g.vpcID,
+		SecurityGroupArn:    s.groupArn(g.id),
+		IPPermissions:       s.permissionsXML(g.ingress),
+		IPPermissionsEgress: s.permissionsXML(g.egress),
+		Tags:                s.w.tagSet(g.id),
+	}
+}
+
+func (g *securityGroup) attrs(name string) ([]string, bool) {
+	switch name {
+	case "group-id":
+		return []string{g.id}, true
+	case "group-name":
+		return []string{g.name}, true
+	case "description":
+		return []string{g.desc}, true
+	case "vpc-id":
+		return []string{g.vpcID}, true
+	case "owner-id":
+		return []string{accountID}, true
+	}
+	return nil, false
+}
+
+// findGroup returns an existing group or the error EC2 answers for its ID.
+func (s *Server) findGroup(id string) (*securityGroup, *apiError) {
+	if g, ok := s.w.groups[id]; ok {
+		return g, nil
+	}
+	if err := kindGroup.check(id); err != nil {
+		return nil, err
+	}
+	return nil, kindGroup.notFoundErr(id)
+}
+
+// addGroup creates a group with EC2's default egress rule (all traffic out).
+func (s *Server) addGroup(v *vpc, name, desc string) *securityGroup {
+	g := &securityGroup{seq: s.w.next(), id: s.newID("sg"), vpcID: v.id, name: name, desc: desc}
+	g.egress = []*sgRule{{id: s.newID("sgr"), protocol: "-1", cidr: "0.0.0.0/0"}}
+	s.w.groups[g.id] = g
+	return g
+}
+
+// addDefaultGroup creates a VPC's "default" group, which also admits all
+// traffic from its own members.
+func (s *Server) addDefaultGroup(v *vpc) *securityGroup {
+	g := s.addGroup(v, "default", "default VPC security group")
+	g.ingress = []*sgRule{{id: s.newID("sgr"), protocol: "-1", groupID: g.id}}
+	return g
+}
+
+func (s *Server) createSecurityGroup(p params) (any, *apiError) {
+	name, desc := p.str("GroupName"), p.str("GroupDescription")
+	switch {
+	case name == "":
+		return nil, errMissingParameter("groupName")
+	case desc == "":
+		return nil, errMissingParameter("groupDescription")
+	case p.str("VpcId") == "":
+		return nil, errf("VPCIdNotSpecified", "No default VPC for this user")
+	case name == "default":
+		return nil, errInvalidParameterValue("Cannot use reserved security group name: default")
+	case strings.HasPrefix(name, "sg-"):
+		return nil, errInvalidParameterValue("Group names may not be in the format sg-*")
+	case len(name) > 255 || len(desc) > 255:
+		return nil, errInvalidParameterValue("Group name and description may not exceed 255 characters")
+	}
+	v, err := s.findVpc(p.str("VpcId"))
+	if err != nil {
+		return nil, err
+	}
+	for _, g := range s.w.groups {
+		if g.vpcID == v.id && g.name == name {
+			return nil, errf("InvalidGroup.Duplicate", "The security group '%s' already exists for VPC '%s'", name, v.id)
+		}
+	}
+	tags, err := p.tagSpecs("security-group")
+	if err != nil {
+		return nil, err
+	}
+	if err := validateTags(tags); err != nil {
+		return nil, err
+	}
+	g := s.addGroup(v, name, desc)
+	s.w.addTags(g.id, tags)
+	return struct {
+		GroupID          string   `xml:"groupId"`
+		SecurityGroupArn string   `xml:"securityGroupArn"`
+		Tags             []xmlTag `xml:"tagSet>item"`
+	}{g.id, s.groupArn(g.id), s.w.tagSet(g.id)}, nil
+}
+
+func (s *Server) describeSecurityGroups(p params) (any, *apiError) {
+	fs := p.filters()
+	if err := checkFilters(fs, (&securityGroup{}).attrs); err != nil {
+		return nil, err
+	}
+	ids, names := p.list("GroupId"), p.list("GroupName")
+	for _, id := range ids {
+		if _, err := s.findGroup(id); err != nil {
+			return nil, err
+		}
+	}
+	for _, name := range names {
+		if !slices.ContainsFunc(sorted(s.w.groups), func(g *securityGroup) bool { return g.name == name }) {
+			return nil, errf("InvalidGroup.NotFound", "The security group '%s' does not exist in default VPC 'none'", name)
+		}
+	}
+	var list []*securityGroup
+	for _, g := range sorted(s.w.groups) {
+		if len(ids) > 0 && !slices.Contains(ids, g.id) || len(names) > 0 && !slices.Contains(names, g.name) {
+			continue
+		}
+		if matches(fs, s.w.tags[g.id], g.attrs) {
+			list = append(list, g)
+		}
+	}
+	page, next, err := paginate(list, p, 5)
+	if err != nil {
+		return nil, err
+	}
+	out := struct {
+		Groups    []xmlSecurityGroup `xml:"securityGroupInfo>item"`
+		NextToken string             `xml:"nextToken,omitempty"`
+	}{NextToken: next}
+	for _, g := range page {
+		out.Groups = append(out.Groups, s.groupXML(g))
+	}
+	return out, nil
+}
+
+// groupByIDOrName resolves GroupId, or GroupName when no ID is given.
+func (s *Server) groupByIDOrName(p params) (*securityGroup, *apiError) {
+	if id := p.str("GroupId"); id != "" {
+		return s.findGroup(id)
+	}
+	name := p.str("GroupName")
+	if name == "" {
+		return nil, errMissingParameter("groupId")
+	}
+	for _, g := range sorted(s.w.groups) {
+		if g.name == name {
+			return g, nil
+		}
+	}
+	return nil, errf("InvalidGroup.NotFound", "The security group '%s' does not exist in default VPC 'none'", name)
+}
+
+func (s *Server) deleteSecurityGroup(p params) (any, *apiError) {
+	g, err := s.groupByIDOrName(p)
+	if err != nil {
+		return nil, err
+	}
+	if v := s.w.vpcs[g.vpcID]; v != nil && v.defaultGroup == g.id {
+		return nil, errf("CannotDelete", "the specified group: \"%s\" name: \"default\" cannot be deleted by a user", g.id)
+	}
+	for _, n := range s.w.enis {
+		if slices.Contains(n.groups, g.id) {
+			return nil, errDependency("resource %s has a dependent object", g.id)
+		}
+	}
+	for _, other := range s.w.groups {
+		if other.id == g.id {
+			continue
+		}
+		for _, r := range append(slices.Clone(other.ingress), other.egress...) {
+			if r.groupID == g.id {
+				return nil, errDependency("resource %s has a dependent object", g.id)
+			}
+		}
+	}
+	delete(s.w.groups, g.id)
+	s.w.forget(g.id)
+	return struct {
+		Return  bool   `xml:"return"`
+		GroupID string `xml:"groupId"`
+	}{true, g.id}, nil
+}

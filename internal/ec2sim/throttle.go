@@ -1,0 +1,85 @@
+package ec2sim
+
+import (
+	"time"
+)
+
+// bucket is a token bucket: size tokens, refilled at rate per second.
+type bucket struct {
+	size, rate float64
+	tokens     float64
+	last       time.Time
+}
+
+// bucketFor names an action's throttling bucket with AWS's published sizes
+// and refill rates: describe 100/20, mutating 50/5, tags 100/10 and one
+// shared bucket of 4/0.3 for Create, Modify and DeleteVpcEndpoint(s).
+func bucketFor(action string) (name string, size, rate float64) {
+	switch {
+	case action == "CreateVpcEndpoint" || action == "ModifyVpcEndpoint" || action == "DeleteVpcEndpoints":
+		return "vpc-endpoint", 4, 0.3
+	case action == "CreateTags" || action == "DeleteTags":
+		return "tags", 100, 10
+	case IsMutating(action):
+		return "mutating", 50, 5
+	}
+	return "describe", 100, 20
+}
+
+// takeToken takes a token for the action, reporting false when throttled.
+// The caller holds s.mu.
+func (s *Server) takeToken(action string) bool {
+	if !s.opts.Throttle {
+		return true
+	}
+	name, size, rate := bucketFor(action)
+	now := s.now()
+	b := s.buckets[name]
+	if b == nil {
+		b = &bucket{size: size, rate: rate, tokens: size, last: now}
+		s.buckets[name] = b
+	}
+	b.tokens = min(b.size, b.tokens+now.Sub(b.last).Seconds()*b.rate*s.opts.TimeScale)
+	b.last = now
+	if b.tokens < 1 {
+		return false
+	}
+	b.tokens--
+	return true
+}
+
+// SetThrottle turns throttling on or off; turning it on starts with full
+// buckets.
+func (s *Server) SetThrottle(enabled bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.opts.Throttle = enabled
+	s.buckets = map[string]*bucket{}
+}
+
+// SetTimeScale sets the factor that divides state delays and multiplies
+// throttle refill rates (values <= 0 mean 1).
+func (s *Server) SetTimeScale(f float64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if f <= 0 {
+		f = 1
+	}
+	s.opts.TimeScale = f
+}
+
+// SetStateDelay sets the unscaled time endpoints spend pending, deleting and
+// Instance Connect Endpoints spend in progress.
+func (s *Server) SetStateDelay(d time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.opts.StateDelay = d
+}
+
+// SetConsistencyWindow makes a just-created endpoint answer
+// InvalidVpcEndpointId.NotFound to describe-by-ID for d.
+func (s *Server) SetConsistencyWindow(d time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.window = d
+}

@@ -1,0 +1,153 @@
+package endpoint
+
+import (
+	"context"
+	"errors"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
+
+	"github.com/vpce-dev/vpce-controller/api/v1alpha1"
+	"github.com/vpce-dev/vpce-controller/internal/awsclient"
+	"github.com/vpce-dev/vpce-controller/internal/awserr"
+)
+
+// Delete carries out the object's deletion policy. It never blocks: while AWS is
+// still deleting, the outcome asks for a poll, and Done is set once nothing is left.
+func (e *Engine) Delete(ctx context.Context, req Request) Outcome {
+	cl, region := e.client(req)
+	out := newOutcome(req, region)
+	out.notReady(v1alpha1.ReasonDeleting, "the object is being deleted")
+	var err error
+	if req.Spec.DeletionPolicy == v1alpha1.DeletionPolicyRetain {
+		err = e.retain(ctx, cl, req, &out)
+	} else {
+		err = e.remove(ctx, cl, req, &out)
+	}
+	if err != nil {
+		var p *Problem
+		if !errors.As(err, &p) {
+			p = fromAWS(err, "deleting")
+		}
+		out.Problem = p
+		out.Done = false
+	}
+	return out
+}
+
+// ownedEndpoints returns the live endpoints that belong to the object: the one its
+// status records and any carrying its ownership tags (created just before a crash).
+func ownedEndpoints(ctx context.Context, cl awsclient.EC2, req Request) ([]Observed, error) {
+	var found []Observed
+	seen := map[string]bool{}
+	if id := req.Prior.EndpointID; id != "" {
+		o, err := describeByID(ctx, cl, id)
+		if err != nil {
+			return nil, err
+		}
+		if o != nil && (o.Tags[TagOwnerUID] == req.Owner.UID || o.Tags[TagOwnerUID] == "") {
+			found = append(found, *o)
+			seen[o.ID] = true
+		}
+	}
+	tagged, err := describeByOwner(ctx, cl, req.Owner)
+	if err != nil {
+		return nil, err
+	}
+	for _, o := range tagged {
+		if !seen[o.ID] {
+			found = append(found, o)
+		}
+	}
+	return found, nil
+}
+
+func (e *Engine) remove(ctx context.Context, cl awsclient.EC2, req Request, out *Outcome) error {
+	eps, err := ownedEndpoints(ctx, cl, req)
+	if err != nil {
+		return err
+	}
+	var toDelete []string
+	waiting := false
+	for _, o := range eps {
+		out.State = o.State
+		switch {
+		case o.State == stateDeleted:
+		case gone(o.State):
+			waiting = true
+		default:
+			toDelete = append(toDelete, o.ID)
+		}
+	}
+	if len(toDelete) > 0 {
+		res, err := cl.DeleteVpcEndpoints(ctx, &ec2.DeleteVpcEndpointsInput{VpcEndpointIds: toDelete})
+		if err != nil {
+			return fromAWS(err, "deleting VPC endpoints")
+		}
+		for _, u := range res.Unsuccessful {
+			if u.Error != nil && !isNotFoundCode(aws.ToString(u.Error.Code)) {
+				return &Problem{Reason: awserr.Reason(aws.ToString(u.Error.Code)), Message: "deleting " + aws.ToString(u.ResourceId) + ": " + aws.ToString(u.Error.Message), Class: awserr.Retryable}
+			}
+		}
+		for _, id := range toDelete {
+			out.event(v1alpha1.EventDeleted, "Deleted VPC endpoint %s", id)
+		}
+		waiting = true
+	}
+	out.Observed = true
+	if waiting {
+		out.State = stateDeleting
+		out.Poll = e.pendingPoll()
+		return nil
+	}
+	out.State = ""
+	if req.Spec.Type == Interface {
+		done, err := deleteManagedGroup(ctx, cl, req.Owner, req.Prior.ManagedSecurityGroupID, out)
+		if err != nil {
+			return err
+		}
+		if !done {
+			out.Poll = e.pendingPoll() // DependencyViolation: the interfaces are still going away
+			return nil
+		}
+	}
+	out.Done = true
+	return nil
+}
+
+func isNotFoundCode(code string) bool { return strings.HasSuffix(code, ".NotFound") }
+
+// retain leaves the endpoint (and its security group) in AWS and removes the
+// ownership tags, so nothing of this cluster claims it any more.
+func (e *Engine) retain(ctx context.Context, cl awsclient.EC2, req Request, out *Outcome) error {
+	eps, err := ownedEndpoints(ctx, cl, req)
+	if err != nil {
+		return err
+	}
+	keys := []types.Tag{{Key: aws.String(TagCluster)}, {Key: aws.String(TagOwner)}, {Key: aws.String(TagOwnerUID)}}
+	var ids []string
+	for _, o := range eps {
+		if !gone(o.State) {
+			ids = append(ids, o.ID)
+		}
+	}
+	if req.Spec.Type == Interface {
+		g, err := findManagedGroup(ctx, cl, req.Owner, req.Prior.ManagedSecurityGroupID)
+		if err != nil {
+			return err
+		}
+		if g != nil && tagMap(g.Tags)[TagOwnerUID] == req.Owner.UID {
+			ids = append(ids, aws.ToString(g.GroupId))
+		}
+	}
+	if len(ids) > 0 {
+		if _, err := cl.DeleteTags(ctx, &ec2.DeleteTagsInput{Resources: ids, Tags: keys}); err != nil {
+			return fromAWS(err, "removing ownership tags")
+		}
+		out.event(v1alpha1.EventRetained, "Left %v in AWS (deletionPolicy Retain) and removed the ownership tags", ids)
+	}
+	out.Done = true
+	return nil
+}

@@ -1,0 +1,484 @@
+package endpoint
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
+
+	"github.com/vpce-dev/vpce-controller/api/v1alpha1"
+	"github.com/vpce-dev/vpce-controller/internal/awsclient"
+	"github.com/vpce-dev/vpce-controller/internal/awserr"
+	"github.com/vpce-dev/vpce-controller/internal/policy"
+)
+
+// ClientSource hands out EC2 clients per region.
+type ClientSource interface {
+	ForRegion(region string) awsclient.EC2
+	DefaultRegion() string
+}
+
+// Engine converges endpoints. One Engine serves every reconciler of a manager.
+type Engine struct {
+	// Clients gives the EC2 client of a region.
+	Clients ClientSource
+	// Cluster is the manager's --cluster-name, written into ownership tags.
+	Cluster string
+	// PendingPoll is how soon to look again while AWS is working on an endpoint.
+	PendingPoll time.Duration
+	// ConsistencyGrace is how long after a create a "not found" is taken for
+	// eventual consistency rather than for deletion.
+	ConsistencyGrace time.Duration
+
+	recent sync.Map // endpoint ID -> creation time, for eventual consistency
+}
+
+// errNotYetVisible means EC2 does not list an endpoint it just created.
+var errNotYetVisible = errors.New("endpoint not visible yet")
+
+func (e *Engine) pendingPoll() time.Duration {
+	if e.PendingPoll > 0 {
+		return e.PendingPoll
+	}
+	return 2 * time.Second
+}
+
+func (e *Engine) recentlyCreated(id string) bool {
+	v, ok := e.recent.Load(id)
+	if !ok {
+		return false
+	}
+	grace := e.ConsistencyGrace
+	if grace == 0 {
+		grace = 30 * time.Second
+	}
+	if time.Since(v.(time.Time)) < grace {
+		return true
+	}
+	e.recent.Delete(id)
+	return false
+}
+
+func (e *Engine) client(req Request) (awsclient.EC2, string) {
+	region := req.Spec.Region
+	if region == "" {
+		region = e.Clients.DefaultRegion()
+	}
+	return e.Clients.ForRegion(region), region
+}
+
+// newOutcome starts from what the status already records, so a failed reconcile
+// never loses an ID.
+func newOutcome(req Request, region string) Outcome {
+	return Outcome{
+		Region:         region,
+		EndpointID:     req.Prior.EndpointID,
+		ManagedGroupID: req.Prior.ManagedSecurityGroupID,
+		Interfaces:     req.Prior.NetworkInterfaces,
+	}
+}
+
+// Reconcile converges the endpoint of a live object and reports what AWS looks like.
+func (e *Engine) Reconcile(ctx context.Context, req Request) Outcome {
+	cl, region := e.client(req)
+	out := newOutcome(req, region)
+	err := e.converge(ctx, cl, region, req, &out)
+	switch {
+	case errors.Is(err, errNotYetVisible):
+		out.notReady(v1alpha1.ReasonPending, "waiting for AWS to list endpoint %s", out.EndpointID)
+		out.Poll = time.Second
+	case err != nil:
+		var p *Problem
+		if !errors.As(err, &p) {
+			p = fromAWS(err, "reconciling")
+		}
+		out.Problem = p
+		if out.ReadyReason == "" || out.Ready {
+			out.notReady(v1alpha1.ReasonNotSynced, "the spec is not applied: %s", p.Message)
+		}
+	}
+	return out
+}
+
+// resolved is the spec turned into IDs.
+type resolved struct {
+	vpc      vpcInfo
+	svc      serviceInfo
+	desired  Desired
+	subnetAZ map[string]string
+}
+
+func (e *Engine) resolve(ctx context.Context, cl awsclient.EC2, region string, req Request, out *Outcome) (*resolved, error) {
+	s := req.Spec
+	r := &resolved{desired: Desired{Type: s.Type, Tags: desiredTags(req.Owner, s.Tags)}}
+	if s.Policy != nil {
+		doc, err := policy.Compact(s.Policy)
+		if err != nil {
+			return nil, problemf(v1alpha1.ReasonInvalidPolicy, "spec.policy: %v; fix the policy document", err)
+		}
+		r.desired.Policy = doc
+	}
+	vpc, err := resolveVPC(ctx, cl, region, s)
+	if err != nil {
+		return nil, err
+	}
+	r.vpc = vpc
+	out.VPCID = vpc.ID
+	name := fullServiceName(region, s.Service)
+	out.ServiceName = name
+	if s.Type == Gateway {
+		r.svc = serviceInfo{Name: name, PolicySupported: true}
+		pl, err := resolvePrefixList(ctx, cl, name)
+		if err != nil {
+			return nil, err
+		}
+		out.PrefixListID = pl
+		if r.desired.RouteTableIDs, err = resolveRouteTables(ctx, cl, vpc.ID, s); err != nil {
+			return nil, err
+		}
+	} else {
+		if r.svc, err = resolveService(ctx, cl, name, Interface); err != nil {
+			return nil, err
+		}
+		if r.desired.SubnetIDs, r.subnetAZ, err = resolveSubnets(ctx, cl, vpc.ID, s, r.svc); err != nil {
+			return nil, err
+		}
+		if err := checkSecurityGroups(ctx, cl, vpc.ID, s.SecurityGroupIDs); err != nil {
+			return nil, err
+		}
+		r.desired.SecurityGroupIDs = sortedSet(s.SecurityGroupIDs)
+		if s.PrivateDNS && r.svc.PrivateDNSName == "" {
+			return nil, problemf(v1alpha1.ReasonInvalidPrivateDNS, "spec.privateDNS.enabled: service %s has no private DNS name; set spec.privateDNS.enabled: false", name)
+		}
+		pdns, inbound := s.PrivateDNS, s.PrivateDNS && s.OnlyInbound
+		r.desired.PrivateDNS, r.desired.OnlyInbound = &pdns, &inbound
+		r.desired.DNSRecordIPType, r.desired.IPAddressType = s.DNSRecordIPType, s.IPAddressType
+	}
+	r.desired.ManagePolicy = r.svc.PolicySupported
+	if !r.svc.PolicySupported && s.Policy != nil {
+		return nil, problemf(v1alpha1.ReasonInvalidPolicy, "spec.policy: service %s does not support endpoint policies; remove spec.policy", name)
+	}
+	return r, nil
+}
+
+func (e *Engine) converge(ctx context.Context, cl awsclient.EC2, region string, req Request, out *Outcome) error {
+	r, err := e.resolve(ctx, cl, region, req, out)
+	if err != nil {
+		return err
+	}
+	obs, adopted, err := e.find(ctx, cl, req, r)
+	if err != nil {
+		return err
+	}
+	wantDNS := r.desired.PrivateDNS != nil && *r.desired.PrivateDNS
+	if wantDNS && (obs == nil || !obs.PrivateDNS) {
+		if err := checkVPCDNS(ctx, cl, r.vpc.ID, req.Spec.EnsureVPCDNS, out); err != nil {
+			return err
+		}
+	}
+	if req.Spec.Managed != nil {
+		id, err := ensureManagedGroup(ctx, cl, req.Owner, r.vpc, *req.Spec.Managed, req.Prior.ManagedSecurityGroupID, out, !req.Prior.SpecChanged)
+		if id != "" {
+			out.ManagedGroupID = id
+		}
+		if err != nil {
+			return err
+		}
+		r.desired.SecurityGroupIDs = sortedSet(append(r.desired.SecurityGroupIDs, id))
+	}
+	if obs == nil {
+		return e.create(ctx, cl, req, r, out)
+	}
+	out.EndpointID = obs.ID
+	if adopted {
+		out.event(v1alpha1.EventAdopted, "Adopted VPC endpoint %s", obs.ID)
+	}
+	return e.update(ctx, cl, req, r, *obs, adopted, out)
+}
+
+// find returns the object's endpoint: the one its status records, else the one
+// spec.endpointID adopts, else the one carrying its ownership tags.
+func (e *Engine) find(ctx context.Context, cl awsclient.EC2, req Request, r *resolved) (*Observed, bool, error) {
+	if id := req.Prior.EndpointID; id != "" {
+		o, err := describeByID(ctx, cl, id)
+		if err != nil {
+			return nil, false, err
+		}
+		if o != nil && !gone(o.State) {
+			return o, false, nil
+		}
+		if o == nil && e.recentlyCreated(id) {
+			return nil, false, errNotYetVisible
+		}
+	}
+	if id := req.Spec.AdoptID; id != "" && id != req.Prior.EndpointID {
+		o, err := e.checkAdoptable(ctx, cl, req, r, id)
+		return o, o != nil, err
+	}
+	found, err := describeByOwner(ctx, cl, req.Owner)
+	if err != nil || len(found) == 0 {
+		return nil, false, err
+	}
+	return &found[0], false, nil
+}
+
+func (e *Engine) checkAdoptable(ctx context.Context, cl awsclient.EC2, req Request, r *resolved, id string) (*Observed, error) {
+	o, err := describeByID(ctx, cl, id)
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case o == nil || gone(o.State):
+		return nil, problemf(v1alpha1.ReasonAdoptionRefused, "spec.endpointID: endpoint %s does not exist; remove spec.endpointID to create one", id)
+	case o.VPCID != r.vpc.ID:
+		return nil, problemf(v1alpha1.ReasonAdoptionRefused, "spec.endpointID: endpoint %s is in %s, but spec.vpc resolves to %s", id, o.VPCID, r.vpc.ID)
+	case o.ServiceName != r.svc.Name:
+		return nil, problemf(v1alpha1.ReasonAdoptionRefused, "spec.endpointID: endpoint %s is for %s, but spec.service resolves to %s", id, o.ServiceName, r.svc.Name)
+	case o.Type != req.Spec.Type:
+		return nil, problemf(v1alpha1.ReasonAdoptionRefused, "spec.endpointID: endpoint %s is a %s endpoint, not a %s one", id, o.Type, req.Spec.Type)
+	}
+	if uid, ok := o.Tags[TagOwnerUID]; ok && (uid != req.Owner.UID || o.Tags[TagCluster] != req.Owner.Cluster) {
+		return nil, problemf(v1alpha1.ReasonAdoptionRefused, "spec.endpointID: endpoint %s is owned by %s in cluster %s; remove spec.endpointID or release it there first", id, o.Tags[TagOwner], o.Tags[TagCluster])
+	}
+	return o, nil
+}
+
+// checkVPCDNS makes sure private DNS can work: both VPC DNS attributes on, or turned
+// on when ensure is set.
+func checkVPCDNS(ctx context.Context, cl awsclient.EC2, vpcID string, ensure bool, out *Outcome) error {
+	attrs := []types.VpcAttributeName{types.VpcAttributeNameEnableDnsSupport, types.VpcAttributeNameEnableDnsHostnames}
+	var off []types.VpcAttributeName
+	for _, a := range attrs {
+		res, err := cl.DescribeVpcAttribute(ctx, &ec2.DescribeVpcAttributeInput{VpcId: aws.String(vpcID), Attribute: a})
+		if err != nil {
+			return fromAWS(err, "describing "+string(a)+" of "+vpcID)
+		}
+		v := res.EnableDnsSupport
+		if a == types.VpcAttributeNameEnableDnsHostnames {
+			v = res.EnableDnsHostnames
+		}
+		if v == nil || !aws.ToBool(v.Value) {
+			off = append(off, a)
+		}
+	}
+	if len(off) == 0 {
+		return nil
+	}
+	if !ensure {
+		names := make([]string, len(off))
+		flags := ""
+		for i, a := range off {
+			names[i] = string(a)
+			if a == types.VpcAttributeNameEnableDnsSupport {
+				flags += " --enable-dns-support"
+			} else {
+				flags += " --enable-dns-hostnames"
+			}
+		}
+		return problemf(v1alpha1.ReasonVPCDNSAttributesOff, "spec.privateDNS: private DNS needs the VPC attributes enableDnsSupport and enableDnsHostnames, but %v is off in %s; turn it on (aws ec2 modify-vpc-attribute --vpc-id %s%s) or set spec.privateDNS.ensureVPCAttributes: true", names, vpcID, vpcID, flags)
+	}
+	for _, a := range off {
+		in := &ec2.ModifyVpcAttributeInput{VpcId: aws.String(vpcID)}
+		if a == types.VpcAttributeNameEnableDnsSupport {
+			in.EnableDnsSupport = &types.AttributeBooleanValue{Value: aws.Bool(true)}
+		} else {
+			in.EnableDnsHostnames = &types.AttributeBooleanValue{Value: aws.Bool(true)}
+		}
+		if _, err := cl.ModifyVpcAttribute(ctx, in); err != nil {
+			return fromAWS(err, "turning on "+string(a)+" of "+vpcID)
+		}
+		out.event(v1alpha1.EventModified, "Turned on %s of %s for private DNS", a, vpcID)
+	}
+	return nil
+}
+
+func (e *Engine) create(ctx context.Context, cl awsclient.EC2, req Request, r *resolved, out *Outcome) error {
+	d := r.desired
+	in := &ec2.CreateVpcEndpointInput{
+		VpcId:             aws.String(r.vpc.ID),
+		ServiceName:       aws.String(r.svc.Name),
+		VpcEndpointType:   types.VpcEndpointType(d.Type),
+		ClientToken:       aws.String(clientToken(req.Owner, req.Prior.EndpointID)),
+		TagSpecifications: tagSpec(types.ResourceTypeVpcEndpoint, d.Tags),
+	}
+	if d.ManagePolicy && d.Policy != "" {
+		in.PolicyDocument = aws.String(d.Policy)
+	}
+	if d.Type == Gateway {
+		in.RouteTableIds = d.RouteTableIDs
+	} else {
+		in.SubnetIds = d.SubnetIDs
+		in.SecurityGroupIds = d.SecurityGroupIDs
+		// Private DNS on a service that needs acceptance is enabled once accepted.
+		in.PrivateDnsEnabled = aws.Bool(*d.PrivateDNS && !r.svc.AcceptanceRequired)
+		if d.IPAddressType != "" {
+			in.IpAddressType = types.IpAddressType(d.IPAddressType)
+		}
+		if d.DNSRecordIPType != "" || *d.OnlyInbound {
+			in.DnsOptions = &types.DnsOptionsSpecification{DnsRecordIpType: types.DnsRecordIpType(d.DNSRecordIPType)}
+			if *d.OnlyInbound {
+				in.DnsOptions.PrivateDnsOnlyForInboundResolverEndpoint = aws.Bool(true)
+			}
+		}
+	}
+	res, err := cl.CreateVpcEndpoint(ctx, in)
+	if err != nil {
+		p := fromAWS(err, "creating the VPC endpoint")
+		if awserr.Code(err) == "RouteAlreadyExists" {
+			p.Message += "; another endpoint for this service already serves one of the route tables: remove the table from spec.routeTables or from the other endpoint"
+		}
+		return p
+	}
+	o := observe(*res.VpcEndpoint)
+	e.recent.Store(o.ID, time.Now())
+	if prev := req.Prior.EndpointID; prev != "" {
+		out.event(v1alpha1.EventDriftCorrected, "VPC endpoint %s was deleted outside the controller; created %s", prev, o.ID)
+		out.DriftFields = append(out.DriftFields, "endpoint")
+	} else {
+		out.event(v1alpha1.EventCreated, "Created VPC endpoint %s", o.ID)
+	}
+	out.EndpointID = o.ID
+	e.report(ctx, cl, r, o, out)
+	return nil
+}
+
+func (e *Engine) update(ctx context.Context, cl awsclient.EC2, req Request, r *resolved, o Observed, adopted bool, out *Outcome) error {
+	switch o.State {
+	case stateRejected, stateFailed:
+		e.report(ctx, cl, r, o, out)
+		reason := v1alpha1.ReasonRejected
+		if o.State == stateFailed {
+			reason = v1alpha1.ReasonFailed
+		}
+		msg := fmt.Sprintf("endpoint %s is %s", o.ID, o.State)
+		if o.LastError != "" {
+			msg += ": " + o.LastError
+		}
+		out.notReady(reason, "%s", msg)
+		return problemf(reason, "%s; delete this object (or its endpoint in AWS) to try again", msg)
+	case stateAvailable:
+	default:
+		// AWS is working on it (pending, pendingAcceptance): only tags may change now.
+		p := ComputePlan(r.desired, o, r.subnetAZ)
+		if err := applyTags(ctx, cl, o.ID, p); err != nil {
+			return err
+		}
+		e.report(ctx, cl, r, o, out)
+		return nil
+	}
+	p := ComputePlan(r.desired, o, r.subnetAZ)
+	if !p.HasChanges() {
+		e.report(ctx, cl, r, o, out)
+		return nil
+	}
+	if err := applyPlan(ctx, cl, o.ID, p); err != nil {
+		return err
+	}
+	switch {
+	case adopted:
+		out.event(v1alpha1.EventModified, "Brought adopted VPC endpoint %s to the spec: %s", o.ID, p)
+	case req.Prior.SpecChanged:
+		out.event(v1alpha1.EventModified, "Modified VPC endpoint %s: %s", o.ID, p)
+	default:
+		out.event(v1alpha1.EventDriftCorrected, "Repaired VPC endpoint %s: %s", o.ID, p)
+		out.DriftFields = append(out.DriftFields, p.Fields()...)
+	}
+	applied := p.Applied(o)
+	if o.Type == Interface && p.HasModify() {
+		applied.State = statePending // AWS re-provisions the interfaces
+	}
+	e.report(ctx, cl, r, applied, out)
+	if len(p.DeferredSubnets) > 0 {
+		out.notReady(v1alpha1.ReasonPending, "removing a subnet before adding %v in the same zone", p.DeferredSubnets)
+		out.Poll = e.pendingPoll()
+	}
+	return nil
+}
+
+// applyPlan makes the plan's changes: one ModifyVpcEndpoint, then tags.
+func applyPlan(ctx context.Context, cl awsclient.EC2, id string, p Plan) error {
+	if p.HasModify() {
+		in := &ec2.ModifyVpcEndpointInput{
+			VpcEndpointId:          aws.String(id),
+			AddRouteTableIds:       p.AddRouteTables,
+			RemoveRouteTableIds:    p.RemoveRouteTables,
+			AddSubnetIds:           p.AddSubnets,
+			RemoveSubnetIds:        p.RemoveSubnets,
+			AddSecurityGroupIds:    p.AddSecurityGroups,
+			RemoveSecurityGroupIds: p.RemoveSecurityGroups,
+			PolicyDocument:         p.Policy,
+			PrivateDnsEnabled:      p.PrivateDNS,
+		}
+		if p.ResetPolicy {
+			in.ResetPolicy = aws.Bool(true)
+		}
+		if p.IPAddressType != "" {
+			in.IpAddressType = types.IpAddressType(p.IPAddressType)
+		}
+		if p.DNSRecordIPType != "" || p.OnlyInbound != nil {
+			in.DnsOptions = &types.DnsOptionsSpecification{
+				DnsRecordIpType:                          types.DnsRecordIpType(p.DNSRecordIPType),
+				PrivateDnsOnlyForInboundResolverEndpoint: p.OnlyInbound,
+			}
+		}
+		if _, err := cl.ModifyVpcEndpoint(ctx, in); err != nil {
+			return fromAWS(err, "modifying VPC endpoint "+id)
+		}
+	}
+	return applyTags(ctx, cl, id, p)
+}
+
+// applyTags makes the plan's tag changes on any resource.
+func applyTags(ctx context.Context, cl awsclient.EC2, id string, p Plan) error {
+	if len(p.SetTags) > 0 {
+		if _, err := cl.CreateTags(ctx, &ec2.CreateTagsInput{Resources: []string{id}, Tags: ec2Tags(p.SetTags)}); err != nil {
+			return fromAWS(err, "tagging "+id)
+		}
+	}
+	if len(p.RemoveTags) > 0 {
+		tags := make([]types.Tag, len(p.RemoveTags))
+		for i, k := range p.RemoveTags {
+			tags[i] = types.Tag{Key: aws.String(k)}
+		}
+		if _, err := cl.DeleteTags(ctx, &ec2.DeleteTagsInput{Resources: []string{id}, Tags: tags}); err != nil {
+			return fromAWS(err, "removing tags of "+id)
+		}
+	}
+	return nil
+}
+
+// report fills the outcome from an endpoint's state and sets Ready.
+func (e *Engine) report(ctx context.Context, cl awsclient.EC2, r *resolved, o Observed, out *Outcome) {
+	out.Observed = true
+	out.EndpointID = o.ID
+	out.State = o.State
+	out.RouteTableIDs = o.RouteTableIDs
+	out.SubnetIDs = o.SubnetIDs
+	out.SecurityGroupIDs = o.SecurityGroupIDs
+	out.PrivateDNS = o.PrivateDNS
+	if o.Type == Interface {
+		zones := r.svc.Zones
+		out.DNSEntries = typedDNSEntries(o.DNSEntries, zones)
+		if nis, err := describeInterfaces(ctx, cl, o.NetworkInterface, out.Interfaces); err == nil {
+			out.Interfaces = nis
+		}
+	}
+	switch o.State {
+	case stateAvailable:
+		out.Ready = true
+		out.ReadyReason = v1alpha1.ReasonAvailable
+		out.ReadyMessage = fmt.Sprintf("endpoint %s is available and matches the spec", o.ID)
+	case statePendingAcceptance:
+		out.notReady(v1alpha1.ReasonPendingAcceptance, "endpoint %s waits for the owner of %s to accept the connection", o.ID, o.ServiceName)
+		out.Poll = 3 * e.pendingPoll()
+	case stateRejected, stateFailed:
+	default:
+		out.notReady(v1alpha1.ReasonPending, "endpoint %s is %s", o.ID, o.State)
+		out.Poll = e.pendingPoll()
+	}
+}

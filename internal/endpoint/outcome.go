@@ -1,0 +1,101 @@
+package endpoint
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/vpce-dev/vpce-controller/api/v1alpha1"
+	"github.com/vpce-dev/vpce-controller/internal/awserr"
+)
+
+// Problem is why the spec could not be applied: a Synced=False reason and a message
+// that names the field and the fix, with the error class that sets the retry pace.
+type Problem struct {
+	Reason  string
+	Message string
+	Class   awserr.Class
+}
+
+func (p *Problem) Error() string { return p.Reason + ": " + p.Message }
+
+// problemf makes a terminal Problem.
+func problemf(reason, format string, args ...any) *Problem {
+	return &Problem{Reason: reason, Message: fmt.Sprintf(format, args...), Class: awserr.Terminal}
+}
+
+// fromAWS turns an AWS error into a Problem, classified once. context adds what the
+// controller was doing.
+func fromAWS(err error, context string) *Problem {
+	var p *Problem
+	if errors.As(err, &p) {
+		return p
+	}
+	class := awserr.Classify(err)
+	reason := awserr.Reason(awserr.Code(err))
+	switch class {
+	case awserr.Throttled:
+		reason = v1alpha1.ReasonThrottled
+	case awserr.Retryable:
+		if awserr.Code(err) == "" || reason == "InternalError" || reason == "Unavailable" || reason == "ServiceUnavailable" {
+			reason = v1alpha1.ReasonAWSUnavailable
+		}
+	}
+	return &Problem{Reason: reason, Message: context + ": " + awserr.Message(err), Class: class}
+}
+
+// Event is a Kubernetes event to record on the object.
+type Event struct {
+	Warning bool
+	Reason  string
+	Message string
+}
+
+// Outcome is what one reconcile found and did.
+type Outcome struct {
+	Region           string
+	VPCID            string
+	ServiceName      string
+	EndpointID       string
+	State            string
+	RouteTableIDs    []string
+	PrefixListID     string
+	SubnetIDs        []string
+	SecurityGroupIDs []string
+	ManagedGroupID   string
+	PrivateDNS       bool
+	Interfaces       []v1alpha1.NetworkInterface
+	DNSEntries       []v1alpha1.DNSEntry
+	// Observed is true when the endpoint-derived fields above describe AWS now;
+	// when false they are left as the status has them.
+	Observed bool
+
+	// Problem is nil when the spec was applied (Synced=True).
+	Problem *Problem
+	// Ready and why not.
+	Ready               bool
+	ReadyReason         string
+	ReadyMessage        string
+	// Poll asks for a check after this delay (AWS is still working); zero means the
+	// regular drift check.
+	Poll time.Duration
+	// Done is true when deletion finished and the finalizer may go.
+	Done   bool
+	Events []Event
+	// DriftFields names what was repaired behind the controller's back, for metrics.
+	DriftFields []string
+}
+
+func (o *Outcome) event(reason, format string, args ...any) {
+	o.Events = append(o.Events, Event{Reason: reason, Message: fmt.Sprintf(format, args...)})
+}
+
+func (o *Outcome) warn(reason, format string, args ...any) {
+	o.Events = append(o.Events, Event{Warning: true, Reason: reason, Message: fmt.Sprintf(format, args...)})
+}
+
+func (o *Outcome) notReady(reason, format string, args ...any) {
+	o.Ready = false
+	o.ReadyReason = reason
+	o.ReadyMessage = fmt.Sprintf(format, args...)
+}

@@ -1,0 +1,83 @@
+package endpoint
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
+)
+
+// Ownership tag keys put on every AWS object the controller makes.
+const (
+	TagCluster  = "vpce.dev/cluster"
+	TagOwner    = "vpce.dev/owner"
+	TagOwnerUID = "vpce.dev/owner-uid"
+	TagName     = "Name"
+)
+
+// ownershipTags are the tags that mark an AWS object as the owner's.
+func ownershipTags(o Owner) map[string]string {
+	return map[string]string{TagCluster: o.Cluster, TagOwner: o.Ref(), TagOwnerUID: o.UID}
+}
+
+// desiredTags are the endpoint's complete tags: the user's, the ownership tags, and
+// a Name unless the user set one.
+func desiredTags(o Owner, user map[string]string) map[string]string {
+	tags := make(map[string]string, len(user)+4)
+	for k, v := range user {
+		tags[k] = v
+	}
+	if _, ok := tags[TagName]; !ok {
+		tags[TagName] = o.Ref()
+	}
+	for k, v := range ownershipTags(o) {
+		tags[k] = v
+	}
+	return tags
+}
+
+// ownerFilters select AWS objects carrying the owner's cluster and UID tags.
+func ownerFilters(o Owner) []types.Filter {
+	return []types.Filter{
+		{Name: aws.String("tag:" + TagCluster), Values: []string{o.Cluster}},
+		{Name: aws.String("tag:" + TagOwnerUID), Values: []string{o.UID}},
+	}
+}
+
+// clientToken makes CreateVpcEndpoint idempotent across crashes: the same object
+// creating its endpoint again (after a crash before the status write) gets the same
+// token. previousID is the endpoint the object had before, if it vanished, so a
+// deliberate re-create after outside deletion gets a fresh token.
+func clientToken(o Owner, previousID string) string {
+	sum := sha256.Sum256([]byte(o.Cluster + "/" + o.UID + "/" + previousID))
+	return "vpce-" + hex.EncodeToString(sum[:])[:40]
+}
+
+// tagMap turns EC2 tags into a map.
+func tagMap(tags []types.Tag) map[string]string {
+	m := make(map[string]string, len(tags))
+	for _, t := range tags {
+		m[aws.ToString(t.Key)] = aws.ToString(t.Value)
+	}
+	return m
+}
+
+// ec2Tags turns a map into EC2 tags, sorted by key.
+func ec2Tags(m map[string]string) []types.Tag {
+	out := make([]types.Tag, 0, len(m))
+	for _, k := range sortedKeys(m) {
+		out = append(out, types.Tag{Key: aws.String(k), Value: aws.String(m[k])})
+	}
+	return out
+}
+
+// isReservedTag reports whether AWS or the controller owns a tag key, so that a
+// user-spec diff never touches it.
+func isReservedTag(k string) bool { return strings.HasPrefix(k, "aws:") }
+
+// tagSpec is a TagSpecification for a create call.
+func tagSpec(rt types.ResourceType, m map[string]string) []types.TagSpecification {
+	return []types.TagSpecification{{ResourceType: rt, Tags: ec2Tags(m)}}
+}

@@ -1,0 +1,84 @@
+package endpoint
+
+import "github.com/vpce-dev/vpce-controller/api/v1alpha1"
+
+// Type is the VPC endpoint type, as EC2 spells it.
+type Type string
+
+const (
+	// Gateway endpoints add prefix-list routes to route tables (S3, DynamoDB).
+	Gateway Type = "Gateway"
+	// Interface endpoints put a network interface in each chosen subnet.
+	Interface Type = "Interface"
+)
+
+// Owner identifies the Kubernetes object an endpoint belongs to.
+type Owner struct {
+	// Cluster is the manager's --cluster-name.
+	Cluster string
+	// Kind is the object's kind (GatewayEndpoint or InterfaceEndpoint).
+	Kind string
+	// Namespace and Name of the object.
+	Namespace, Name string
+	// UID of the object.
+	UID string
+}
+
+// Ref is namespace/name, the value of the owner tag.
+func (o Owner) Ref() string { return o.Namespace + "/" + o.Name }
+
+// Spec is the desired state of one endpoint, independent of its kind.
+type Spec struct {
+	Type           Type
+	Region         string
+	VPCID          string
+	VPCTags        map[string]string
+	Service        string
+	Policy         []byte // JSON document; nil means AWS's default policy
+	Tags           map[string]string
+	DeletionPolicy v1alpha1.DeletionPolicy
+	AdoptID        string
+
+	// Gateway endpoints.
+	RouteTableIDs       []string
+	RouteTableSubnetIDs []string
+	RouteTableTags      map[string]string
+
+	// Interface endpoints.
+	SubnetIDs        []string
+	SubnetTags       map[string]string
+	SecurityGroupIDs []string
+	Managed          *ManagedGroupSpec // nil: no managed security group
+	PrivateDNS       bool
+	OnlyInbound      bool
+	EnsureVPCDNS     bool
+	DNSRecordIPType  string
+	IPAddressType    string
+}
+
+// ManagedGroupSpec is the desired managed security group.
+type ManagedGroupSpec struct {
+	// CIDRs and GroupIDs allowed in; both empty means the VPC's CIDR blocks.
+	CIDRs    []string
+	GroupIDs []string
+	// Ports opened over TCP; empty means 443.
+	Ports []int32
+}
+
+// Prior is what the object's status already records.
+type Prior struct {
+	EndpointID             string
+	ManagedSecurityGroupID string
+	NetworkInterfaces      []v1alpha1.NetworkInterface
+	// SpecChanged is true when the spec changed since the last reconcile
+	// (metadata.generation differs from status.observedGeneration): changes are then
+	// reported as Modified rather than DriftCorrected.
+	SpecChanged bool
+}
+
+// Request asks the engine to converge (or delete) one object's endpoint.
+type Request struct {
+	Owner Owner
+	Spec  Spec
+	Prior Prior
+}

@@ -1,0 +1,130 @@
+// Package manager assembles the controller manager: the one aws.Config, the endpoint
+// engine and both reconcilers. main.go and the integration tests share it, so the
+// tests run exactly what ships.
+package manager
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	"k8s.io/apimachinery/pkg/runtime"
+	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+	"k8s.io/client-go/rest"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
+	"sigs.k8s.io/controller-runtime/pkg/healthz"
+	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
+
+	"github.com/vpce-dev/vpce-controller/api/v1alpha1"
+	"github.com/vpce-dev/vpce-controller/controllers"
+	"github.com/vpce-dev/vpce-controller/internal/awsclient"
+	"github.com/vpce-dev/vpce-controller/internal/endpoint"
+)
+
+// Options are the manager's settings, one per command-line flag.
+type Options struct {
+	Region                  string
+	ClusterName             string
+	AWSEndpointURL          string
+	SyncPeriod              time.Duration
+	MaxConcurrentReconciles int
+	LeaderElect             bool
+	LeaderElectionID        string
+	LeaderElectionNamespace string
+	MetricsBindAddress      string
+	HealthProbeBindAddress  string
+	WatchNamespace          string
+	// SkipNameValidation lets several managers run in one process (tests).
+	SkipNameValidation bool
+	// PendingPoll is how soon to look again while AWS works on an endpoint.
+	PendingPoll time.Duration
+	// AWSLoadOptions are extra options for the AWS config (tests pass static credentials).
+	AWSLoadOptions []func(*config.LoadOptions) error
+	// EC2APIOptions are extra EC2 client options (tests count calls).
+	EC2APIOptions []func(*ec2.Options)
+}
+
+// Scheme returns the scheme with the API types and client-go's built-in types.
+func Scheme() *runtime.Scheme {
+	s := runtime.NewScheme()
+	if err := clientgoscheme.AddToScheme(s); err != nil {
+		panic(err)
+	}
+	if err := v1alpha1.AddToScheme(s); err != nil {
+		panic(err)
+	}
+	return s
+}
+
+// New builds a manager with both controllers registered.
+func New(ctx context.Context, restCfg *rest.Config, o Options) (ctrl.Manager, error) {
+	if o.Region == "" {
+		return nil, fmt.Errorf("--region is required")
+	}
+	if o.ClusterName == "" {
+		o.ClusterName = "default"
+	}
+	mopts := ctrl.Options{
+		Scheme:                  Scheme(),
+		Metrics:                 metricsserver.Options{BindAddress: o.MetricsBindAddress},
+		HealthProbeBindAddress:  o.HealthProbeBindAddress,
+		LeaderElection:          o.LeaderElect,
+		LeaderElectionID:        o.LeaderElectionID,
+		LeaderElectionNamespace: o.LeaderElectionNamespace,
+		// Release the lease on a clean shutdown so a standby takes over at once.
+		LeaderElectionReleaseOnCancel: true,
+	}
+	if mopts.LeaderElectionID == "" {
+		mopts.LeaderElectionID = "vpce-controller-" + o.ClusterName + ".vpce.dev"
+	}
+	if o.WatchNamespace != "" {
+		mopts.Cache = cache.Options{DefaultNamespaces: map[string]cache.Config{o.WatchNamespace: {}}}
+	}
+	mgr, err := ctrl.NewManager(restCfg, mopts)
+	if err != nil {
+		return nil, fmt.Errorf("creating the manager: %w", err)
+	}
+	awsOpts := awsclient.Options{
+		Region:      o.Region,
+		EndpointURL: o.AWSEndpointURL,
+		APIOptions:  o.EC2APIOptions,
+		LoadOptions: o.AWSLoadOptions,
+	}
+	cfg, err := awsclient.LoadConfig(ctx, awsOpts)
+	if err != nil {
+		return nil, err
+	}
+	engine := &endpoint.Engine{
+		Clients:     awsclient.NewClients(cfg, awsOpts),
+		Cluster:     o.ClusterName,
+		PendingPoll: o.PendingPoll,
+	}
+	copts := controllers.Options{
+		ClusterName:             o.ClusterName,
+		SyncPeriod:              o.SyncPeriod,
+		MaxConcurrentReconciles: o.MaxConcurrentReconciles,
+		SkipNameValidation:      o.SkipNameValidation,
+	}
+	if copts.SyncPeriod == 0 {
+		copts.SyncPeriod = 5 * time.Minute
+	}
+	if copts.MaxConcurrentReconciles == 0 {
+		copts.MaxConcurrentReconciles = 10
+	}
+	if err := controllers.SetupGatewayEndpoint(mgr, engine, copts, nil); err != nil {
+		return nil, err
+	}
+	if err := controllers.SetupInterfaceEndpoint(mgr, engine, copts, nil); err != nil {
+		return nil, err
+	}
+	if err := mgr.AddHealthzCheck("healthz", healthz.Ping); err != nil {
+		return nil, err
+	}
+	if err := mgr.AddReadyzCheck("readyz", healthz.Ping); err != nil {
+		return nil, err
+	}
+	return mgr, nil
+}

@@ -1,0 +1,46 @@
+// Command manager runs vpce-controller: it keeps AWS VPC endpoints converged to the
+// GatewayEndpoint and InterfaceEndpoint objects of a Kubernetes cluster.
+package main
+
+import (
+	"flag"
+	"os"
+	"time"
+
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/log/zap"
+
+	"github.com/vpce-dev/vpce-controller/internal/manager"
+)
+
+func main() {
+	var o manager.Options
+	flag.StringVar(&o.Region, "region", os.Getenv("AWS_REGION"), "AWS region of endpoints whose spec.region is empty (default $AWS_REGION).")
+	flag.StringVar(&o.ClusterName, "cluster-name", "default", "Name of this cluster, written into ownership tags so clusters sharing an account never touch each other's endpoints.")
+	flag.StringVar(&o.AWSEndpointURL, "aws-endpoint-url", "", "EC2 endpoint override (for emulators); AWS_ENDPOINT_URL_EC2 works too.")
+	flag.DurationVar(&o.SyncPeriod, "sync-period", 5*time.Minute, "Interval of drift checks on converged objects.")
+	flag.IntVar(&o.MaxConcurrentReconciles, "max-concurrent-reconciles", 10, "Reconcile workers per kind.")
+	flag.BoolVar(&o.LeaderElect, "leader-elect", false, "Elect a leader, so only one replica reconciles.")
+	flag.StringVar(&o.LeaderElectionNamespace, "leader-election-namespace", "", "Namespace of the leader-election lease (default: the pod's namespace).")
+	flag.StringVar(&o.MetricsBindAddress, "metrics-bind-address", ":8080", "Address of the Prometheus metrics endpoint; 0 disables it.")
+	flag.StringVar(&o.HealthProbeBindAddress, "health-probe-bind-address", ":8081", "Address of the /healthz and /readyz probes.")
+	flag.StringVar(&o.WatchNamespace, "watch-namespace", "", "Watch only this namespace (default: all).")
+	flag.DurationVar(&o.PendingPoll, "pending-poll", 2*time.Second, "First interval of polls while AWS works on an endpoint; it grows while AWS stays busy.")
+	zopts := zap.Options{}
+	zopts.BindFlags(flag.CommandLine)
+	flag.Parse()
+	ctrl.SetLogger(zap.New(zap.UseFlagOptions(&zopts)))
+	log := ctrl.Log.WithName("setup")
+
+	ctx := ctrl.SetupSignalHandler()
+	mgr, err := manager.New(ctx, ctrl.GetConfigOrDie(), o)
+	if err != nil {
+		log.Error(err, "Unable to set up the manager")
+		os.Exit(1)
+	}
+	log.Info("Starting manager", "region", o.Region, "clusterName", o.ClusterName, "syncPeriod", o.SyncPeriod)
+	if err := mgr.Start(ctx); err != nil {
+		log.Error(err, "Manager stopped with an error")
+		os.Exit(1)
+	}
+}
