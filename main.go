@@ -24,7 +24,7 @@ func main() {
 	flag.StringVar(&o.LeaderElectionNamespace, "leader-election-namespace", "", "Namespace of the leader-election lease (default: the pod's namespace).")
 	flag.StringVar(&o.MetricsBindAddress, "metrics-bind-address", ":8080", "Address of the Prometheus metrics endpoint; 0 disables it.")
 	flag.StringVar(&o.HealthProbeBindAddress, "health-probe-bind-address", ":8081", "Address of the /healthz and /readyz probes.")
-	flag.StringVar(&o.WatchNamespace, "watch-namespace", "", "Watch only this namespace (default: all).")
+	flag.StringVar(&o.WatchNamespace, "watch-namespace", "", "Watch only these namespaces, comma-separated (default: all).")
 	flag.DurationVar(&o.PendingPoll, "pending-poll", 2*time.Second, "First interval of polls while AWS works on an endpoint; it grows while AWS stays busy.")
 	zopts := zap.Options{}
 	zopts.BindFlags(flag.CommandLine)

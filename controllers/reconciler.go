@@ -126,6 +126,11 @@ func (r *endpointReconciler) Reconcile(ctx context.Context, req ctrl.Request) (c
 	if r.metrics != nil {
 		r.metrics.Reconciled(r.kind.name(), obj, out)
 	}
+	if out.Problem != nil {
+		log.Info("Spec not applied", "reason", out.Problem.Reason, "class", out.Problem.Class.String(), "message", out.Problem.Message)
+	} else {
+		log.V(1).Info("Reconciled", "endpointID", out.EndpointID, "state", out.State, "ready", out.Ready, "poll", out.Poll)
+	}
 	r.writeStatus(obj, out)
 	if !equality.Semantic.DeepEqual(r.kind.status(orig), r.kind.status(obj)) {
 		if err := r.Status().Patch(ctx, obj, client.MergeFrom(orig)); err != nil {
@@ -176,7 +181,7 @@ func (r *endpointReconciler) emit(obj client.Object, out endpoint.Outcome) {
 		if e.Warning {
 			typ = "Warning"
 		}
-		r.recorder.Eventf(obj, nil, typ, e.Reason, "Reconcile", "%s", e.Message)
+		r.recorder.Eventf(obj, nil, typ, e.Reason, e.Action, "%s", e.Message)
 	}
 	if p := out.Problem; p != nil {
 		prev := meta.FindStatusCondition(r.kind.common(obj).Conditions, v1alpha1.ConditionSynced)

@@ -6,11 +6,13 @@ import (
 	"net/http/httptest"
 	"os"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/go-logr/logr"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
@@ -21,6 +23,8 @@ import (
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	logf "sigs.k8s.io/controller-runtime/pkg/log"
+	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 
 	"github.com/vpce-dev/vpce-controller/api/v1alpha1"
 	"github.com/vpce-dev/vpce-controller/internal/ec2sim"
@@ -33,6 +37,12 @@ import (
 var env *testenv.Env
 
 func TestMain(m *testing.M) {
+	// VPCE_TEST_LOG=1 shows the managers' logs.
+	if os.Getenv("VPCE_TEST_LOG") != "" {
+		logf.SetLogger(zap.New(zap.UseDevMode(true), zap.WriteTo(os.Stderr)))
+	} else {
+		logf.SetLogger(logr.Discard())
+	}
 	var err error
 	env, err = testenv.Start()
 	if err != nil {
@@ -61,16 +71,23 @@ type harness struct {
 	fix    ec2sim.Fixture
 	k      client.Client
 	cancel context.CancelFunc
+	// extra namespaces watched by the manager.
+	extra []string
+	// managers running; cleanup waits for them after deleting the test's objects.
+	managers sync.WaitGroup
 }
 
 type harnessOptions struct {
 	cluster string
+	// extraNamespaces the manager watches besides the test's own.
+	extraNamespaces int
 	simOpts ec2sim.Options
 	noStart bool
 }
 
 func newHarness(t *testing.T, hopts ...harnessOptions) *harness {
 	t.Helper()
+	t.Parallel() // every test has its own namespace, ec2sim and manager
 	var ho harnessOptions
 	if len(hopts) > 0 {
 		ho = hopts[0]
@@ -92,8 +109,15 @@ func newHarness(t *testing.T, hopts ...harnessOptions) *harness {
 		h.ns = h.ns[:60]
 	}
 	h.ns = strings.TrimRight(h.ns, "-")
-	if err := env.Client.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: h.ns}}); err != nil {
-		t.Fatal(err)
+	for i := 0; i <= ho.extraNamespaces; i++ {
+		name := h.ns
+		if i > 0 {
+			name = fmt.Sprintf("%s-%d", h.ns[:min(len(h.ns), 55)], i)
+			h.extra = append(h.extra, name)
+		}
+		if err := env.Client.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: name}}); err != nil {
+			t.Fatal(err)
+		}
 	}
 	h.ec2 = ec2.New(ec2.Options{
 		Region:           "us-east-1",
@@ -117,7 +141,7 @@ func newHarness(t *testing.T, hopts ...harnessOptions) *harness {
 }
 
 // startManager runs the real manager (the code main.go runs) in this process.
-func (h *harness) startManager(cluster string) context.CancelFunc {
+func (h *harness) startManager(cluster string, apiOpts ...func(*ec2.Options)) context.CancelFunc {
 	h.t.Helper()
 	if cluster == "" {
 		cluster = "test"
@@ -131,8 +155,9 @@ func (h *harness) startManager(cluster string) context.CancelFunc {
 		PendingPoll:            200 * time.Millisecond,
 		MetricsBindAddress:     "0",
 		HealthProbeBindAddress: "0",
-		WatchNamespace:         h.ns,
+		WatchNamespace:         strings.Join(append([]string{h.ns}, h.extra...), ","),
 		SkipNameValidation:     true,
+		EC2APIOptions:          apiOpts,
 		AWSLoadOptions: []func(*config.LoadOptions) error{
 			config.WithCredentialsProvider(credentials.NewStaticCredentialsProvider("test", "test", "")),
 		},
@@ -141,15 +166,15 @@ func (h *harness) startManager(cluster string) context.CancelFunc {
 		h.t.Fatal(err)
 	}
 	done := make(chan struct{})
+	h.managers.Add(1)
 	go func() {
+		defer h.managers.Done()
 		defer close(done)
 		if err := mgr.Start(ctx); err != nil {
 			h.t.Errorf("manager: %v", err)
 		}
 	}()
-	stop := func() { cancel(); <-done }
-	h.t.Cleanup(stop)
-	return stop
+	return func() { cancel(); <-done }
 }
 
 // cleanup deletes what the test left and waits until the manager removed it, so
@@ -157,35 +182,32 @@ func (h *harness) startManager(cluster string) context.CancelFunc {
 func (h *harness) cleanup() {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	for _, list := range []client.ObjectList{&v1alpha1.GatewayEndpointList{}, &v1alpha1.InterfaceEndpointList{}} {
-		_ = h.k.List(ctx, list, client.InNamespace(h.ns))
-		items, _ := meta.ExtractList(list)
-		for _, it := range items {
-			o := it.(client.Object)
-			_ = h.k.Delete(ctx, o)
+	each := func(f func(client.Object)) int {
+		n := 0
+		for _, ns := range append([]string{h.ns}, h.extra...) {
+			for _, list := range []client.ObjectList{&v1alpha1.GatewayEndpointList{}, &v1alpha1.InterfaceEndpointList{}} {
+				_ = h.k.List(ctx, list, client.InNamespace(ns))
+				items, _ := meta.ExtractList(list)
+				for _, it := range items {
+					f(it.(client.Object))
+					n++
+				}
+			}
 		}
+		return n
 	}
+	each(func(o client.Object) { _ = h.k.Delete(ctx, o) })
 	deadline := time.Now().Add(20 * time.Second)
-	for time.Now().Before(deadline) {
-		gw, ife := &v1alpha1.GatewayEndpointList{}, &v1alpha1.InterfaceEndpointList{}
-		_ = h.k.List(ctx, gw, client.InNamespace(h.ns))
-		_ = h.k.List(ctx, ife, client.InNamespace(h.ns))
-		if len(gw.Items)+len(ife.Items) == 0 {
-			break
-		}
+	for time.Now().Before(deadline) && each(func(client.Object) {}) > 0 {
 		time.Sleep(200 * time.Millisecond)
 	}
 	// Whatever is left (a test that stopped its manager) loses its finalizer.
-	for _, list := range []client.ObjectList{&v1alpha1.GatewayEndpointList{}, &v1alpha1.InterfaceEndpointList{}} {
-		_ = h.k.List(ctx, list, client.InNamespace(h.ns))
-		items, _ := meta.ExtractList(list)
-		for _, it := range items {
-			o := it.(client.Object)
-			o.SetFinalizers(nil)
-			_ = h.k.Update(ctx, o)
-		}
-	}
+	each(func(o client.Object) {
+		o.SetFinalizers(nil)
+		_ = h.k.Update(ctx, o)
+	})
 	h.cancel()
+	h.managers.Wait()
 }
 
 func (h *harness) tag(id, k, v string) {
@@ -303,7 +325,11 @@ func (h *harness) waitEvent(obj client.Object, reason, text string) eventsv1.Eve
 				return nil
 			}
 		}
-		return fmt.Errorf("no %s event containing %q", reason, text)
+		var seen []string
+		for _, e := range h.events(obj) {
+			seen = append(seen, e.Reason+": "+e.Note)
+		}
+		return fmt.Errorf("no %s event containing %q among %q", reason, text, seen)
 	})
 	return found
 }

@@ -266,4 +266,3 @@ func TestAuthorizerHook(t *testing.T) {
 		t.Fatalf("last authorizer call %+v", last)
 	}
 }
-

@@ -259,6 +259,11 @@ func (s *Server) deleteVpcEndpoints(p params) (any, *apiError) {
 	var out xmlUnsuccessfulSet
 	for _, id := range ids {
 		e, err := s.findEndpoint(id)
+		if err != nil && err.Code == kindEndpoint.notFound {
+			// In Unsuccessful EC2 spells it without "Id" (terraform-provider-aws
+			// matches InvalidVpcEndpoint.NotFound here).
+			err.Code = "InvalidVpcEndpoint.NotFound"
+		}
 		if err != nil {
 			out.Unsuccessful = append(out.Unsuccessful, unsuccessful(id, err))
 			continue

@@ -123,7 +123,7 @@ func TestDeleteVpcEndpointsReportsUnknownIDsInUnsuccessful(t *testing.T) {
 	for _, u := range out.Unsuccessful {
 		got[*u.ResourceId] = *u.Error.Code
 	}
-	want := map[string]string{"vpce-0123456789abcdef0": "InvalidVpcEndpointId.NotFound", "bogus": "InvalidVpcEndpointId.Malformed"}
+	want := map[string]string{"vpce-0123456789abcdef0": "InvalidVpcEndpoint.NotFound", "bogus": "InvalidVpcEndpointId.Malformed"}
 	if fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Fatalf("unsuccessful = %v, want %v", got, want)
 	}
@@ -183,7 +183,9 @@ func TestDescribeVpcEndpointsFilters(t *testing.T) {
 		}
 		return ids
 	}
-	f := func(name string, values ...string) types.Filter { return types.Filter{Name: aws.String(name), Values: values} }
+	f := func(name string, values ...string) types.Filter {
+		return types.Filter{Name: aws.String(name), Values: values}
+	}
 	checks := []struct {
 		filters []types.Filter
 		want    []string

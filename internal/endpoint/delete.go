@@ -92,7 +92,7 @@ func (e *Engine) remove(ctx context.Context, cl awsclient.EC2, req Request, out 
 			}
 		}
 		for _, id := range toDelete {
-			out.event(v1alpha1.EventDeleted, "Deleted VPC endpoint %s", id)
+			out.event(v1alpha1.EventDeleted, "DeleteVpcEndpoints", "Deleted VPC endpoint %s", id)
 		}
 		waiting = true
 	}
@@ -146,7 +146,7 @@ func (e *Engine) retain(ctx context.Context, cl awsclient.EC2, req Request, out 
 		if _, err := cl.DeleteTags(ctx, &ec2.DeleteTagsInput{Resources: ids, Tags: keys}); err != nil {
 			return fromAWS(err, "removing ownership tags")
 		}
-		out.event(v1alpha1.EventRetained, "Left %v in AWS (deletionPolicy Retain) and removed the ownership tags", ids)
+		out.event(v1alpha1.EventRetained, "DeleteTags", "Left %v in AWS (deletionPolicy Retain) and removed the ownership tags", ids)
 	}
 	out.Done = true
 	return nil

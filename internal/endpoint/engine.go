@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"time"
 
@@ -32,7 +33,7 @@ type Engine struct {
 	// PendingPoll is how soon to look again while AWS is working on an endpoint.
 	PendingPoll time.Duration
 	// ConsistencyGrace is how long after a create a "not found" is taken for
-	// eventual consistency rather than for deletion.
+	// eventual consistency rather than for deletion, until EC2 first lists it.
 	ConsistencyGrace time.Duration
 
 	recent sync.Map // endpoint ID -> creation time, for eventual consistency
@@ -40,6 +41,9 @@ type Engine struct {
 
 // errNotYetVisible means EC2 does not list an endpoint it just created.
 var errNotYetVisible = errors.New("endpoint not visible yet")
+
+// errPriorDeleting means the object's endpoint is being deleted outside the controller.
+var errPriorDeleting = errors.New("endpoint being deleted outside the controller")
 
 func (e *Engine) pendingPoll() time.Duration {
 	if e.PendingPoll > 0 {
@@ -92,6 +96,11 @@ func (e *Engine) Reconcile(ctx context.Context, req Request) Outcome {
 	case errors.Is(err, errNotYetVisible):
 		out.notReady(v1alpha1.ReasonPending, "waiting for AWS to list endpoint %s", out.EndpointID)
 		out.Poll = time.Second
+	case errors.Is(err, errPriorDeleting):
+		out.notReady(v1alpha1.ReasonPending, "endpoint %s is being deleted outside the controller; a new one is created once it is gone", out.EndpointID)
+		out.State = stateDeleting
+		out.Observed = true
+		out.Poll = e.pendingPoll()
 	case err != nil:
 		var p *Problem
 		if !errors.As(err, &p) {
@@ -196,7 +205,7 @@ func (e *Engine) converge(ctx context.Context, cl awsclient.EC2, region string, 
 	}
 	out.EndpointID = obs.ID
 	if adopted {
-		out.event(v1alpha1.EventAdopted, "Adopted VPC endpoint %s", obs.ID)
+		out.event(v1alpha1.EventAdopted, "AdoptVpcEndpoint", "Adopted VPC endpoint %s", obs.ID)
 	}
 	return e.update(ctx, cl, req, r, *obs, adopted, out)
 }
@@ -209,11 +218,19 @@ func (e *Engine) find(ctx context.Context, cl awsclient.EC2, req Request, r *res
 		if err != nil {
 			return nil, false, err
 		}
+		if o != nil {
+			e.recent.Delete(id) // seen once: a later "not found" means it is gone
+		}
 		if o != nil && !gone(o.State) {
 			return o, false, nil
 		}
 		if o == nil && e.recentlyCreated(id) {
 			return nil, false, errNotYetVisible
+		}
+		if o != nil && strings.EqualFold(o.State, stateDeleting) {
+			// Deleted outside the controller: a replacement created now could clash
+			// with the routes or DNS names the old one still holds.
+			return nil, false, errPriorDeleting
 		}
 	}
 	if id := req.Spec.AdoptID; id != "" && id != req.Prior.EndpointID {
@@ -292,7 +309,7 @@ func checkVPCDNS(ctx context.Context, cl awsclient.EC2, vpcID string, ensure boo
 		if _, err := cl.ModifyVpcAttribute(ctx, in); err != nil {
 			return fromAWS(err, "turning on "+string(a)+" of "+vpcID)
 		}
-		out.event(v1alpha1.EventModified, "Turned on %s of %s for private DNS", a, vpcID)
+		out.event(v1alpha1.EventModified, "ModifyVpcAttribute", "Turned on %s of %s for private DNS", a, vpcID)
 	}
 	return nil
 }
@@ -337,10 +354,10 @@ func (e *Engine) create(ctx context.Context, cl awsclient.EC2, req Request, r *r
 	o := observe(*res.VpcEndpoint)
 	e.recent.Store(o.ID, time.Now())
 	if prev := req.Prior.EndpointID; prev != "" {
-		out.event(v1alpha1.EventDriftCorrected, "VPC endpoint %s was deleted outside the controller; created %s", prev, o.ID)
+		out.event(v1alpha1.EventDriftCorrected, "RecreateVpcEndpoint", "VPC endpoint %s was deleted outside the controller; created %s", prev, o.ID)
 		out.DriftFields = append(out.DriftFields, "endpoint")
 	} else {
-		out.event(v1alpha1.EventCreated, "Created VPC endpoint %s", o.ID)
+		out.event(v1alpha1.EventCreated, "CreateVpcEndpoint", "Created VPC endpoint %s", o.ID)
 	}
 	out.EndpointID = o.ID
 	e.report(ctx, cl, r, o, out)
@@ -381,11 +398,11 @@ func (e *Engine) update(ctx context.Context, cl awsclient.EC2, req Request, r *r
 	}
 	switch {
 	case adopted:
-		out.event(v1alpha1.EventModified, "Brought adopted VPC endpoint %s to the spec: %s", o.ID, p)
+		out.event(v1alpha1.EventModified, "ModifyVpcEndpoint", "Brought adopted VPC endpoint %s to the spec: %s", o.ID, p)
 	case req.Prior.SpecChanged:
-		out.event(v1alpha1.EventModified, "Modified VPC endpoint %s: %s", o.ID, p)
+		out.event(v1alpha1.EventModified, "ModifyVpcEndpoint", "Modified VPC endpoint %s: %s", o.ID, p)
 	default:
-		out.event(v1alpha1.EventDriftCorrected, "Repaired VPC endpoint %s: %s", o.ID, p)
+		out.event(v1alpha1.EventDriftCorrected, "ModifyVpcEndpoint", "Repaired VPC endpoint %s: %s", o.ID, p)
 		out.DriftFields = append(out.DriftFields, p.Fields()...)
 	}
 	applied := p.Applied(o)

@@ -48,6 +48,9 @@ func fromAWS(err error, context string) *Problem {
 type Event struct {
 	Warning bool
 	Reason  string
+	// Action is what the controller did (CreateVpcEndpoint, ModifyVpcEndpoint, ...);
+	// events of one reason and action on one object form a series.
+	Action  string
 	Message string
 }
 
@@ -73,9 +76,9 @@ type Outcome struct {
 	// Problem is nil when the spec was applied (Synced=True).
 	Problem *Problem
 	// Ready and why not.
-	Ready               bool
-	ReadyReason         string
-	ReadyMessage        string
+	Ready        bool
+	ReadyReason  string
+	ReadyMessage string
 	// Poll asks for a check after this delay (AWS is still working); zero means the
 	// regular drift check.
 	Poll time.Duration
@@ -86,12 +89,8 @@ type Outcome struct {
 	DriftFields []string
 }
 
-func (o *Outcome) event(reason, format string, args ...any) {
-	o.Events = append(o.Events, Event{Reason: reason, Message: fmt.Sprintf(format, args...)})
-}
-
-func (o *Outcome) warn(reason, format string, args ...any) {
-	o.Events = append(o.Events, Event{Warning: true, Reason: reason, Message: fmt.Sprintf(format, args...)})
+func (o *Outcome) event(reason, action, format string, args ...any) {
+	o.Events = append(o.Events, Event{Reason: reason, Action: action, Message: fmt.Sprintf(format, args...)})
 }
 
 func (o *Outcome) notReady(reason, format string, args ...any) {

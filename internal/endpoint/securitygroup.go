@@ -184,7 +184,7 @@ func ensureManagedGroup(ctx context.Context, cl awsclient.EC2, owner Owner, vpc 
 			return "", err
 		}
 		g = &types.SecurityGroup{GroupId: aws.String(id), VpcId: aws.String(vpc.ID)}
-		out.event(v1alpha1.EventCreated, "Created security group %s", id)
+		out.event(v1alpha1.EventCreated, "CreateSecurityGroup", "Created security group %s", id)
 	} else {
 		have = observedRules(g.IpPermissions)
 	}
@@ -203,10 +203,10 @@ func ensureManagedGroup(ctx context.Context, cl awsclient.EC2, owner Owner, vpc 
 	if len(have) > 0 && len(authorize)+len(revoke) > 0 {
 		msg := fmt.Sprintf("security group %s rules: %s", id, describeRuleChanges(authorize, revoke))
 		if drift {
-			out.event(v1alpha1.EventDriftCorrected, "Repaired %s", msg)
+			out.event(v1alpha1.EventDriftCorrected, "UpdateSecurityGroupRules", "Repaired %s", msg)
 			out.DriftFields = append(out.DriftFields, "security-group-rules")
 		} else {
-			out.event(v1alpha1.EventModified, "Updated %s", msg)
+			out.event(v1alpha1.EventModified, "UpdateSecurityGroupRules", "Updated %s", msg)
 		}
 	}
 	return id, nil
@@ -270,7 +270,7 @@ func deleteManagedGroup(ctx context.Context, cl awsclient.EC2, owner Owner, prio
 	_, err = cl.DeleteSecurityGroup(ctx, &ec2.DeleteSecurityGroupInput{GroupId: aws.String(id)})
 	switch {
 	case err == nil:
-		out.event(v1alpha1.EventDeleted, "Deleted security group %s", id)
+		out.event(v1alpha1.EventDeleted, "DeleteSecurityGroup", "Deleted security group %s", id)
 		return true, nil
 	case awserr.IsNotFound(err):
 		return true, nil

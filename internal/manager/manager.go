@@ -6,6 +6,7 @@ package manager
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/config"
@@ -81,7 +82,13 @@ func New(ctx context.Context, restCfg *rest.Config, o Options) (ctrl.Manager, er
 		mopts.LeaderElectionID = "vpce-controller-" + o.ClusterName + ".vpce.dev"
 	}
 	if o.WatchNamespace != "" {
-		mopts.Cache = cache.Options{DefaultNamespaces: map[string]cache.Config{o.WatchNamespace: {}}}
+		namespaces := map[string]cache.Config{}
+		for _, ns := range strings.Split(o.WatchNamespace, ",") {
+			if ns = strings.TrimSpace(ns); ns != "" {
+				namespaces[ns] = cache.Config{}
+			}
+		}
+		mopts.Cache = cache.Options{DefaultNamespaces: namespaces}
 	}
 	mgr, err := ctrl.NewManager(restCfg, mopts)
 	if err != nil {

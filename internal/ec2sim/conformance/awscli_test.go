@@ -10,8 +10,7 @@ import (
 	"testing"
 )
 
-// awsCLI runs the aws command against endpoint with test credentials and
-// decodes its JSON output into out.
+// awsCLI runs the aws command against one endpoint with test credentials.
 type awsCLI struct {
 	t        *testing.T
 	bin      string
@@ -70,13 +69,17 @@ func TestAWSCLICompatibility(t *testing.T) {
 	target := startSim(t)
 	cli := newAWSCLI(t, target.Endpoint)
 
-	var vpc struct{ Vpc struct{ VpcId, CidrBlock string } }
+	var vpc struct {
+		Vpc struct{ VpcId, CidrBlock string }
+	}
 	cli.ec2(&vpc, "create-vpc", "--cidr-block", "10.42.0.0/16")
 	if !strings.HasPrefix(vpc.Vpc.VpcId, "vpc-") || vpc.Vpc.CidrBlock != "10.42.0.0/16" {
 		t.Fatalf("create-vpc answered %+v", vpc)
 	}
 
-	var vpcs struct{ Vpcs []struct{ VpcId, CidrBlock string } }
+	var vpcs struct {
+		Vpcs []struct{ VpcId, CidrBlock string }
+	}
 	cli.ec2(&vpcs, "describe-vpcs")
 	found := false
 	for _, v := range vpcs.Vpcs {
@@ -95,7 +98,7 @@ func TestAWSCLICompatibility(t *testing.T) {
 	var created struct {
 		VpcEndpoint struct {
 			VpcEndpointId, VpcEndpointType, ServiceName, VpcId string
-			RouteTableIds                                       []string
+			RouteTableIds                                      []string
 		}
 	}
 	cli.ec2(&created, "create-vpc-endpoint", "--vpc-id", vpc.Vpc.VpcId,
@@ -116,7 +119,9 @@ func TestAWSCLICompatibility(t *testing.T) {
 		t.Fatalf("describe-vpc-endpoints with a Gateway filter answered %+v", described)
 	}
 
-	var none struct{ VpcEndpoints []struct{ VpcEndpointId string } }
+	var none struct {
+		VpcEndpoints []struct{ VpcEndpointId string }
+	}
 	cli.ec2(&none, "describe-vpc-endpoints", "--filters", "Name=vpc-endpoint-type,Values=Interface")
 	if len(none.VpcEndpoints) != 0 {
 		t.Fatalf("describe-vpc-endpoints with an Interface filter answered %+v", none)
