@@ -126,13 +126,6 @@ func newHarness(t *testing.T, hopts ...harnessOptions) *harness {
 		RetryMaxAttempts: 1,
 	})
 	h.fix = sim.LoadFixture()
-	// Tag the fixture the way a platform team tags its network.
-	for _, s := range h.fix.PrivateSubnets {
-		h.tag(s.SubnetID, "tier", "private")
-		h.tag(s.RouteTableID, "tier", "private")
-	}
-	h.tag(h.fix.PublicSubnetID, "tier", "public")
-	h.tag(h.fix.PublicRouteTableID, "tier", "public")
 	t.Cleanup(h.cleanup)
 	if !ho.noStart {
 		h.startManager(ho.cluster)

@@ -44,7 +44,13 @@ func (s *Server) LoadFixture() Fixture {
 		MainRouteTableID:       v.mainRouteTable,
 		DefaultSecurityGroupID: v.defaultGroup,
 	}
-	tagged := func(id, name string) { s.w.addTags(id, []xmlTag{{"Name", name}}) }
+	tagged := func(id, name string) {
+		tier := "private"
+		if name == "public" {
+			tier = "public"
+		}
+		s.w.addTags(id, []xmlTag{{"Name", name}, {"tier", tier}})
+	}
 	for i, az := range zones(s.opts.Region)[:3] {
 		cidr := netip.PrefixFrom(netip.AddrFrom4([4]byte{10, 0, byte(1 + i), 0}), 24)
 		sn := s.addSubnet(v, cidr, az)
