@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/vpce-dev/vpce-controller/api/v1alpha1"
@@ -308,6 +309,11 @@ func TestInterfaceUnknownService(t *testing.T) {
 	if !strings.Contains(c.Message, "com.amazonaws.us-east-1.no-such-service") {
 		t.Fatalf("message %q", c.Message)
 	}
+	// GitOps tools see a stalled object, not one still in progress.
+	h.waitCondition(ie, v1alpha1.ConditionStalled, metav1.ConditionTrue, "InvalidServiceName", 5*time.Second)
+	if meta.FindStatusCondition(ie.Status.Conditions, v1alpha1.ConditionReconciling) != nil {
+		t.Fatalf("a stalled object also says Reconciling: %+v", ie.Status.Conditions)
+	}
 	if m := h.mutatingCalls(); total(m) != 0 {
 		t.Fatalf("wrote to AWS: %v", m)
 	}
@@ -322,12 +328,18 @@ func TestInterfacePrivateLinkAcceptance(t *testing.T) {
 	if ie.Status.State != "pendingAcceptance" || ie.Status.PrivateDNSEnabled {
 		t.Fatalf("status %+v", ie.Status)
 	}
+	h.waitCondition(ie, v1alpha1.ConditionReconciling, metav1.ConditionTrue, v1alpha1.ReasonPendingAcceptance, 5*time.Second)
 	if err := h.sim.AcceptEndpoint(ie.Status.EndpointID); err != nil {
 		t.Fatal(err)
 	}
 	h.waitReady(ie)
 	if !ie.Status.PrivateDNSEnabled {
 		t.Fatal("private DNS not enabled after acceptance")
+	}
+	for _, typ := range []string{v1alpha1.ConditionReconciling, v1alpha1.ConditionStalled} {
+		if c := meta.FindStatusCondition(ie.Status.Conditions, typ); c != nil {
+			t.Fatalf("a Ready object keeps %s: %+v", typ, c)
+		}
 	}
 	for _, e := range h.events(ie) {
 		if e.Reason == v1alpha1.EventDriftCorrected {

@@ -22,6 +22,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
 
 	"github.com/vpce-dev/vpce-controller/api/v1alpha1"
+	"github.com/vpce-dev/vpce-controller/internal/awserr"
 	"github.com/vpce-dev/vpce-controller/internal/backoff"
 	"github.com/vpce-dev/vpce-controller/internal/endpoint"
 )
@@ -172,6 +173,19 @@ func (r *endpointReconciler) writeStatus(obj client.Object, out endpoint.Outcome
 	}
 	meta.SetStatusCondition(&c.Conditions, ready)
 	meta.SetStatusCondition(&c.Conditions, synced)
+	// kstatus (Flux, Argo CD, kubectl wait): Stalled while only the user can help,
+	// Reconciling while the controller is still working; each absent otherwise.
+	stalled := out.Problem != nil && out.Problem.Class == awserr.Terminal && obj.GetDeletionTimestamp().IsZero()
+	if stalled {
+		meta.SetStatusCondition(&c.Conditions, metav1.Condition{Type: v1alpha1.ConditionStalled, Status: metav1.ConditionTrue, Reason: out.Problem.Reason, Message: out.Problem.Message, ObservedGeneration: gen})
+	} else {
+		meta.RemoveStatusCondition(&c.Conditions, v1alpha1.ConditionStalled)
+	}
+	if ready.Status == metav1.ConditionTrue || stalled {
+		meta.RemoveStatusCondition(&c.Conditions, v1alpha1.ConditionReconciling)
+	} else {
+		meta.SetStatusCondition(&c.Conditions, metav1.Condition{Type: v1alpha1.ConditionReconciling, Status: metav1.ConditionTrue, Reason: ready.Reason, Message: ready.Message, ObservedGeneration: gen})
+	}
 }
 
 // emit records the outcome's events, and a warning when the spec could not be applied.

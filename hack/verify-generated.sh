@@ -3,7 +3,11 @@
 # them changed: generated files must be committed current.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-files() { find api config/crd config/rbac docs -type f \( -name 'zz_generated*.go' -o -name '*.yaml' -o -name 'api-reference.md' \) 2>/dev/null | sort; }
+files() {
+  local dirs=()
+  for d in api config/crd config/rbac docs charts/vpce-controller/crds; do [ -d "$d" ] && dirs+=("$d"); done
+  find "${dirs[@]}" -type f \( -name 'zz_generated*.go' -o -name '*.yaml' -o -name 'api-reference.md' \) | sort
+}
 before=$(files | xargs -r sha256sum)
 make -s generate manifests >/dev/null
 after=$(files | xargs -r sha256sum)

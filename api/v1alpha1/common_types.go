@@ -106,7 +106,9 @@ type EndpointStatusCommon struct {
 	Region string `json:"region,omitempty"`
 
 	// Conditions: Ready says whether the endpoint is available and matches the spec;
-	// Synced says whether the last reconcile applied the spec, and why not.
+	// Synced says whether the last reconcile applied the spec, and why not;
+	// Reconciling (while work goes on) and Stalled (when the user must act) follow
+	// the kstatus conventions that GitOps tools read.
 	// +listType=map
 	// +listMapKey=type
 	// +patchStrategy=merge
@@ -121,6 +123,13 @@ const (
 	ConditionReady = "Ready"
 	// ConditionSynced is True when the last reconcile applied the spec to AWS.
 	ConditionSynced = "Synced"
+	// ConditionReconciling is True while the controller is still working towards the
+	// spec (AWS provisioning, a retried transient error, deletion); absent otherwise.
+	// It follows the kstatus convention that Flux and Argo CD read.
+	ConditionReconciling = "Reconciling"
+	// ConditionStalled is True when only a change by the user (or in AWS) can make
+	// progress: invalid input, a rejected or failed endpoint; absent otherwise.
+	ConditionStalled = "Stalled"
 )
 
 // Finalizer is put on every object before the controller first writes to AWS.
