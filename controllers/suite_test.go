@@ -83,6 +83,9 @@ type harnessOptions struct {
 	extraNamespaces int
 	simOpts ec2sim.Options
 	noStart bool
+	// moto runs the test against a moto_server instead of ec2sim (skipped when
+	// moto_server is not installed); the fixture is then built through the EC2 API.
+	moto bool
 }
 
 func newHarness(t *testing.T, hopts ...harnessOptions) *harness {
@@ -99,11 +102,16 @@ func newHarness(t *testing.T, hopts ...harnessOptions) *harness {
 		ho.simOpts.DeletedLinger = 300 * time.Millisecond
 	}
 	ho.simOpts.Region = "us-east-1"
-	sim := ec2sim.New(ho.simOpts)
-	srv := httptest.NewServer(sim)
-	t.Cleanup(srv.Close)
 	ctx, cancel := context.WithCancel(context.Background())
-	h := &harness{t: t, ctx: ctx, sim: sim, url: srv.URL, k: env.Client, cancel: cancel}
+	h := &harness{t: t, ctx: ctx, k: env.Client, cancel: cancel}
+	if ho.moto {
+		h.url = startMoto(t)
+	} else {
+		h.sim = ec2sim.New(ho.simOpts)
+		srv := httptest.NewServer(h.sim)
+		t.Cleanup(srv.Close)
+		h.url = srv.URL
+	}
 	h.ns = fmt.Sprintf("t%d-%s", nsCounter.Add(1), strings.ToLower(strings.NewReplacer("/", "-", "_", "-").Replace(t.Name())))
 	if len(h.ns) > 60 {
 		h.ns = h.ns[:60]
@@ -121,11 +129,15 @@ func newHarness(t *testing.T, hopts ...harnessOptions) *harness {
 	}
 	h.ec2 = ec2.New(ec2.Options{
 		Region:           "us-east-1",
-		BaseEndpoint:     aws.String(srv.URL),
+		BaseEndpoint:     aws.String(h.url),
 		Credentials:      credentials.NewStaticCredentialsProvider("test", "test", ""),
 		RetryMaxAttempts: 1,
 	})
-	h.fix = sim.LoadFixture()
+	if h.sim != nil {
+		h.fix = h.sim.LoadFixture()
+	} else {
+		h.fix = buildFixture(t, h.ec2)
+	}
 	t.Cleanup(h.cleanup)
 	if !ho.noStart {
 		h.startManager(ho.cluster)
