@@ -65,12 +65,16 @@ func SetupGatewayEndpoint(mgr ctrl.Manager, engine *endpoint.Engine, opts Option
 }
 
 func newReconciler(mgr ctrl.Manager, k kind, engine *endpoint.Engine, opts Options, metrics Observer) *endpointReconciler {
+	policy := opts.Backoff
+	if policy == (backoff.Policy{}) {
+		policy = backoff.DefaultPolicy
+	}
 	return &endpointReconciler{
 		Client:   mgr.GetClient(),
 		kind:     k,
 		engine:   engine,
 		recorder: mgr.GetEventRecorder("vpce-controller"),
-		tracker:  backoff.NewTracker(backoff.DefaultPolicy),
+		tracker:  backoff.NewTracker(policy),
 		opts:     opts,
 		metrics:  metrics,
 	}

@@ -37,6 +37,8 @@ type Options struct {
 	MaxConcurrentReconciles int
 	// SkipNameValidation lets several managers run in one process (tests).
 	SkipNameValidation bool
+	// Backoff paces retries; zero means backoff.DefaultPolicy.
+	Backoff backoff.Policy
 }
 
 func (o Options) controllerOptions() controller.Options {

@@ -27,6 +27,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 
 	"github.com/vpce-dev/vpce-controller/api/v1alpha1"
+	"github.com/vpce-dev/vpce-controller/internal/backoff"
 	"github.com/vpce-dev/vpce-controller/internal/ec2sim"
 	"github.com/vpce-dev/vpce-controller/internal/manager"
 	"github.com/vpce-dev/vpce-controller/internal/testenv"
@@ -73,6 +74,7 @@ type harness struct {
 	cancel context.CancelFunc
 	// extra namespaces watched by the manager.
 	extra []string
+	backoff backoff.Policy
 	// managers running; cleanup waits for them after deleting the test's objects.
 	managers sync.WaitGroup
 }
@@ -83,6 +85,8 @@ type harnessOptions struct {
 	extraNamespaces int
 	simOpts ec2sim.Options
 	noStart bool
+	// backoff overrides the manager's retry pacing.
+	backoff backoff.Policy
 	// moto runs the test against a moto_server instead of ec2sim (skipped when
 	// moto_server is not installed); the fixture is then built through the EC2 API.
 	moto bool
@@ -139,6 +143,7 @@ func newHarness(t *testing.T, hopts ...harnessOptions) *harness {
 		h.fix = buildFixture(t, h.ec2)
 	}
 	t.Cleanup(h.cleanup)
+	h.backoff = ho.backoff
 	if !ho.noStart {
 		h.startManager(ho.cluster)
 	}
@@ -163,6 +168,7 @@ func (h *harness) startManager(cluster string, apiOpts ...func(*ec2.Options)) co
 		WatchNamespace:         strings.Join(append([]string{h.ns}, h.extra...), ","),
 		SkipNameValidation:     true,
 		EC2APIOptions:          apiOpts,
+		Backoff:                h.backoff,
 		AWSLoadOptions: []func(*config.LoadOptions) error{
 			config.WithCredentialsProvider(credentials.NewStaticCredentialsProvider("test", "test", "")),
 		},

@@ -22,6 +22,7 @@ import (
 	"github.com/vpce-dev/vpce-controller/api/v1alpha1"
 	"github.com/vpce-dev/vpce-controller/controllers"
 	"github.com/vpce-dev/vpce-controller/internal/awsclient"
+	"github.com/vpce-dev/vpce-controller/internal/backoff"
 	"github.com/vpce-dev/vpce-controller/internal/endpoint"
 )
 
@@ -40,6 +41,8 @@ type Options struct {
 	WatchNamespace          string
 	// SkipNameValidation lets several managers run in one process (tests).
 	SkipNameValidation bool
+	// Backoff paces retries; zero means backoff.DefaultPolicy.
+	Backoff backoff.Policy
 	// PendingPoll is how soon to look again while AWS works on an endpoint.
 	PendingPoll time.Duration
 	// AWSLoadOptions are extra options for the AWS config (tests pass static credentials).
@@ -114,6 +117,7 @@ func New(ctx context.Context, restCfg *rest.Config, o Options) (ctrl.Manager, er
 		SyncPeriod:              o.SyncPeriod,
 		MaxConcurrentReconciles: o.MaxConcurrentReconciles,
 		SkipNameValidation:      o.SkipNameValidation,
+		Backoff:                 o.Backoff,
 	}
 	if copts.SyncPeriod == 0 {
 		copts.SyncPeriod = 5 * time.Minute
