@@ -25,6 +25,7 @@ func main() {
 	flag.StringVar(&o.MetricsBindAddress, "metrics-bind-address", ":8080", "Address of the Prometheus metrics endpoint; 0 disables it.")
 	flag.StringVar(&o.HealthProbeBindAddress, "health-probe-bind-address", ":8081", "Address of the /healthz and /readyz probes.")
 	flag.StringVar(&o.WatchNamespace, "watch-namespace", "", "Watch only these namespaces, comma-separated (default: all).")
+	flag.StringVar(&o.AWSAPIThrottle, "aws-api-throttle", "", "Client-side EC2 rate limits, comma-separated Action=rate:burst (an action, or a bucket: describe, mutating, tags, vpc-endpoint-writes). Empty: AWS's published defaults (describe 20:100, mutating 5:50, tags 10:100, vpc-endpoint-writes 0.3:4).")
 	flag.DurationVar(&o.PendingPoll, "pending-poll", 2*time.Second, "First interval of polls while AWS works on an endpoint; it grows while AWS stays busy.")
 	zopts := zap.Options{}
 	zopts.BindFlags(flag.CommandLine)

@@ -10,10 +10,12 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
+	"github.com/prometheus/client_golang/prometheus/testutil"
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/vpce-dev/vpce-controller/api/v1alpha1"
+	"github.com/vpce-dev/vpce-controller/internal/metrics"
 	"github.com/vpce-dev/vpce-controller/internal/policy"
 )
 
@@ -60,6 +62,15 @@ func TestGatewayCreateWithRouteTableIDs(t *testing.T) {
 		t.Fatalf("finalizers = %v", gw.Finalizers)
 	}
 	h.waitEvent(gw, v1alpha1.EventCreated, st.EndpointID)
+	if n := testutil.ToFloat64(metrics.EC2Calls.WithLabelValues("CreateVpcEndpoint", "ok")); n < 1 {
+		t.Fatalf("vpce_ec2_api_calls_total{action=CreateVpcEndpoint,outcome=ok} = %v", n)
+	}
+	if n := testutil.CollectAndCount(metrics.TimeToReady); n < 1 {
+		t.Fatal("vpce_time_to_ready_seconds has no observation")
+	}
+	if n := testutil.ToFloat64(metrics.Endpoints.WithLabelValues("GatewayEndpoint", "available")); n < 1 {
+		t.Fatalf("vpce_endpoints{kind=GatewayEndpoint,state=available} = %v", n)
+	}
 
 	// Steady state: drift checks every sync period make no mutating call.
 	h.sim.ResetCounters()
@@ -275,6 +286,11 @@ func TestGatewayDriftRepaired(t *testing.T) {
 	}
 	if got := h.routesTo(id); !reflect.DeepEqual(got, rt) {
 		t.Fatalf("routes %v after repair, want %v", got, rt)
+	}
+	for _, field := range []string{"route-tables", "policy", "tags"} {
+		if n := testutil.ToFloat64(metrics.DriftRepairs.WithLabelValues("GatewayEndpoint", field)); n < 1 {
+			t.Fatalf("vpce_drift_repairs_total{field=%q} = %v", field, n)
+		}
 	}
 	ep := h.endpoint(id)
 	if !policy.Equal(aws.ToString(ep.PolicyDocument), readOnlyPolicy) || tagsOf(ep.Tags)["vpce.dev/owner"] != h.ns+"/drift" {

@@ -12,10 +12,12 @@ import (
 	awsmiddleware "github.com/aws/aws-sdk-go-v2/aws/middleware"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/smithy-go/middleware"
+	"github.com/prometheus/client_golang/prometheus/testutil"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/vpce-dev/vpce-controller/api/v1alpha1"
 	"github.com/vpce-dev/vpce-controller/internal/ec2sim"
+	"github.com/vpce-dev/vpce-controller/internal/metrics"
 )
 
 // dieAfter returns EC2 client options that stop the manager the moment a call of
@@ -132,6 +134,9 @@ func TestThrottlingAndServerErrorStorms(t *testing.T) {
 	}
 	if n := len(h.liveEndpoints()); n != len(objs) {
 		t.Fatalf("%d endpoints for %d objects", n, len(objs))
+	}
+	if n := testutil.ToFloat64(metrics.EC2Calls.WithLabelValues("DescribeVpcs", "InternalError")); n < 1 {
+		t.Fatalf("injected errors not counted: %v", n)
 	}
 	// Once converged, the storm goes on but makes no object hot-loop: calls stay
 	// at the pace of drift checks and backoff.

@@ -24,6 +24,7 @@ import (
 	"github.com/vpce-dev/vpce-controller/internal/awsclient"
 	"github.com/vpce-dev/vpce-controller/internal/backoff"
 	"github.com/vpce-dev/vpce-controller/internal/endpoint"
+	"github.com/vpce-dev/vpce-controller/internal/metrics"
 )
 
 // Options are the manager's settings, one per command-line flag.
@@ -43,6 +44,8 @@ type Options struct {
 	SkipNameValidation bool
 	// Backoff paces retries; zero means backoff.DefaultPolicy.
 	Backoff backoff.Policy
+	// AWSAPIThrottle overrides the client-side EC2 buckets (--aws-api-throttle).
+	AWSAPIThrottle string
 	// PendingPoll is how soon to look again while AWS works on an endpoint.
 	PendingPoll time.Duration
 	// AWSLoadOptions are extra options for the AWS config (tests pass static credentials).
@@ -97,10 +100,20 @@ func New(ctx context.Context, restCfg *rest.Config, o Options) (ctrl.Manager, er
 	if err != nil {
 		return nil, fmt.Errorf("creating the manager: %w", err)
 	}
+	overrides, err := awsclient.ParseThrottle(o.AWSAPIThrottle)
+	if err != nil {
+		return nil, err
+	}
+	metrics.Register()
+	throttle := awsclient.NewThrottle(overrides)
+	throttle.OnWait = metrics.ObserveThrottleWait
+	ctrl.Log.WithName("setup").Info("Client-side EC2 throttle", "buckets", throttle.Describe())
 	awsOpts := awsclient.Options{
 		Region:      o.Region,
 		EndpointURL: o.AWSEndpointURL,
-		APIOptions:  o.EC2APIOptions,
+		APIOptions: append([]func(*ec2.Options){func(eo *ec2.Options) {
+			eo.APIOptions = append(eo.APIOptions, throttle.Middleware(), metrics.Middleware())
+		}}, o.EC2APIOptions...),
 		LoadOptions: o.AWSLoadOptions,
 	}
 	cfg, err := awsclient.LoadConfig(ctx, awsOpts)
@@ -125,10 +138,11 @@ func New(ctx context.Context, restCfg *rest.Config, o Options) (ctrl.Manager, er
 	if copts.MaxConcurrentReconciles == 0 {
 		copts.MaxConcurrentReconciles = 10
 	}
-	if err := controllers.SetupGatewayEndpoint(mgr, engine, copts, nil); err != nil {
+	recorder := metrics.NewRecorder()
+	if err := controllers.SetupGatewayEndpoint(mgr, engine, copts, recorder); err != nil {
 		return nil, err
 	}
-	if err := controllers.SetupInterfaceEndpoint(mgr, engine, copts, nil); err != nil {
+	if err := controllers.SetupInterfaceEndpoint(mgr, engine, copts, recorder); err != nil {
 		return nil, err
 	}
 	if err := mgr.AddHealthzCheck("healthz", healthz.Ping); err != nil {

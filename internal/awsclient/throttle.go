@@ -1,0 +1,222 @@
+package awsclient
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	awsmiddleware "github.com/aws/aws-sdk-go-v2/aws/middleware"
+	"github.com/aws/smithy-go/middleware"
+	"golang.org/x/time/rate"
+
+	"github.com/vpce-dev/vpce-controller/internal/awserr"
+)
+
+// Bucket is a token bucket: Rate tokens per second, Burst tokens at most.
+type Bucket struct {
+	Rate  float64
+	Burst int
+}
+
+// Default buckets, after AWS's published EC2 request throttling (per account and
+// region): describe calls 100 tokens refilled at 20 per second, mutating calls
+// 50/5, tag calls 100/10, and the VPC endpoint writes sharing 4/0.3.
+var (
+	describeBucket = Bucket{Rate: 20, Burst: 100}
+	mutatingBucket = Bucket{Rate: 5, Burst: 50}
+	tagBucket      = Bucket{Rate: 10, Burst: 100}
+	endpointBucket = Bucket{Rate: 0.3, Burst: 4}
+)
+
+// sharedBuckets names the actions that draw from one bucket.
+var sharedBuckets = map[string]string{
+	"CreateVpcEndpoint":  "vpc-endpoint-writes",
+	"ModifyVpcEndpoint":  "vpc-endpoint-writes",
+	"DeleteVpcEndpoints": "vpc-endpoint-writes",
+	"CreateTags":         "tags",
+	"DeleteTags":         "tags",
+}
+
+// defaultBucket returns the bucket name and size an action uses by default.
+func defaultBucket(action string) (string, Bucket) {
+	if name, ok := sharedBuckets[action]; ok {
+		if name == "tags" {
+			return name, tagBucket
+		}
+		return name, endpointBucket
+	}
+	if strings.HasPrefix(action, "Describe") || strings.HasPrefix(action, "Get") || strings.HasPrefix(action, "List") {
+		return "describe", describeBucket
+	}
+	return "mutating", mutatingBucket
+}
+
+// ParseThrottle parses the --aws-api-throttle flag: comma-separated
+// `Action=rate:burst` entries. An Action may also name a default bucket
+// (describe, mutating, tags, vpc-endpoint-writes) to resize it for every action in it.
+// An action named on its own gets a bucket of its own.
+func ParseThrottle(spec string) (map[string]Bucket, error) {
+	out := map[string]Bucket{}
+	for _, part := range strings.Split(spec, ",") {
+		part = strings.TrimSpace(part)
+		if part == "" {
+			continue
+		}
+		name, val, ok := strings.Cut(part, "=")
+		r, b, ok2 := strings.Cut(val, ":")
+		if !ok || !ok2 || name == "" {
+			return nil, fmt.Errorf("--aws-api-throttle: %q is not Action=rate:burst", part)
+		}
+		rf, err := strconv.ParseFloat(r, 64)
+		if err != nil || rf <= 0 {
+			return nil, fmt.Errorf("--aws-api-throttle: %q: rate must be a positive number", part)
+		}
+		bi, err := strconv.Atoi(b)
+		if err != nil || bi < 1 {
+			return nil, fmt.Errorf("--aws-api-throttle: %q: burst must be a positive integer", part)
+		}
+		out[name] = Bucket{Rate: rf, Burst: bi}
+	}
+	return out, nil
+}
+
+// Throttle is a client-side rate limiter per EC2 action, shared by every client of
+// the manager, so the controller stays under AWS's limits instead of learning them
+// from RequestLimitExceeded. A throttling error that still arrives shrinks the
+// action's bucket (halving its rate, down to a tenth); successes restore it slowly.
+type Throttle struct {
+	overrides map[string]Bucket
+	mu        sync.Mutex
+	limiters  map[string]*adaptiveLimiter
+	// OnWait, when set, is told how long a call waited for a token.
+	OnWait func(action string, waited time.Duration)
+}
+
+type adaptiveLimiter struct {
+	*rate.Limiter
+	configured Bucket
+	mu         sync.Mutex
+}
+
+// NewThrottle returns a throttle with AWS's default buckets and the overrides.
+func NewThrottle(overrides map[string]Bucket) *Throttle {
+	return &Throttle{overrides: overrides, limiters: map[string]*adaptiveLimiter{}}
+}
+
+// bucketFor returns the bucket name and size of an action, overrides applied.
+func (t *Throttle) bucketFor(action string) (string, Bucket) {
+	if b, ok := t.overrides[action]; ok {
+		return "action:" + action, b
+	}
+	name, b := defaultBucket(action)
+	if o, ok := t.overrides[name]; ok {
+		b = o
+	}
+	return name, b
+}
+
+func (t *Throttle) limiter(action string) *adaptiveLimiter {
+	name, b := t.bucketFor(action)
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	l, ok := t.limiters[name]
+	if !ok {
+		l = &adaptiveLimiter{Limiter: rate.NewLimiter(rate.Limit(b.Rate), b.Burst), configured: b}
+		t.limiters[name] = l
+	}
+	return l
+}
+
+// Wait blocks until the action may be called, or ctx ends.
+func (t *Throttle) Wait(ctx context.Context, action string) error {
+	start := time.Now()
+	err := t.limiter(action).Wait(ctx)
+	if t.OnWait != nil {
+		t.OnWait(action, time.Since(start))
+	}
+	return err
+}
+
+// Throttled tells the throttle that AWS throttled an action: its rate halves.
+func (t *Throttle) Throttled(action string) {
+	l := t.limiter(action)
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	next := float64(l.Limit()) / 2
+	if floor := l.configured.Rate / 10; next < floor {
+		next = floor
+	}
+	l.SetLimit(rate.Limit(next))
+}
+
+// Succeeded tells the throttle a call went through: the rate creeps back (by 5%)
+// towards its configured value.
+func (t *Throttle) Succeeded(action string) {
+	l := t.limiter(action)
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if cur := float64(l.Limit()); cur < l.configured.Rate {
+		l.SetLimit(rate.Limit(min(l.configured.Rate, cur*1.05)))
+	}
+}
+
+// Rate returns an action's current rate, for tests and metrics.
+func (t *Throttle) Rate(action string) float64 { return float64(t.limiter(action).Limit()) }
+
+// Describe lists the effective buckets, for the startup log.
+func (t *Throttle) Describe() string {
+	names := []string{"describe", "mutating", "tags", "vpc-endpoint-writes"}
+	for k := range t.overrides {
+		if _, isBucket := map[string]bool{"describe": true, "mutating": true, "tags": true, "vpc-endpoint-writes": true}[k]; !isBucket {
+			names = append(names, k)
+		}
+	}
+	sort.Strings(names[4:])
+	var parts []string
+	for _, n := range names {
+		b, ok := t.overrides[n]
+		if !ok {
+			switch n {
+			case "describe":
+				b = describeBucket
+			case "mutating":
+				b = mutatingBucket
+			case "tags":
+				b = tagBucket
+			default:
+				b = endpointBucket
+			}
+		}
+		parts = append(parts, fmt.Sprintf("%s=%g:%d", n, b.Rate, b.Burst))
+	}
+	return strings.Join(parts, ",")
+}
+
+// Middleware returns the EC2 client option that makes every attempt (retries
+// included) take a token first.
+func (t *Throttle) Middleware() func(*middleware.Stack) error {
+	return func(s *middleware.Stack) error {
+		mw := middleware.FinalizeMiddlewareFunc("vpce-throttle", func(ctx context.Context, in middleware.FinalizeInput, next middleware.FinalizeHandler) (middleware.FinalizeOutput, middleware.Metadata, error) {
+			action := awsmiddleware.GetOperationName(ctx)
+			if err := t.Wait(ctx, action); err != nil {
+				return middleware.FinalizeOutput{}, middleware.Metadata{}, err
+			}
+			out, md, err := next.HandleFinalize(ctx, in)
+			switch {
+			case err == nil:
+				t.Succeeded(action)
+			case awserr.Classify(err) == awserr.Throttled:
+				t.Throttled(action)
+			}
+			return out, md, err
+		})
+		if _, ok := s.Finalize.Get("Retry"); ok {
+			return s.Finalize.Insert(mw, "Retry", middleware.After)
+		}
+		return s.Finalize.Add(mw, middleware.Before)
+	}
+}

@@ -1,0 +1,82 @@
+package awsclient
+
+import (
+	"context"
+	"testing"
+	"time"
+)
+
+func TestParseThrottle(t *testing.T) {
+	got, err := ParseThrottle("CreateVpcEndpoint=3:40, describe=200:1000")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got["CreateVpcEndpoint"] != (Bucket{3, 40}) || got["describe"] != (Bucket{200, 1000}) {
+		t.Fatalf("parsed %v", got)
+	}
+	for _, bad := range []string{"CreateVpcEndpoint", "X=1", "X=a:1", "X=1:0", "=1:1", "X=-1:2"} {
+		if _, err := ParseThrottle(bad); err == nil {
+			t.Errorf("%q accepted", bad)
+		}
+	}
+}
+
+func TestBucketsFollowAWSDefaults(t *testing.T) {
+	th := NewThrottle(nil)
+	for action, want := range map[string]Bucket{
+		"DescribeVpcEndpoints": describeBucket, "CreateVpcEndpoint": endpointBucket, "ModifyVpcEndpoint": endpointBucket,
+		"DeleteVpcEndpoints": endpointBucket, "CreateTags": tagBucket, "AuthorizeSecurityGroupIngress": mutatingBucket,
+	} {
+		if _, b := th.bucketFor(action); b != want {
+			t.Errorf("%s: %v, want %v", action, b, want)
+		}
+	}
+	// The endpoint writes share one bucket.
+	if th.limiter("CreateVpcEndpoint") != th.limiter("DeleteVpcEndpoints") {
+		t.Error("CreateVpcEndpoint and DeleteVpcEndpoints do not share a bucket")
+	}
+	// An override of one action gives it a bucket of its own.
+	th = NewThrottle(map[string]Bucket{"CreateVpcEndpoint": {1, 1}})
+	if th.limiter("CreateVpcEndpoint") == th.limiter("ModifyVpcEndpoint") {
+		t.Error("overridden action still shares its bucket")
+	}
+}
+
+func TestThrottleWaitsForTokens(t *testing.T) {
+	th := NewThrottle(map[string]Bucket{"vpc-endpoint-writes": {Rate: 20, Burst: 2}})
+	var waited time.Duration
+	th.OnWait = func(_ string, d time.Duration) { waited += d }
+	start := time.Now()
+	for i := 0; i < 4; i++ {
+		if err := th.Wait(context.Background(), "CreateVpcEndpoint"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// 2 from the burst, 2 more at 20/s: about 100 ms.
+	if el := time.Since(start); el < 80*time.Millisecond || el > time.Second {
+		t.Fatalf("4 calls took %v", el)
+	}
+	if waited < 80*time.Millisecond {
+		t.Fatalf("OnWait saw %v", waited)
+	}
+}
+
+func TestThrottlingShrinksTheBucketAndSuccessRestoresIt(t *testing.T) {
+	th := NewThrottle(nil)
+	th.Throttled("CreateVpcEndpoint")
+	if r := th.Rate("ModifyVpcEndpoint"); r != 0.15 {
+		t.Fatalf("rate after a throttle %v, want 0.15", r)
+	}
+	for i := 0; i < 10; i++ {
+		th.Throttled("CreateVpcEndpoint")
+	}
+	if r := th.Rate("CreateVpcEndpoint"); r < 0.03-1e-9 {
+		t.Fatalf("rate %v fell below a tenth", r)
+	}
+	for i := 0; i < 200; i++ {
+		th.Succeeded("CreateVpcEndpoint")
+	}
+	if r := th.Rate("CreateVpcEndpoint"); r != 0.3 {
+		t.Fatalf("rate %v not restored to 0.3", r)
+	}
+}

@@ -1,0 +1,62 @@
+// Package metrics defines the controller's Prometheus metrics, registered on
+// controller-runtime's registry (served on --metrics-bind-address): EC2 calls by
+// action and outcome, their latency, throttling, client-side limiter waits, drift
+// repairs, endpoints by state, and time to first Ready.
+package metrics
+
+import (
+	"sync"
+
+	"github.com/prometheus/client_golang/prometheus"
+	ctrlmetrics "sigs.k8s.io/controller-runtime/pkg/metrics"
+)
+
+var (
+	// EC2Calls counts EC2 API attempts by action and outcome ("ok" or the AWS error code).
+	EC2Calls = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "vpce_ec2_api_calls_total",
+		Help: "EC2 API calls (each attempt, retries included) by action and outcome: ok, or the AWS error code.",
+	}, []string{"action", "outcome"})
+	// EC2Latency observes EC2 call latency by action, limiter wait excluded.
+	EC2Latency = prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Name:    "vpce_ec2_api_call_duration_seconds",
+		Help:    "Latency of EC2 API calls by action, excluding time waiting on the client-side limiter.",
+		Buckets: prometheus.ExponentialBuckets(0.005, 2, 12),
+	}, []string{"action"})
+	// EC2Throttled counts throttling errors AWS returned, by action.
+	EC2Throttled = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "vpce_ec2_api_throttled_total",
+		Help: "Throttling errors (RequestLimitExceeded) received from EC2, by action.",
+	}, []string{"action"})
+	// ThrottleWait observes time spent waiting on the client-side limiter, by action.
+	ThrottleWait = prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Name:    "vpce_ec2_client_throttle_wait_seconds",
+		Help:    "Time EC2 calls waited on the client-side rate limiter, by action.",
+		Buckets: []float64{0, 0.01, 0.05, 0.1, 0.5, 1, 2, 5, 10, 30, 60},
+	}, []string{"action"})
+	// DriftRepairs counts repairs of changes made outside the controller.
+	DriftRepairs = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "vpce_drift_repairs_total",
+		Help: "Repairs of changes made outside the controller, by kind and field (route-tables, subnets, security-groups, security-group-rules, policy, private-dns, dns-options, ip-address-type, tags, endpoint).",
+	}, []string{"kind", "field"})
+	// Endpoints gauges the objects by kind and AWS state.
+	Endpoints = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "vpce_endpoints",
+		Help: "Endpoint objects by kind and AWS state (none before the endpoint exists).",
+	}, []string{"kind", "state"})
+	// TimeToReady observes the time from object creation to its first Ready.
+	TimeToReady = prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Name:    "vpce_time_to_ready_seconds",
+		Help:    "Time from an object's creation to its first Ready=True, by kind.",
+		Buckets: prometheus.ExponentialBuckets(1, 2, 12),
+	}, []string{"kind"})
+)
+
+var registerOnce sync.Once
+
+// Register adds the metrics to controller-runtime's registry (once per process).
+func Register() {
+	registerOnce.Do(func() {
+		ctrlmetrics.Registry.MustRegister(EC2Calls, EC2Latency, EC2Throttled, ThrottleWait, DriftRepairs, Endpoints, TimeToReady)
+	})
+}
