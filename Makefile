@@ -7,7 +7,7 @@ K8S_ASSETS ?= $(BIN)/k8s
 export KUBEBUILDER_ASSETS := $(K8S_ASSETS)
 CONTROLLER_GEN := go tool controller-gen
 IMG ?= vpce-controller:dev
-TEST_FLAGS ?=
+TEST_FLAGS ?= -parallel 8
 # Integration suites wait on real processes; give them room but keep make test well under 30 minutes.
 TEST_TIMEOUT ?= 25m
 
@@ -26,6 +26,7 @@ generate: ## Generate deepcopy code and the API reference.
 manifests: ## Generate CRDs and RBAC from the markers.
 	$(CONTROLLER_GEN) crd paths=./api/... output:crd:artifacts:config=config/crd/bases
 	$(CONTROLLER_GEN) rbac:roleName=manager-role paths=./controllers/... output:rbac:artifacts:config=config/rbac
+	cp config/crd/bases/*.yaml charts/vpce-controller/crds/
 
 .PHONY: verify-generated
 verify-generated: ## Fail if generated files are stale.
@@ -40,18 +41,23 @@ vet: ## go vet.
 	go vet ./...
 
 .PHONY: build
-build: ## Build the manager and ec2sim into bin/.
+build: ## Build the manager, ec2sim and localcp (the local control plane) into bin/.
 	go build -o $(BIN)/manager .
 	go build -o $(BIN)/ec2sim ./hack/ec2sim
+	go build -o $(BIN)/localcp ./hack/localcp
 
 .PHONY: envtest-assets
 envtest-assets: ## Build kube-apiserver and etcd from source into bin/k8s (cached per user).
 	hack/build-control-plane.sh
 
+.PHONY: helm
+helm: ## Build the helm CLI from the Go module proxy into bin/helm (cached per user).
+	hack/build-helm.sh
+
 ##@ Test
 
 .PHONY: test
-test: verify-generated vet envtest-assets ## Run every test: planner tables, ec2sim and its moto conformance, envtest integration.
+test: verify-generated vet envtest-assets helm ## Run every test: planner tables, ec2sim and its moto conformance, envtest integration.
 	go test $(TEST_FLAGS) -timeout $(TEST_TIMEOUT) ./...
 
 .PHONY: bench

@@ -12,11 +12,11 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/go-logr/logr"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
+	"github.com/go-logr/logr"
 	corev1 "k8s.io/api/core/v1"
 	eventsv1 "k8s.io/api/events/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -73,8 +73,9 @@ type harness struct {
 	k      client.Client
 	cancel context.CancelFunc
 	// extra namespaces watched by the manager.
-	extra []string
-	backoff backoff.Policy
+	extra    []string
+	backoff  backoff.Policy
+	throttle string
 	// managers running; cleanup waits for them after deleting the test's objects.
 	managers sync.WaitGroup
 }
@@ -83,10 +84,12 @@ type harnessOptions struct {
 	cluster string
 	// extraNamespaces the manager watches besides the test's own.
 	extraNamespaces int
-	simOpts ec2sim.Options
-	noStart bool
+	simOpts         ec2sim.Options
+	noStart         bool
 	// backoff overrides the manager's retry pacing.
 	backoff backoff.Policy
+	// throttle overrides the manager's client-side EC2 buckets (--aws-api-throttle).
+	throttle string
 	// moto runs the test against a moto_server instead of ec2sim (skipped when
 	// moto_server is not installed); the fixture is then built through the EC2 API.
 	moto bool
@@ -135,7 +138,9 @@ func newHarness(t *testing.T, hopts ...harnessOptions) *harness {
 		Region:           "us-east-1",
 		BaseEndpoint:     aws.String(h.url),
 		Credentials:      credentials.NewStaticCredentialsProvider("test", "test", ""),
-		RetryMaxAttempts: 1,
+		// The test's own look at AWS retries through injected faults.
+		RetryMaxAttempts: 10,
+		RetryMode:        aws.RetryModeStandard,
 	})
 	if h.sim != nil {
 		h.fix = h.sim.LoadFixture()
@@ -143,7 +148,7 @@ func newHarness(t *testing.T, hopts ...harnessOptions) *harness {
 		h.fix = buildFixture(t, h.ec2)
 	}
 	t.Cleanup(h.cleanup)
-	h.backoff = ho.backoff
+	h.backoff, h.throttle = ho.backoff, ho.throttle
 	if !ho.noStart {
 		h.startManager(ho.cluster)
 	}
@@ -169,6 +174,7 @@ func (h *harness) startManager(cluster string, apiOpts ...func(*ec2.Options)) co
 		SkipNameValidation:     true,
 		EC2APIOptions:          apiOpts,
 		Backoff:                h.backoff,
+		AWSAPIThrottle:         h.throttle,
 		AWSLoadOptions: []func(*config.LoadOptions) error{
 			config.WithCredentialsProvider(credentials.NewStaticCredentialsProvider("test", "test", "")),
 		},

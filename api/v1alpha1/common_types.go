@@ -82,6 +82,7 @@ type EndpointSpecCommon struct {
 // EndpointStatusCommon holds the status fields that both endpoint kinds share.
 type EndpointStatusCommon struct {
 	// ObservedGeneration is the metadata.generation the controller last acted on.
+	// +kubebuilder:default=0
 	// +optional
 	ObservedGeneration int64 `json:"observedGeneration,omitempty"`
 

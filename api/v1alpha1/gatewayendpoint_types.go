@@ -82,7 +82,9 @@ type GatewayEndpoint struct {
 
 	// Spec is the desired state.
 	Spec GatewayEndpointSpec `json:"spec"`
-	// Status is the observed state.
+	// Status is the observed state. It defaults to observedGeneration 0, so a new
+	// object reads as in progress (kstatus) until the controller first reports.
+	// +kubebuilder:default={}
 	// +optional
 	Status GatewayEndpointStatus `json:"status,omitempty"`
 }

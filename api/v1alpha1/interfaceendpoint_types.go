@@ -245,7 +245,9 @@ type InterfaceEndpoint struct {
 
 	// Spec is the desired state.
 	Spec InterfaceEndpointSpec `json:"spec"`
-	// Status is the observed state.
+	// Status is the observed state. It defaults to observedGeneration 0, so a new
+	// object reads as in progress (kstatus) until the controller first reports.
+	// +kubebuilder:default={}
 	// +optional
 	Status InterfaceEndpointStatus `json:"status,omitempty"`
 }

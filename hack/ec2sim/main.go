@@ -1,6 +1,6 @@
 // Command ec2sim serves the in-memory EC2 emulator over HTTP.
 //
-//	go run ./hack/ec2sim --addr 127.0.0.1:PORT --region us-east-1 [--fixture] [--time-scale 10] [--state-delay 2s] [--throttle]
+//	go run ./hack/ec2sim --addr 127.0.0.1:PORT --region us-east-1 [--fixture] [--time-scale 10] [--state-delay 2s] [--throttle] [--iam-policy config/iam/policy.json]
 package main
 
 import (
@@ -24,6 +24,7 @@ func main() {
 	stateDelay := flag.Duration("state-delay", 2*time.Second, "time endpoints stay pending or deleting")
 	throttle := flag.Bool("throttle", false, "enable AWS's API token buckets")
 	seed := flag.Int64("seed", 0, "seed of IDs and fault rates (0: from the clock)")
+	iamPolicy := flag.String("iam-policy", "", "IAM policy JSON file evaluated for every call (UnauthorizedOperation when it does not allow it)")
 	flag.Parse()
 
 	sim := ec2sim.New(ec2sim.Options{
@@ -33,6 +34,15 @@ func main() {
 		Throttle:   *throttle,
 		Seed:       *seed,
 	})
+	if *iamPolicy != "" {
+		doc, err := os.ReadFile(*iamPolicy)
+		if err == nil {
+			err = sim.SetIAMPolicy(doc)
+		}
+		if err != nil {
+			log.Fatalf("--iam-policy: %v", err)
+		}
+	}
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
 		log.Fatal(err)

@@ -2,6 +2,7 @@ package ec2sim
 
 import (
 	"encoding/json"
+	"io"
 	"net/http"
 	"strings"
 	"time"
@@ -91,6 +92,16 @@ func (s *Server) serveAdmin(w http.ResponseWriter, r *http.Request) {
 		}
 		if err := decide(parts[1]); err != nil {
 			writeJSON(w, http.StatusConflict, map[string]string{"error": err.Error()})
+			return
+		}
+		writeJSON(w, http.StatusOK, map[string]bool{"ok": true})
+	case "POST iam":
+		doc, err := io.ReadAll(io.LimitReader(r.Body, 1<<20))
+		if err == nil {
+			err = s.SetIAMPolicy(doc)
+		}
+		if err != nil {
+			writeJSON(w, http.StatusBadRequest, map[string]string{"error": err.Error()})
 			return
 		}
 		writeJSON(w, http.StatusOK, map[string]bool{"ok": true})

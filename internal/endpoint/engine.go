@@ -15,6 +15,7 @@ import (
 	"github.com/vpce-dev/vpce-controller/api/v1alpha1"
 	"github.com/vpce-dev/vpce-controller/internal/awsclient"
 	"github.com/vpce-dev/vpce-controller/internal/awserr"
+	"github.com/vpce-dev/vpce-controller/internal/ec2cache"
 	"github.com/vpce-dev/vpce-controller/internal/policy"
 )
 
@@ -38,6 +39,9 @@ type Engine struct {
 
 	recent sync.Map // endpoint ID -> creation time, for eventual consistency
 }
+
+// freshness is how old cached EC2 data may be when a reconcile needs it current.
+const freshness = time.Second
 
 // errNotYetVisible means EC2 does not list an endpoint it just created.
 var errNotYetVisible = errors.New("endpoint not visible yet")
@@ -91,6 +95,10 @@ func newOutcome(req Request, region string) Outcome {
 func (e *Engine) Reconcile(ctx context.Context, req Request) Outcome {
 	cl, region := e.client(req)
 	out := newOutcome(req, region)
+	if req.Prior.SpecChanged {
+		// A new or edited spec acts on what AWS looks like now, not on a snapshot.
+		ctx = ec2cache.WithMaxAge(ctx, freshness)
+	}
 	err := e.converge(ctx, cl, region, req, &out)
 	switch {
 	case errors.Is(err, errNotYetVisible):
@@ -177,6 +185,12 @@ func (e *Engine) resolve(ctx context.Context, cl awsclient.EC2, region string, r
 
 func (e *Engine) converge(ctx context.Context, cl awsclient.EC2, region string, req Request, out *Outcome) error {
 	r, err := e.resolve(ctx, cl, region, req, out)
+	var p *Problem
+	if errors.As(err, &p) && p.Class == awserr.Terminal {
+		// Something the spec names may be newer than the cached inventory: look
+		// once more at fresh data before blaming the spec.
+		r, err = e.resolve(ec2cache.WithMaxAge(ctx, 0), cl, region, req, out)
+	}
 	if err != nil {
 		return err
 	}
@@ -417,8 +431,13 @@ func (e *Engine) update(ctx context.Context, cl awsclient.EC2, req Request, r *r
 	return nil
 }
 
-// applyPlan makes the plan's changes: one ModifyVpcEndpoint, then tags.
+// applyPlan makes the plan's changes: tags set first (an adopted endpoint must carry
+// the ownership tags before the IAM policy lets the controller modify it), then one
+// ModifyVpcEndpoint, then tags removed.
 func applyPlan(ctx context.Context, cl awsclient.EC2, id string, p Plan) error {
+	if err := applyTags(ctx, cl, id, Plan{SetTags: p.SetTags}); err != nil {
+		return err
+	}
 	if p.HasModify() {
 		in := &ec2.ModifyVpcEndpointInput{
 			VpcEndpointId:          aws.String(id),
@@ -447,7 +466,7 @@ func applyPlan(ctx context.Context, cl awsclient.EC2, id string, p Plan) error {
 			return fromAWS(err, "modifying VPC endpoint "+id)
 		}
 	}
-	return applyTags(ctx, cl, id, p)
+	return applyTags(ctx, cl, id, Plan{RemoveTags: p.RemoveTags})
 }
 
 // applyTags makes the plan's tag changes on any resource.

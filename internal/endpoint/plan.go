@@ -52,15 +52,15 @@ type dnsEntry struct{ Name, HostedZoneID string }
 // Plan is the minimal set of changes that takes an endpoint from its observed to its
 // desired state: at most one ModifyVpcEndpoint, one CreateTags and one DeleteTags.
 type Plan struct {
-	AddRouteTables, RemoveRouteTables         []string
-	AddSubnets, RemoveSubnets                 []string
-	AddSecurityGroups, RemoveSecurityGroups   []string
-	Policy                                    *string
-	ResetPolicy                               bool
-	PrivateDNS, OnlyInbound                   *bool
-	DNSRecordIPType, IPAddressType            string
-	SetTags                                   map[string]string
-	RemoveTags                                []string
+	AddRouteTables, RemoveRouteTables       []string
+	AddSubnets, RemoveSubnets               []string
+	AddSecurityGroups, RemoveSecurityGroups []string
+	Policy                                  *string
+	ResetPolicy                             bool
+	PrivateDNS, OnlyInbound                 *bool
+	DNSRecordIPType, IPAddressType          string
+	SetTags                                 map[string]string
+	RemoveTags                              []string
 	// DeferredSubnets are subnet additions held back for a later pass because a subnet
 	// of the same AZ is removed in this one (AWS never sees two subnets in one AZ).
 	DeferredSubnets []string

@@ -23,6 +23,7 @@ import (
 	"github.com/vpce-dev/vpce-controller/controllers"
 	"github.com/vpce-dev/vpce-controller/internal/awsclient"
 	"github.com/vpce-dev/vpce-controller/internal/backoff"
+	"github.com/vpce-dev/vpce-controller/internal/ec2cache"
 	"github.com/vpce-dev/vpce-controller/internal/endpoint"
 	"github.com/vpce-dev/vpce-controller/internal/metrics"
 )
@@ -120,20 +121,29 @@ func New(ctx context.Context, restCfg *rest.Config, o Options) (ctrl.Manager, er
 	if err != nil {
 		return nil, err
 	}
+	syncPeriod := o.SyncPeriod
+	if syncPeriod == 0 {
+		syncPeriod = 5 * time.Minute
+	}
 	engine := &endpoint.Engine{
-		Clients:     awsclient.NewClients(cfg, awsOpts),
+		Clients: ec2cache.NewSource(awsclient.NewClients(cfg, awsOpts), ec2cache.Options{
+			ClusterTagKey: endpoint.TagCluster,
+			Cluster:       o.ClusterName,
+			// Snapshots a tenth of the sync period old at most, so drift is seen
+			// within the sync period; the rest changes rarely.
+			SnapshotTTL:  max(syncPeriod/10, time.Second),
+			InventoryTTL: max(syncPeriod, time.Minute),
+			ServiceTTL:   time.Hour,
+		}),
 		Cluster:     o.ClusterName,
 		PendingPoll: o.PendingPoll,
 	}
 	copts := controllers.Options{
 		ClusterName:             o.ClusterName,
-		SyncPeriod:              o.SyncPeriod,
+		SyncPeriod:              syncPeriod,
 		MaxConcurrentReconciles: o.MaxConcurrentReconciles,
 		SkipNameValidation:      o.SkipNameValidation,
 		Backoff:                 o.Backoff,
-	}
-	if copts.SyncPeriod == 0 {
-		copts.SyncPeriod = 5 * time.Minute
 	}
 	if copts.MaxConcurrentReconciles == 0 {
 		copts.MaxConcurrentReconciles = 10

@@ -1,0 +1,57 @@
+{{/* Chart name, truncated to the 63 characters of a label value. */}}
+{{- define "vpce-controller.name" -}}
+{{- default .Chart.Name .Values.nameOverride | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{/* Full name: the prefix of every object name. */}}
+{{- define "vpce-controller.fullname" -}}
+{{- if .Values.fullnameOverride }}
+{{- .Values.fullnameOverride | trunc 63 | trimSuffix "-" }}
+{{- else }}
+{{- $name := default .Chart.Name .Values.nameOverride }}
+{{- if contains $name .Release.Name }}
+{{- .Release.Name | trunc 63 | trimSuffix "-" }}
+{{- else }}
+{{- printf "%s-%s" .Release.Name $name | trunc 63 | trimSuffix "-" }}
+{{- end }}
+{{- end }}
+{{- end }}
+
+{{/* Chart name and version, for the helm.sh/chart label. */}}
+{{- define "vpce-controller.chart" -}}
+{{- printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{/* Labels of every object. */}}
+{{- define "vpce-controller.labels" -}}
+helm.sh/chart: {{ include "vpce-controller.chart" . }}
+{{ include "vpce-controller.selectorLabels" . }}
+app.kubernetes.io/version: {{ (default .Chart.AppVersion .Values.image.tag) | trunc 63 | quote }}
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+app.kubernetes.io/part-of: vpce-controller
+{{- end }}
+
+{{/* Labels that select the manager pods. */}}
+{{- define "vpce-controller.selectorLabels" -}}
+app.kubernetes.io/name: {{ include "vpce-controller.name" . }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+app.kubernetes.io/component: controller
+{{- end }}
+
+{{/* Name of the ServiceAccount the manager runs as. */}}
+{{- define "vpce-controller.serviceAccountName" -}}
+{{- if .Values.serviceAccount.create }}
+{{- default (include "vpce-controller.fullname" .) .Values.serviceAccount.name }}
+{{- else }}
+{{- required "serviceAccount.name is required when serviceAccount.create is false" .Values.serviceAccount.name }}
+{{- end }}
+{{- end }}
+
+{{/* Comma-separated namespaces to watch; watchNamespace may be a string or a list. */}}
+{{- define "vpce-controller.watchNamespace" -}}
+{{- if kindIs "slice" .Values.watchNamespace }}
+{{- join "," .Values.watchNamespace }}
+{{- else }}
+{{- .Values.watchNamespace }}
+{{- end }}
+{{- end }}

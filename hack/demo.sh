@@ -1,0 +1,374 @@
+#!/usr/bin/env bash
+# The vpce-controller demo (`make demo`): a local control plane (bin/localcp),
+# ec2sim with its demo VPC, and the manager, all on loopback, then the story of
+# a private subnet reaching S3 and Systems Manager without a NAT gateway.
+#
+#   hack/demo.sh        start everything and tell the story; leaves it running
+#   hack/demo.sh down   stop what the demo started and remove .demo/ (`make demo-down`)
+#
+# State, logs and PIDs live in .demo/ (git-ignored).
+set -euo pipefail
+
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+state="$root/.demo"
+region=us-east-1
+sync_period=10s
+
+if [ -t 1 ]; then bold=$'\e[1m' dim=$'\e[2m' reset=$'\e[0m'; else bold='' dim='' reset=''; fi
+heading() { printf '\n%s== %s ==%s\n' "$bold" "$*" "$reset"; }
+say() { printf '%s\n' "$*"; }
+# show prints a command as the user would type it, then runs it.
+show() { printf '%s$ %s%s\n' "$dim" "$*" "$reset"; "$@"; }
+
+# alive reports whether a PID runs (a zombie does not count).
+alive() { local s; s=$(ps -o stat= -p "$1" 2>/dev/null) && [[ $s != Z* ]]; }
+
+# stop_pid stops one process the demo started: SIGTERM, then after 20 s SIGKILL
+# for it and its children (localcp's kube-apiserver and etcd).
+stop_pid() {
+  local name=$1 pid=$2 kids i
+  alive "$pid" || return 0
+  # A PID from an old .demo/pids may belong to something else by now.
+  tr '\0' ' ' < "/proc/$pid/cmdline" 2>/dev/null | grep -q "bin/$name" || return 0
+  kids=$(ps -o pid= --ppid "$pid" 2>/dev/null || true)
+  kill -TERM "$pid" 2>/dev/null || true
+  for i in $(seq 1 100); do alive "$pid" || break; sleep 0.2; done
+  if alive "$pid"; then
+    # shellcheck disable=SC2086 # kids is a list of PIDs
+    kill -KILL "$pid" $kids 2>/dev/null || true
+  fi
+  say "stopped $name (pid $pid)"
+}
+
+down() {
+  if [ -f "$state/pids" ]; then
+    # Reverse start order: the manager first, the control plane last.
+    tac "$state/pids" | while read -r name pid; do stop_pid "$name" "$pid"; done
+  fi
+  rm -rf "$state"
+}
+
+if [ "${1:-}" = down ]; then
+  down
+  say "demo stopped; .demo removed"
+  exit 0
+fi
+
+# die prints a message and the tail of a log, and leaves everything running for a look.
+die() {
+  say "demo failed: $1" >&2
+  if [ -n "${2:-}" ] && [ -f "$2" ]; then say "--- last lines of $2:" >&2; tail -n 30 "$2" >&2; fi
+  say "Everything started is still running; \`make demo-down\` stops it." >&2
+  exit 1
+}
+
+# start runs a binary of bin/ in its own session, logging to .demo/NAME.log.
+start() {
+  local name=$1; shift
+  setsid "$@" > "$state/$name.log" 2>&1 < /dev/null &
+  echo "$name $!" >> "$state/pids"
+}
+
+# wait_log waits until a log holds a pattern COUNT times, or the process dies.
+wait_log() {
+  local name=$1 pattern=$2 count=${3:-1} pid i
+  pid=$(awk -v n="$name" '$1 == n { print $2 }' "$state/pids")
+  for i in $(seq 1 600); do
+    [ "$(grep -c -- "$pattern" "$state/$name.log" || true)" -ge "$count" ] && return 0
+    alive "$pid" || die "$name exited" "$state/$name.log"
+    sleep 0.1
+  done
+  die "$name did not start in 60 s" "$state/$name.log"
+}
+
+# free_port prints a loopback port nobody listens on.
+free_port() {
+  local p
+  while :; do
+    p=$((20000 + RANDOM % 40000))
+    (: < "/dev/tcp/127.0.0.1/$p") 2>/dev/null || { echo "$p"; return; }
+  done
+}
+
+started=$SECONDS
+if [ -f "$state/pids" ]; then
+  say "A previous demo is running; stopping it first."
+  down
+fi
+for b in manager:. ec2sim:./hack/ec2sim localcp:./hack/localcp; do
+  [ -x "bin/${b%%:*}" ] || { say "building bin/${b%%:*}"; go build -o "bin/${b%%:*}" "${b#*:}"; }
+done
+[ -x bin/k8s/kube-apiserver ] || hack/build-control-plane.sh
+mkdir -p "$state"
+
+heading "Starting a local control plane, ec2sim and the manager"
+start localcp bin/localcp --kubeconfig "$state/kubeconfig" --state-dir "$state/localcp"
+start ec2sim bin/ec2sim --addr 127.0.0.1:0 --region "$region" --fixture --state-delay 3s
+wait_log ec2sim "listening on"
+ec2_url=$(sed -n 's/^ec2sim listening on //p' "$state/ec2sim.log")
+wait_log localcp "localcp ready"
+metrics_port=$(free_port)
+health_port=$(free_port)
+start manager env -u AWS_PROFILE -u AWS_ENDPOINT_URL -u AWS_ENDPOINT_URL_EC2 \
+  KUBECONFIG="$state/kubeconfig" AWS_ACCESS_KEY_ID=demo AWS_SECRET_ACCESS_KEY=demo \
+  AWS_REGION="$region" AWS_EC2_METADATA_DISABLED=true \
+  bin/manager --region "$region" --cluster-name demo --aws-endpoint-url "$ec2_url" \
+  --sync-period "$sync_period" --metrics-bind-address "127.0.0.1:$metrics_port" \
+  --health-probe-bind-address "127.0.0.1:$health_port"
+wait_log manager '"Starting workers"' 2
+
+export KUBECONFIG="$state/kubeconfig"
+export AWS_ENDPOINT_URL="$ec2_url" AWS_ACCESS_KEY_ID=demo AWS_SECRET_ACCESS_KEY=demo AWS_DEFAULT_REGION="$region"
+unset AWS_PROFILE AWS_ENDPOINT_URL_EC2
+cat > "$state/env" <<EOF
+export KUBECONFIG=$KUBECONFIG
+export AWS_ENDPOINT_URL=$ec2_url AWS_ACCESS_KEY_ID=demo AWS_SECRET_ACCESS_KEY=demo AWS_DEFAULT_REGION=$region
+EOF
+say "kube-apiserver + etcd (bin/localcp), CRDs installed:  KUBECONFIG=$KUBECONFIG"
+say "ec2sim, an EC2 API emulator:                          $ec2_url"
+say "vpce-controller manager (bin/manager):                 --sync-period $sync_period, metrics http://127.0.0.1:$metrics_port/metrics"
+say "Logs and PIDs: .demo/*.log, .demo/pids. The aws commands below reach ec2sim through AWS_ENDPOINT_URL."
+
+# ---------------------------------------------------------------------------
+heading "1. A VPC whose private subnets cannot reach AWS services"
+read -r vpc cidr < <(aws ec2 describe-vpcs --filters Name=tag:Name,Values=ec2sim-fixture \
+  --query 'Vpcs[0].[VpcId,CidrBlock]' --output text)
+dns_support=$(aws ec2 describe-vpc-attribute --vpc-id "$vpc" --attribute enableDnsSupport --query EnableDnsSupport.Value --output text)
+dns_hostnames=$(aws ec2 describe-vpc-attribute --vpc-id "$vpc" --attribute enableDnsHostnames --query EnableDnsHostnames.Value --output text)
+say "VPC $vpc ($cidr, Name=ec2sim-fixture): enableDnsSupport=$dns_support, enableDnsHostnames=$dns_hostnames."
+say "Both DNS attributes are on, which private DNS for interface endpoints needs."
+declare -A rt_of rt_routes rt_name
+while read -r rtb name nroutes subnets; do
+  rt_name[$rtb]=$name rt_routes[$rtb]=$nroutes
+  for s in $subnets; do rt_of[$s]=$rtb; done
+done < <(aws ec2 describe-route-tables --filters Name=vpc-id,Values="$vpc" --output text \
+  --query "RouteTables[].[RouteTableId, Tags[?Key=='Name']|[0].Value, length(Routes), join(' ', Associations[?SubnetId].SubnetId)]")
+say "Subnets:"
+while read -r tier az subnet sncidr; do
+  rtb=${rt_of[$subnet]:-}
+  printf '  %-8s %-11s %-26s %-14s route table %s (%s route%s)\n' "$tier" "$az" "$subnet" "$sncidr" \
+    "$rtb" "${rt_routes[$rtb]:-?}" "$([ "${rt_routes[$rtb]:-0}" = 1 ] && echo ", local only" || echo s)"
+done < <(aws ec2 describe-subnets --filters Name=vpc-id,Values="$vpc" --output text \
+  --query "Subnets[].[Tags[?Key=='tier']|[0].Value, AvailabilityZone, SubnetId, CidrBlock]" | sort)
+say "The private route tables hold only the local route: no NAT gateway, no internet gateway."
+say "An instance there cannot reach S3, nor Systems Manager (so no Session Manager shell)."
+
+# ---------------------------------------------------------------------------
+heading "2. Declaring the endpoints"
+cat > "$state/endpoints.yaml" <<'EOF'
+# S3 through a gateway endpoint: a route to S3's prefix list in each private route table (free).
+apiVersion: networking.vpce.dev/v1alpha1
+kind: GatewayEndpoint
+metadata:
+  name: s3
+spec:
+  service: s3
+  vpc:
+    tags: {Name: ec2sim-fixture}
+  routeTables:
+    tags: {tier: private}
+---
+# What Session Manager needs: ssm, ssmmessages and ec2messages interface endpoints,
+# one network interface in each private subnet (one per AZ), a managed security
+# group admitting HTTPS from the VPC, private DNS on.
+apiVersion: networking.vpce.dev/v1alpha1
+kind: InterfaceEndpoint
+metadata:
+  name: ssm
+spec:
+  service: ssm
+  vpc:
+    tags: {Name: ec2sim-fixture}
+  subnets:
+    tags: {tier: private}
+---
+apiVersion: networking.vpce.dev/v1alpha1
+kind: InterfaceEndpoint
+metadata:
+  name: ssmmessages
+spec:
+  service: ssmmessages
+  vpc:
+    tags: {Name: ec2sim-fixture}
+  subnets:
+    tags: {tier: private}
+---
+apiVersion: networking.vpce.dev/v1alpha1
+kind: InterfaceEndpoint
+metadata:
+  name: ec2messages
+spec:
+  service: ec2messages
+  vpc:
+    tags: {Name: ec2sim-fixture}
+  subnets:
+    tags: {tier: private}
+---
+# S3 through an interface endpoint too, for clients that cannot use the route
+# (on-premises over VPN, peered VPCs), with private DNS for all resolvers.
+apiVersion: networking.vpce.dev/v1alpha1
+kind: InterfaceEndpoint
+metadata:
+  name: s3
+spec:
+  service: s3
+  vpc:
+    tags: {Name: ec2sim-fixture}
+  subnets:
+    tags: {tier: private}
+  privateDNS:
+    enabled: true
+    onlyForInboundResolverEndpoint: false
+EOF
+say "Five objects in .demo/endpoints.yaml. The S3 gateway endpoint and the S3 interface endpoint:"
+sed -n '1,11p' "$state/endpoints.yaml" | sed 's/^/    /'
+sed -n '/^# S3 through an interface/,$p' "$state/endpoints.yaml" | sed 's/^/    /'
+say "ssm, ssmmessages and ec2messages are the same without privateDNS (private DNS is on by default)."
+say "S3 may have both kinds in one VPC. With onlyForInboundResolverEndpoint: false, names under"
+say "*.s3.$region.amazonaws.com resolve to the interface endpoint inside the VPC as well; 'true' would"
+say "keep VPC traffic on the free gateway and answer the name only for a Route 53 inbound resolver"
+say "(AWS allows 'true' only when the VPC has an S3 gateway endpoint, as it has here)."
+show kubectl apply -f .demo/endpoints.yaml
+
+# ---------------------------------------------------------------------------
+heading "3. Watching them converge"
+say "Interface endpoints stay 'pending' while AWS provisions them (3 s in ec2sim; minutes in AWS)."
+columns='KIND:.kind,NAME:.metadata.name,ENDPOINT:.status.endpointID,STATE:.status.state,READY:.status.conditions[?(@.type=="Ready")].status,REASON:.status.conditions[?(@.type=="Ready")].reason'
+# progress prints the objects' progress (a table when $1 is "table", else one
+# line) and succeeds once all are Ready.
+progress() {
+  local table
+  table=$(kubectl get gwe,ife -o custom-columns="$columns" 2>/dev/null) || return 1
+  if [ "$1" = table ]; then
+    printf '%s\n' "$table"
+  else
+    awk 'NR > 1 { k = ($1 == "GatewayEndpoint") ? "gwe" : "ife"; r = ($5 == "True") ? "Ready" : ($4 == "<none>" ? "-" : $4)
+                  line = line (line == "" ? "" : ", ") k "/" $2 " " r }
+         END { print line }' <<< "$table"
+  fi
+  ! awk 'NR > 1 && $5 != "True" { busy = 1 } END { exit !(busy || NR < 2) }' <<< "$table"
+}
+t0=$SECONDS
+drawn=0
+while :; do
+  if [ -t 1 ]; then mode=table; else mode=line; fi
+  out=$(progress "$mode") && ready=1 || ready=0
+  if [ -t 1 ]; then
+    [ "$drawn" -gt 0 ] && printf '\e[%dA' "$drawn"
+    printf '%s\e[K\n' "$(date +%T) ($((SECONDS - t0)) s)"
+    while IFS= read -r l; do printf '  %s\e[K\n' "$l"; done <<< "$out"
+    drawn=$(( $(wc -l <<< "$out") + 1 ))
+  else
+    printf '  %3ss  %s\n' "$((SECONDS - t0))" "$out"
+  fi
+  [ "$ready" = 1 ] && break
+  [ $((SECONDS - t0)) -lt 90 ] || die "the endpoints were not Ready within 90 s" "$state/manager.log"
+  sleep 1
+done
+say "All five Ready after $((SECONDS - t0)) s."
+
+# ---------------------------------------------------------------------------
+heading "4. What kubectl shows"
+show kubectl get gwe,ife -o wide
+
+# ---------------------------------------------------------------------------
+heading "5. The AWS side, in plain words"
+gw=$(kubectl get gwe s3 -o jsonpath='{.status.endpointID}')
+pl=$(kubectl get gwe s3 -o jsonpath='{.status.prefixListID}')
+say "Gateway endpoint $gw (com.amazonaws.$region.s3): routes to S3's prefix list $pl"
+while read -r rtb name target; do
+  if [ "$target" = None ]; then
+    say "  $rtb ($name): no S3 route: not tagged tier=private, so not selected"
+  else
+    say "  $rtb ($name): $pl -> $target"
+  fi
+done < <(aws ec2 describe-route-tables --filters Name=vpc-id,Values="$vpc" --output text \
+  --query "RouteTables[].[RouteTableId, Tags[?Key=='Name']|[0].Value || 'main', Routes[?DestinationPrefixListId=='$pl'].GatewayId|[0]]" | sort -k2)
+
+declare -A eni_line sg_rules
+while read -r eni az ip subnet; do eni_line[$eni]="$az $ip ($eni)"; done < <(
+  aws ec2 describe-network-interfaces --filters Name=vpc-id,Values="$vpc" Name=interface-type,Values=vpc_endpoint \
+    --query 'NetworkInterfaces[].[NetworkInterfaceId, AvailabilityZone, PrivateIpAddress, SubnetId]' --output text)
+while read -r sg rules; do sg_rules[$sg]=$rules; done < <(
+  aws ec2 describe-security-groups --filters Name=vpc-id,Values="$vpc" --output text \
+    --query "SecurityGroups[].[GroupId, join(', ', IpPermissions[].join('', [IpProtocol, ' ', to_string(FromPort), ' from ', join(' ', IpRanges[].CidrIp)]))]")
+say ""
+say "Interface endpoints (one network interface per private subnet, reached on these IPs):"
+s3_regional=
+while read -r id svc groups enis names; do
+  short=${svc#com.amazonaws.$region.}
+  say "  $short: $id"
+  line=$(for e in $(tr ',' ' ' <<< "$enis"); do echo "${eni_line[$e]:-$e}"; done | sort | paste -sd, - | sed 's/,/, /g')
+  say "    network interfaces: $line"
+  for g in $(tr ',' ' ' <<< "$groups"); do
+    say "    managed security group $g admits ${sg_rules[$g]:-nothing} (and nothing else)"
+  done
+  regional= private=
+  read -r -a dns_names <<< "$names" # not a for loop over $names: *.s3.… would glob
+  for n in "${dns_names[@]}"; do
+    case $n in
+      vpce-*-"$region"[a-z].* | \*.vpce-*-"$region"[a-z].*) ;; # zonal names, one per AZ
+      vpce-* | \*.vpce-*) regional=$n ;;
+      *) private=$n ;;
+    esac
+  done
+  dns="$regional (regional)"
+  if [ -n "$private" ]; then dns+=", $private (private DNS: the public name, answered inside the VPC)"; fi
+  say "    DNS: $dns"
+  if [ "$short" = s3 ]; then s3_regional=$regional; fi
+done < <(aws ec2 describe-vpc-endpoints --filters Name=vpc-id,Values="$vpc" Name=vpc-endpoint-type,Values=Interface \
+  --output text --query "VpcEndpoints[].[VpcEndpointId, ServiceName, join(',', Groups[].GroupId), join(',', NetworkInterfaceIds), join(' ', DnsEntries[].DnsName)]" | sort -k2)
+say ""
+say "On an instance in a private subnet, without any NAT:"
+say "  aws ssm start-session works: ssm, ssmmessages and ec2messages resolve to the IPs above."
+say "  aws s3 ls s3://my-bucket works: S3's names resolve (private DNS) to the s3 interface endpoint's"
+say "  IPs above, and traffic to S3's public addresses takes the gateway route."
+say "  Naming the interface endpoint explicitly, as on-premises clients do:"
+say "    aws s3 ls --endpoint-url https://bucket.${s3_regional#\*.} s3://my-bucket"
+
+# ---------------------------------------------------------------------------
+heading "6. Drift: a route table removed behind the controller's back"
+drift_rt=$(kubectl get gwe s3 -o jsonpath='{.status.routeTableIDs[0]}')
+show aws ec2 modify-vpc-endpoint --vpc-endpoint-id "$gw" --remove-route-table-ids "$drift_rt" --output text
+routes=$(aws ec2 describe-route-tables --route-table-ids "$drift_rt" --output text \
+  --query "length(RouteTables[0].Routes[?DestinationPrefixListId=='$pl'])")
+say "$drift_rt now has $routes S3 route(s): that subnet's S3 traffic has no path."
+say "The controller compares AWS with the spec every $sync_period (--sync-period) and repairs the difference..."
+t0=$SECONDS
+until [ -n "$(kubectl get events --field-selector reason=DriftCorrected -o name 2>/dev/null)" ]; do
+  [ $((SECONDS - t0)) -lt 60 ] || die "no DriftCorrected event within 60 s" "$state/manager.log"
+  sleep 1
+done
+say "...repaired after $((SECONDS - t0)) s:"
+show kubectl get events --field-selector reason=DriftCorrected
+routes=$(aws ec2 describe-route-tables --route-table-ids "$drift_rt" --output text \
+  --query "RouteTables[0].Routes[?DestinationPrefixListId=='$pl'].[DestinationPrefixListId, GatewayId]")
+say "$drift_rt again routes $(tr '\t' ' ' <<< "$routes" | sed 's/ / -> /')."
+
+# ---------------------------------------------------------------------------
+heading "7. Deleting an endpoint leaves AWS clean"
+read -r del_id del_sg del_enis < <(kubectl get ife ec2messages \
+  -o jsonpath='{.status.endpointID} {.status.managedSecurityGroupID} {.status.networkInterfaces[*].id}{"\n"}')
+say "ec2messages is $del_id with security group $del_sg and network interfaces $del_enis."
+t0=$SECONDS
+show kubectl delete ife ec2messages
+say "The object was gone after $((SECONDS - t0)) s: its finalizer held it until AWS had deleted the endpoint and its security group."
+left=$(aws ec2 describe-vpc-endpoints --filters Name=vpc-endpoint-id,Values="$del_id" --query 'VpcEndpoints[].State' --output text)
+say "  endpoint $del_id: ${left:-gone}${left:+ (AWS lists a deleted endpoint for a short while)}"
+# shellcheck disable=SC2086 # del_enis is a list
+left=$(aws ec2 describe-network-interfaces --filters Name=network-interface-id,Values="$(tr ' ' ',' <<< "$del_enis")" \
+  --query 'NetworkInterfaces[].NetworkInterfaceId' --output text)
+say "  network interfaces $del_enis: ${left:-gone}"
+left=$(aws ec2 describe-security-groups --filters Name=group-id,Values="$del_sg" --query 'SecurityGroups[].GroupId' --output text)
+say "  security group $del_sg: ${left:-gone}"
+show kubectl get gwe,ife
+
+# ---------------------------------------------------------------------------
+heading "Explore"
+say "Everything keeps running (demo took $((SECONDS - started)) s). In another shell:"
+say "  source .demo/env        # or:"
+sed 's/^/  /' "$state/env"
+say "  kubectl get gwe,ife -o wide; kubectl describe ife ssm; kubectl get events"
+say "  aws ec2 describe-vpc-endpoints"
+say "Logs: .demo/manager.log, .demo/ec2sim.log, .demo/localcp.log. Stop it all with: make demo-down"

@@ -1,0 +1,22 @@
+package ec2cache
+
+import (
+	"context"
+	"time"
+)
+
+type maxAgeKey struct{}
+
+// WithMaxAge asks the cache to serve this context's reads from snapshots no older
+// than d (refreshing them if needed).
+func WithMaxAge(ctx context.Context, d time.Duration) context.Context {
+	return context.WithValue(ctx, maxAgeKey{}, d)
+}
+
+// maxAge returns the freshness a request asks for, or def.
+func maxAge(ctx context.Context, def time.Duration) time.Duration {
+	if d, ok := ctx.Value(maxAgeKey{}).(time.Duration); ok && d < def {
+		return d
+	}
+	return def
+}
