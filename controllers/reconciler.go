@@ -217,8 +217,13 @@ func (r *endpointReconciler) next(obj client.Object, out endpoint.Outcome) ctrl.
 		return ctrl.Result{RequeueAfter: r.tracker.Failure(key, out.Problem.Class)}
 	case out.Done:
 		return ctrl.Result{}
-	case out.Poll > 0:
+	case out.Poll > 0 && out.PollBackoff:
 		return ctrl.Result{RequeueAfter: r.tracker.Poll(key, out.Poll)}
+	case out.Poll > 0:
+		// AWS is provisioning or deleting: look again at a steady pace. Polls are
+		// cheap; they share one snapshot refresh per region (internal/ec2cache).
+		r.tracker.Success(key)
+		return ctrl.Result{RequeueAfter: backoff.Jitter(out.Poll)}
 	default:
 		r.tracker.Success(key)
 		// 80-90% of the sync period: with snapshots at most a tenth of it old, drift

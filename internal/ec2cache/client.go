@@ -25,6 +25,9 @@ type Options struct {
 	InventoryTTL time.Duration
 	// ServiceTTL bounds the age of endpoint services and prefix lists.
 	ServiceTTL time.Duration
+	// PollTTL bounds the age of endpoints AWS is working on (pending, deleting):
+	// every poll of them in that time shares one snapshot refresh.
+	PollTTL time.Duration
 }
 
 // Client is an EC2 client that answers the controller's reads from snapshots.
@@ -40,10 +43,11 @@ type Client struct {
 	endpoints   owned[types.VpcEndpoint]
 	groups      owned[types.SecurityGroup]
 
-	mu       sync.Mutex
-	services map[string]stampedOut[*ec2.DescribeVpcEndpointServicesOutput]
-	prefixes map[string]stampedOut[*ec2.DescribePrefixListsOutput]
-	groupIDs map[string]stampedOut[*ec2.DescribeSecurityGroupsOutput]
+	mu         sync.Mutex
+	services   map[string]stampedOut[*ec2.DescribeVpcEndpointServicesOutput]
+	prefixes   map[string]stampedOut[*ec2.DescribePrefixListsOutput]
+	groupIDs   map[string]stampedOut[*ec2.DescribeSecurityGroupsOutput]
+	attributes map[string]stampedOut[*ec2.DescribeVpcAttributeOutput]
 }
 
 type stampedOut[T any] struct {
@@ -54,9 +58,10 @@ type stampedOut[T any] struct {
 // New wraps an EC2 client of one region.
 func New(cl awsclient.EC2, o Options) *Client {
 	return &Client{EC2: cl, o: o, now: time.Now,
-		services: map[string]stampedOut[*ec2.DescribeVpcEndpointServicesOutput]{},
-		prefixes: map[string]stampedOut[*ec2.DescribePrefixListsOutput]{},
-		groupIDs: map[string]stampedOut[*ec2.DescribeSecurityGroupsOutput]{},
+		services:   map[string]stampedOut[*ec2.DescribeVpcEndpointServicesOutput]{},
+		prefixes:   map[string]stampedOut[*ec2.DescribePrefixListsOutput]{},
+		groupIDs:   map[string]stampedOut[*ec2.DescribeSecurityGroupsOutput]{},
+		attributes: map[string]stampedOut[*ec2.DescribeVpcAttributeOutput]{},
 	}
 }
 
@@ -77,7 +82,7 @@ func (c *Client) hasClusterFilter(filters []types.Filter) bool {
 
 // ----- owned endpoints -----
 
-func (c *Client) endpointSnapshot(ctx context.Context) (map[string]types.VpcEndpoint, map[string]bool, error) {
+func (c *Client) endpointSnapshot(ctx context.Context) (map[string]types.VpcEndpoint, time.Time, map[string]bool, error) {
 	items, at, err := c.endpoints.snap.get(ctx, c.now(), maxAge(ctx, c.o.SnapshotTTL), func(ctx context.Context) ([]types.VpcEndpoint, error) {
 		var all []types.VpcEndpoint
 		p := ec2.NewDescribeVpcEndpointsPaginator(c.EC2, &ec2.DescribeVpcEndpointsInput{Filters: c.clusterFilter(), MaxResults: aws.Int32(1000)})
@@ -91,20 +96,29 @@ func (c *Client) endpointSnapshot(ctx context.Context) (map[string]types.VpcEndp
 		return all, nil
 	})
 	if err != nil {
-		return nil, nil, err
+		return nil, time.Time{}, nil, err
 	}
 	view, dirty := c.endpoints.view(items, at, func(e types.VpcEndpoint) string { return aws.ToString(e.VpcEndpointId) })
-	return view, dirty, nil
+	return view, at, dirty, nil
 }
 
 // DescribeVpcEndpoints answers by-ID and cluster-filtered reads from the snapshot.
 func (c *Client) DescribeVpcEndpoints(ctx context.Context, in *ec2.DescribeVpcEndpointsInput, opts ...func(*ec2.Options)) (*ec2.DescribeVpcEndpointsOutput, error) {
 	if in.NextToken == nil && (len(in.VpcEndpointIds) > 0 || c.hasClusterFilter(in.Filters)) &&
 		understood(in.Filters, "vpc-id", "service-name", "vpc-endpoint-id", "vpc-endpoint-state", "vpc-endpoint-type") {
-		view, dirty, err := c.endpointSnapshot(ctx)
-		if err == nil {
-			if out, ok := c.answerEndpoints(in, view, dirty); ok {
+		for _, age := range []time.Duration{maxAge(ctx, c.o.SnapshotTTL), c.o.PollTTL} {
+			// First from the snapshot as it is; if that means answering with an
+			// endpoint AWS is working on, from one at most PollTTL old.
+			view, at, dirty, err := c.endpointSnapshot(WithMaxAge(ctx, age))
+			if err != nil {
+				break
+			}
+			out, ok, unsettled := c.answerEndpoints(in, view, dirty)
+			if ok && (!unsettled || c.now().Sub(at) < c.o.PollTTL) {
 				return out, nil
+			}
+			if !ok || c.o.PollTTL <= 0 {
+				break
 			}
 		}
 	}
@@ -115,13 +129,15 @@ func (c *Client) DescribeVpcEndpoints(ctx context.Context, in *ec2.DescribeVpcEn
 	return out, err
 }
 
-func (c *Client) answerEndpoints(in *ec2.DescribeVpcEndpointsInput, view map[string]types.VpcEndpoint, dirty map[string]bool) (*ec2.DescribeVpcEndpointsOutput, bool) {
+// answerEndpoints answers from the view; ok is false when only EC2 can answer, and
+// unsettled is true when the answer holds an endpoint AWS is working on.
+func (c *Client) answerEndpoints(in *ec2.DescribeVpcEndpointsInput, view map[string]types.VpcEndpoint, dirty map[string]bool) (out *ec2.DescribeVpcEndpointsOutput, ok, unsettled bool) {
 	var cands []types.VpcEndpoint
 	if len(in.VpcEndpointIds) > 0 {
 		for _, id := range in.VpcEndpointIds {
-			e, ok := view[id]
-			if !ok || dirty[id] {
-				return nil, false // unknown to the snapshot (not ours, or gone): ask EC2
+			e, found := view[id]
+			if !found || dirty[id] {
+				return nil, false, false // unknown to the snapshot (not ours, or gone): ask EC2
 			}
 			cands = append(cands, e)
 		}
@@ -130,26 +146,25 @@ func (c *Client) answerEndpoints(in *ec2.DescribeVpcEndpointsInput, view map[str
 			cands = append(cands, e)
 		}
 	}
-	out := &ec2.DescribeVpcEndpointsOutput{}
+	out = &ec2.DescribeVpcEndpointsOutput{}
 	for _, e := range cands {
 		m := matcher{tags: e.Tags, fields: map[string][]string{
 			"vpc-id": {aws.ToString(e.VpcId)}, "service-name": {aws.ToString(e.ServiceName)},
 			"vpc-endpoint-id": {aws.ToString(e.VpcEndpointId)}, "vpc-endpoint-state": {strings.ToLower(string(e.State))},
 			"vpc-endpoint-type": {string(e.VpcEndpointType)},
 		}}
-		if ok, _ := m.match(in.Filters); ok {
-			if dirty[aws.ToString(e.VpcEndpointId)] || !settled(e.State) {
-				// Written since the snapshot, or AWS is working on it (whoever asks
-				// is polling for news): only EC2 knows.
-				return nil, false
+		if matched, _ := m.match(in.Filters); matched {
+			if dirty[aws.ToString(e.VpcEndpointId)] {
+				return nil, false, false // written since the snapshot: only EC2 knows
 			}
+			unsettled = unsettled || !settled(e.State)
 			out.VpcEndpoints = append(out.VpcEndpoints, e)
 		}
 	}
 	sort.Slice(out.VpcEndpoints, func(i, j int) bool {
 		return aws.ToString(out.VpcEndpoints[i].VpcEndpointId) < aws.ToString(out.VpcEndpoints[j].VpcEndpointId)
 	})
-	return out, true
+	return out, true, unsettled
 }
 
 func (c *Client) rereadEndpoints(ids []string, out *ec2.DescribeVpcEndpointsOutput, err error) {
@@ -404,7 +419,7 @@ func (c *Client) DescribeVpcEndpointServices(ctx context.Context, in *ec2.Descri
 	c.mu.Lock()
 	hit, ok := c.services[key]
 	c.mu.Unlock()
-	if ok && c.now().Sub(hit.at) < maxAge(ctx, c.o.ServiceTTL) {
+	if ok && c.now().Sub(hit.at) < stableAge(ctx, c.o.ServiceTTL) {
 		return hit.out, nil
 	}
 	out, err := c.EC2.DescribeVpcEndpointServices(ctx, in, opts...)
@@ -439,6 +454,38 @@ func (c *Client) DescribePrefixLists(ctx context.Context, in *ec2.DescribePrefix
 		c.mu.Unlock()
 	}
 	return out, err
+}
+
+// DescribeVpcAttribute caches the VPC DNS attributes private DNS depends on.
+func (c *Client) DescribeVpcAttribute(ctx context.Context, in *ec2.DescribeVpcAttributeInput, opts ...func(*ec2.Options)) (*ec2.DescribeVpcAttributeOutput, error) {
+	key := aws.ToString(in.VpcId) + "/" + string(in.Attribute)
+	c.mu.Lock()
+	hit, ok := c.attributes[key]
+	c.mu.Unlock()
+	if ok && c.now().Sub(hit.at) < maxAge(ctx, c.o.InventoryTTL) {
+		return hit.out, nil
+	}
+	out, err := c.EC2.DescribeVpcAttribute(ctx, in, opts...)
+	if err == nil {
+		c.mu.Lock()
+		c.attributes[key] = stampedOut[*ec2.DescribeVpcAttributeOutput]{out, c.now()}
+		c.mu.Unlock()
+	}
+	return out, err
+}
+
+// ModifyVpcAttribute changes an attribute and forgets the cached ones of the VPC.
+func (c *Client) ModifyVpcAttribute(ctx context.Context, in *ec2.ModifyVpcAttributeInput, opts ...func(*ec2.Options)) (*ec2.ModifyVpcAttributeOutput, error) {
+	defer func() {
+		c.mu.Lock()
+		for k := range c.attributes {
+			if strings.HasPrefix(k, aws.ToString(in.VpcId)+"/") {
+				delete(c.attributes, k)
+			}
+		}
+		c.mu.Unlock()
+	}()
+	return c.EC2.ModifyVpcAttribute(ctx, in, opts...)
 }
 
 // ----- writes: pass through, then mark what they touched -----

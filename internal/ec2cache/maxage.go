@@ -20,3 +20,12 @@ func maxAge(ctx context.Context, def time.Duration) time.Duration {
 	}
 	return def
 }
+
+// stableAge is the age accepted for data that never changes in practice (endpoint
+// services, prefix lists): def, unless the request forces a refresh (WithMaxAge 0).
+func stableAge(ctx context.Context, def time.Duration) time.Duration {
+	if d, ok := ctx.Value(maxAgeKey{}).(time.Duration); ok && d == 0 {
+		return 0
+	}
+	return def
+}

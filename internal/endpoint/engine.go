@@ -512,6 +512,7 @@ func (e *Engine) report(ctx context.Context, cl awsclient.EC2, r *resolved, o Ob
 	case statePendingAcceptance:
 		out.notReady(v1alpha1.ReasonPendingAcceptance, "endpoint %s waits for the owner of %s to accept the connection", o.ID, o.ServiceName)
 		out.Poll = 3 * e.pendingPoll()
+		out.PollBackoff = true
 	case stateRejected, stateFailed:
 	default:
 		out.notReady(v1alpha1.ReasonPending, "endpoint %s is %s", o.ID, o.State)

@@ -82,6 +82,9 @@ type Outcome struct {
 	// Poll asks for a check after this delay (AWS is still working); zero means the
 	// regular drift check.
 	Poll time.Duration
+	// PollBackoff makes successive polls slower: for waits that may be long (a
+	// PrivateLink connection waiting for its owner's acceptance).
+	PollBackoff bool
 	// Done is true when deletion finished and the finalizer may go.
 	Done   bool
 	Events []Event

@@ -121,9 +121,12 @@ func New(ctx context.Context, restCfg *rest.Config, o Options) (ctrl.Manager, er
 	if err != nil {
 		return nil, err
 	}
-	syncPeriod := o.SyncPeriod
+	syncPeriod, pendingPoll := o.SyncPeriod, o.PendingPoll
 	if syncPeriod == 0 {
 		syncPeriod = 5 * time.Minute
+	}
+	if pendingPoll == 0 {
+		pendingPoll = 2 * time.Second
 	}
 	engine := &endpoint.Engine{
 		Clients: ec2cache.NewSource(awsclient.NewClients(cfg, awsOpts), ec2cache.Options{
@@ -134,9 +137,10 @@ func New(ctx context.Context, restCfg *rest.Config, o Options) (ctrl.Manager, er
 			SnapshotTTL:  max(syncPeriod/10, time.Second),
 			InventoryTTL: max(syncPeriod, time.Minute),
 			ServiceTTL:   time.Hour,
+			PollTTL:      pendingPoll / 2,
 		}),
 		Cluster:     o.ClusterName,
-		PendingPoll: o.PendingPoll,
+		PendingPoll: pendingPoll,
 	}
 	copts := controllers.Options{
 		ClusterName:             o.ClusterName,
