@@ -156,7 +156,7 @@ func Run(ctx context.Context, cfg Config) (*Results, error) {
 	}
 	res.DriftObjects = len(drifted)
 	res.DriftRepairSeconds = time.Since(driftStart).Seconds() * scale
-	res.DriftTarget = (cfg.SyncPeriod + 15*time.Second*time.Duration(scale)).Seconds()
+	res.DriftTarget = (cfg.SyncPeriod + 15*time.Second).Seconds()
 
 	// 6. Delete everything.
 	logf("deleting everything")
