@@ -200,17 +200,11 @@ func canonicalPrincipal(v any) any {
 	if s, ok := v.(string); ok {
 		return map[string]any{"AWS": sortedStrings("", []any{s})}
 	}
-	m, ok := v.(map[string]any)
-	if !ok {
-		return v
-	}
-	out := make(map[string]any, len(m))
-	for k, val := range m {
-		out[k] = stringSet(val)
-	}
-	return out
+	return canonicalConditionOperator(v)
 }
 
+// canonicalConditionOperator makes each value of a map (a condition operator's
+// keys, a principal's types) a sorted set.
 func canonicalConditionOperator(v any) any {
 	m, ok := v.(map[string]any)
 	if !ok {
