@@ -66,6 +66,9 @@ func StartControlPlane(ctx context.Context, dir string) (*ControlPlane, error) {
 		_ = cp.Stop()
 		return nil, fmt.Errorf("e2e: read %s: %w", kubeconfig, err)
 	}
+	// Benchmarks and the chaos suite create objects in bulk: don't let client-go's
+	// default 20 requests/s set the pace.
+	cp.Config.QPS, cp.Config.Burst = 500, 1000
 	scheme, err := testenv.NewScheme()
 	if err == nil {
 		cp.Client, err = client.New(cp.Config, client.Options{Scheme: scheme})
