@@ -27,6 +27,10 @@ func main() {
 	flag.StringVar(&o.WatchNamespace, "watch-namespace", "", "Watch only these namespaces, comma-separated (default: all).")
 	flag.StringVar(&o.AWSAPIThrottle, "aws-api-throttle", "", "Client-side EC2 rate limits, comma-separated Action=rate:burst (an action, or a bucket: describe, mutating, tags, vpc-endpoint-writes). Empty: AWS's published defaults (describe 20:100, mutating 5:50, tags 10:100, vpc-endpoint-writes 0.3:4).")
 	flag.DurationVar(&o.PendingPoll, "pending-poll", 2*time.Second, "First interval of polls while AWS works on an endpoint; it grows while AWS stays busy.")
+	var qps float64
+	var burst int
+	flag.Float64Var(&qps, "kube-api-qps", 50, "Requests per second to the Kubernetes API (status patches, events).")
+	flag.IntVar(&burst, "kube-api-burst", 100, "Burst of requests to the Kubernetes API.")
 	zopts := zap.Options{}
 	zopts.BindFlags(flag.CommandLine)
 	flag.Parse()
@@ -34,7 +38,9 @@ func main() {
 	log := ctrl.Log.WithName("setup")
 
 	ctx := ctrl.SetupSignalHandler()
-	mgr, err := manager.New(ctx, ctrl.GetConfigOrDie(), o)
+	restCfg := ctrl.GetConfigOrDie()
+	restCfg.QPS, restCfg.Burst = float32(qps), burst
+	mgr, err := manager.New(ctx, restCfg, o)
 	if err != nil {
 		log.Error(err, "Unable to set up the manager")
 		os.Exit(1)

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	awsmiddleware "github.com/aws/aws-sdk-go-v2/aws/middleware"
@@ -89,7 +90,11 @@ func ParseThrottle(spec string) (map[string]Bucket, error) {
 // from RequestLimitExceeded. A throttling error that still arrives shrinks the
 // action's bucket (halving its rate, down to a tenth); successes restore it slowly.
 type Throttle struct {
-	overrides map[string]Bucket
+	// MaxWaiters is how many callers may wait for one bucket's tokens at a time;
+	// others get a QueuedError at once, so workers stay free for other objects
+	// (polls of endpoints AWS is provisioning) while creates queue. Zero: 4.
+	MaxWaiters int
+	overrides  map[string]Bucket
 	mu        sync.Mutex
 	limiters  map[string]*adaptiveLimiter
 	// OnWait, when set, is told how long a call waited for a token.
@@ -100,6 +105,19 @@ type adaptiveLimiter struct {
 	*rate.Limiter
 	configured Bucket
 	mu         sync.Mutex
+	waiting    atomic.Int32
+}
+
+// QueuedError says a call was not made because enough callers already wait for
+// the action's bucket: the caller should come back after RetryAfter instead of
+// holding a worker. Reconcilers treat it as "queued", not as a failure.
+type QueuedError struct {
+	Action     string
+	RetryAfter time.Duration
+}
+
+func (e *QueuedError) Error() string {
+	return fmt.Sprintf("%s queued behind the client-side EC2 rate limit; retry in %v", e.Action, e.RetryAfter.Round(time.Millisecond))
 }
 
 // NewThrottle returns a throttle with AWS's default buckets and the overrides.
@@ -131,10 +149,26 @@ func (t *Throttle) limiter(action string) *adaptiveLimiter {
 	return l
 }
 
-// Wait blocks until the action may be called, or ctx ends.
+// Wait blocks until the action may be called, or ctx ends. When MaxWaiters callers
+// already wait for the action's bucket and no token is free, it returns a
+// QueuedError at once.
 func (t *Throttle) Wait(ctx context.Context, action string) error {
+	l := t.limiter(action)
+	maxWaiters := t.MaxWaiters
+	if maxWaiters == 0 {
+		maxWaiters = 4
+	}
+	n := int(l.waiting.Add(1))
+	defer l.waiting.Add(-1)
+	if n > maxWaiters {
+		if l.Allow() {
+			return nil
+		}
+		// Come back about when the callers ahead of this one are served.
+		return &QueuedError{Action: action, RetryAfter: time.Duration(float64(n-1) / float64(l.Limit()) * float64(time.Second))}
+	}
 	start := time.Now()
-	err := t.limiter(action).Wait(ctx)
+	err := l.Wait(ctx)
 	if t.OnWait != nil {
 		t.OnWait(action, time.Since(start))
 	}

@@ -2,6 +2,7 @@ package awsclient
 
 import (
 	"context"
+	"errors"
 	"testing"
 	"time"
 )
@@ -78,5 +79,29 @@ func TestThrottlingShrinksTheBucketAndSuccessRestoresIt(t *testing.T) {
 	}
 	if r := th.Rate("CreateVpcEndpoint"); r != 0.3 {
 		t.Fatalf("rate %v not restored to 0.3", r)
+	}
+}
+
+func TestOnlyMaxWaitersWaitOthersAreQueued(t *testing.T) {
+	th := NewThrottle(map[string]Bucket{"vpc-endpoint-writes": {Rate: 1, Burst: 1}})
+	th.MaxWaiters = 2
+	ctx := context.Background()
+	if err := th.Wait(ctx, "CreateVpcEndpoint"); err != nil { // the burst token
+		t.Fatal(err)
+	}
+	done := make(chan error, 2)
+	for i := 0; i < 2; i++ {
+		go func() { done <- th.Wait(ctx, "CreateVpcEndpoint") }()
+	}
+	time.Sleep(50 * time.Millisecond) // both are waiting now
+	err := th.Wait(ctx, "ModifyVpcEndpoint")
+	var q *QueuedError
+	if !errors.As(err, &q) || q.RetryAfter < time.Second {
+		t.Fatalf("third caller: %v, want a QueuedError to come back in >= 1s", err)
+	}
+	for i := 0; i < 2; i++ {
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
 	}
 }

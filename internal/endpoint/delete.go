@@ -2,7 +2,6 @@ package endpoint
 
 import (
 	"context"
-	"errors"
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -27,12 +26,12 @@ func (e *Engine) Delete(ctx context.Context, req Request) Outcome {
 		err = e.remove(ctx, cl, req, &out)
 	}
 	if err != nil {
-		var p *Problem
-		if !errors.As(err, &p) {
-			p = fromAWS(err, "deleting")
-		}
-		out.Problem = p
 		out.Done = false
+		if p := fromAWS(err, "deleting"); p.Queued {
+			out.Poll = p.RetryAfter
+		} else {
+			out.Problem = p
+		}
 	}
 	return out
 }

@@ -110,9 +110,12 @@ func (e *Engine) Reconcile(ctx context.Context, req Request) Outcome {
 		out.Observed = true
 		out.Poll = e.pendingPoll()
 	case err != nil:
-		var p *Problem
-		if !errors.As(err, &p) {
-			p = fromAWS(err, "reconciling")
+		p := fromAWS(err, "reconciling")
+		if p.Queued {
+			// Not a failure: this object's turn at the EC2 rate limit comes later.
+			out.notReady(v1alpha1.ReasonPending, "%s", p.Message)
+			out.Poll = p.RetryAfter
+			return out
 		}
 		out.Problem = p
 		if out.ReadyReason == "" || out.Ready {

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/vpce-dev/vpce-controller/api/v1alpha1"
+	"github.com/vpce-dev/vpce-controller/internal/awsclient"
 	"github.com/vpce-dev/vpce-controller/internal/awserr"
 )
 
@@ -15,6 +16,10 @@ type Problem struct {
 	Reason  string
 	Message string
 	Class   awserr.Class
+	// Queued is set when the call was not made but queued behind the client-side
+	// rate limit; RetryAfter says when its turn comes. It is not a failure.
+	Queued     bool
+	RetryAfter time.Duration
 }
 
 func (p *Problem) Error() string { return p.Reason + ": " + p.Message }
@@ -30,6 +35,10 @@ func fromAWS(err error, context string) *Problem {
 	var p *Problem
 	if errors.As(err, &p) {
 		return p
+	}
+	var q *awsclient.QueuedError
+	if errors.As(err, &q) {
+		return &Problem{Reason: v1alpha1.ReasonPending, Message: context + ": " + q.Error(), Class: awserr.Throttled, Queued: true, RetryAfter: q.RetryAfter}
 	}
 	class := awserr.Classify(err)
 	reason := awserr.Reason(awserr.Code(err))
