@@ -104,11 +104,12 @@ func Run(ctx context.Context, cfg Config) (*Results, error) {
 			return nil, err
 		}
 	}
-	if err := waitAll(ctx, cp.Client, ns, len(objs), logf, real(30*time.Minute)); err != nil {
+	writes := float64(len(objs)) // one CreateVpcEndpoint each, no modify needed
+	bound := time.Duration((writes-endpointWriteBurst)/endpointWriteRate) * time.Second
+	if err := waitAll(ctx, cp.Client, ns, len(objs), logf, real(2*bound+10*time.Minute)); err != nil {
 		return nil, err
 	}
 	res.TimeToReady = time.Since(start).Seconds() * scale
-	writes := float64(len(objs)) // one CreateVpcEndpoint each, no modify needed
 	res.LowerBound = math.Max(0, (writes-endpointWriteBurst)/endpointWriteRate)
 	res.LowerBoundWithProvisioning = res.LowerBound + cfg.StateDelay.Seconds()
 	res.Ratio = res.TimeToReady / res.LowerBoundWithProvisioning
@@ -166,7 +167,7 @@ func Run(ctx context.Context, cfg Config) (*Results, error) {
 			return nil, err
 		}
 	}
-	if err := waitClean(ctx, cp.Client, cl, ns, real(30*time.Minute)); err != nil {
+	if err := waitClean(ctx, cp.Client, cl, ns, real(2*bound+10*time.Minute)); err != nil {
 		return nil, err
 	}
 	res.TimeToClean = time.Since(start).Seconds() * scale
