@@ -106,6 +106,23 @@ type adaptiveLimiter struct {
 	configured Bucket
 	mu         sync.Mutex
 	waiting    atomic.Int32
+	// nextSlot is when the next caller turned away should come back: turned-away
+	// callers are spread over future token times, a virtual queue.
+	nextSlot time.Time
+}
+
+// slot books the next free place in the virtual queue, ahead callers waiting.
+func (l *adaptiveLimiter) slot(now time.Time, ahead int) time.Duration {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	interval := time.Duration(float64(time.Second) / float64(l.Limit()))
+	earliest := now.Add(time.Duration(ahead) * interval)
+	if l.nextSlot.Before(earliest) {
+		l.nextSlot = earliest
+	}
+	at := l.nextSlot
+	l.nextSlot = at.Add(interval)
+	return at.Sub(now)
 }
 
 // QueuedError says a call was not made because enough callers already wait for
@@ -117,7 +134,7 @@ type QueuedError struct {
 }
 
 func (e *QueuedError) Error() string {
-	return fmt.Sprintf("%s queued behind the client-side EC2 rate limit; retry in %v", e.Action, e.RetryAfter.Round(time.Millisecond))
+	return fmt.Sprintf("%s waits for its turn at the client-side EC2 rate limit", e.Action)
 }
 
 // NewThrottle returns a throttle with AWS's default buckets and the overrides.
@@ -164,8 +181,9 @@ func (t *Throttle) Wait(ctx context.Context, action string) error {
 		if l.Allow() {
 			return nil
 		}
-		// Come back about when the callers ahead of this one are served.
-		return &QueuedError{Action: action, RetryAfter: time.Duration(float64(n-1) / float64(l.Limit()) * float64(time.Second))}
+		// Come back at a place of one's own in the queue, so that turned-away
+		// callers return one per token instead of all at once.
+		return &QueuedError{Action: action, RetryAfter: l.slot(time.Now(), n-1)}
 	}
 	start := time.Now()
 	err := l.Wait(ctx)

@@ -462,7 +462,7 @@ func (c *Client) DescribeVpcAttribute(ctx context.Context, in *ec2.DescribeVpcAt
 	c.mu.Lock()
 	hit, ok := c.attributes[key]
 	c.mu.Unlock()
-	if ok && c.now().Sub(hit.at) < maxAge(ctx, c.o.InventoryTTL) {
+	if ok && c.now().Sub(hit.at) < stableAge(ctx, c.o.InventoryTTL) {
 		return hit.out, nil
 	}
 	out, err := c.EC2.DescribeVpcAttribute(ctx, in, opts...)

@@ -21,8 +21,10 @@ func maxAge(ctx context.Context, def time.Duration) time.Duration {
 	return def
 }
 
-// stableAge is the age accepted for data that never changes in practice (endpoint
-// services, prefix lists): def, unless the request forces a refresh (WithMaxAge 0).
+// stableAge is the age accepted for data that changes rarely and whose change the
+// controller notices as a failure first (endpoint services, prefix lists, VPC DNS
+// attributes): def, unless the request forces a refresh (WithMaxAge 0), as the
+// engine does before reporting a problem.
 func stableAge(ctx context.Context, def time.Duration) time.Duration {
 	if d, ok := ctx.Value(maxAgeKey{}).(time.Duration); ok && d == 0 {
 		return 0

@@ -203,7 +203,13 @@ func (e *Engine) converge(ctx context.Context, cl awsclient.EC2, region string, 
 	}
 	wantDNS := r.desired.PrivateDNS != nil && *r.desired.PrivateDNS
 	if wantDNS && (obs == nil || !obs.PrivateDNS) {
-		if err := checkVPCDNS(ctx, cl, r.vpc.ID, req.Spec.EnsureVPCDNS, out); err != nil {
+		err := checkVPCDNS(ctx, cl, r.vpc.ID, req.Spec.EnsureVPCDNS, out)
+		var p *Problem
+		if errors.As(err, &p) && p.Reason == v1alpha1.ReasonVPCDNSAttributesOff {
+			// Cached attributes may predate the user's fix: look once more.
+			err = checkVPCDNS(ec2cache.WithMaxAge(ctx, 0), cl, r.vpc.ID, req.Spec.EnsureVPCDNS, out)
+		}
+		if err != nil {
 			return err
 		}
 	}

@@ -1,0 +1,245 @@
+package chaos
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
+
+	"github.com/vpce-dev/vpce-controller/api/v1alpha1"
+)
+
+// orphanSettle is how long the orphan and leak checks give AWS to finish
+// deletions already under way (deleting endpoints, their interfaces).
+const orphanSettle = 30 * time.Second
+
+// checkLive checks the converged world: one endpoint per live object, each
+// object matching AWS, and nothing in AWS without a live owner.
+func (r *run) checkLive(ctx context.Context) error {
+	st, err := readAWS(ctx, r.api)
+	if err != nil {
+		return fmt.Errorf("chaos: reading AWS: %w", err)
+	}
+	byUID := map[string][]ec2types.VpcEndpoint{}
+	for _, e := range st.endpoints {
+		uid := tags(e.Tags)[tagOwnerUID]
+		byUID[uid] = append(byUID[uid], e)
+	}
+	var dup, mismatch, stale []string
+	live := 0
+	for _, t := range r.objs {
+		if !t.created || t.deleted {
+			continue
+		}
+		live++
+		eps := byUID[string(t.obj.GetUID())]
+		if len(eps) != 1 {
+			var ids []string
+			for _, e := range eps {
+				ids = append(ids, aws.ToString(e.VpcEndpointId)+"("+state(e)+")")
+			}
+			dup = append(dup, fmt.Sprintf("%s has %d endpoints %v", describe(t.obj), len(eps), ids))
+			continue
+		}
+		mismatch = append(mismatch, r.matchAWS(t, eps[0], st)...)
+		if o, ok := t.obj.(*v1alpha1.InterfaceEndpoint); ok {
+			stale = append(stale, staleGroup(o, st)...)
+		}
+	}
+	r.logf("checked %d live objects against %d endpoints, %d security groups, %d endpoint network interfaces",
+		live, len(st.endpoints), len(st.groups), len(st.enis))
+	r.rep.add("exactly one endpoint per live object (by owner-uid tag)", dup)
+	r.rep.add("every live object matches AWS (endpoint available, route tables/subnets, tags, managed group)", mismatch)
+	r.rep.add("no managed security group once the spec stops asking for one", stale)
+	orphans, err := r.settle(ctx, r.orphans)
+	if err != nil {
+		return err
+	}
+	r.rep.add("no endpoint, managed security group or endpoint ENI without a live owner", orphans)
+	return nil
+}
+
+// matchAWS compares a live object with its endpoint.
+func (r *run) matchAWS(t *tracked, e ec2types.VpcEndpoint, st *awsState) []string {
+	var bad []string
+	fail := func(format string, args ...any) {
+		bad = append(bad, describe(t.obj)+": "+fmt.Sprintf(format, args...))
+	}
+	id := aws.ToString(e.VpcEndpointId)
+	status := statusOf(t.obj)
+	et := tags(e.Tags)
+	if status.EndpointID != id {
+		fail("status.endpointID %q, but its endpoint is %s", status.EndpointID, id)
+	}
+	if state(e) != "available" {
+		fail("endpoint %s is %s", id, state(e))
+	}
+	if et[tagCluster] != clusterName || et[tagOwner] != t.obj.GetNamespace()+"/"+t.obj.GetName() {
+		fail("endpoint %s has ownership tags cluster=%q owner=%q", id, et[tagCluster], et[tagOwner])
+	}
+	if aws.ToString(e.VpcId) != t.net.ID {
+		fail("endpoint %s is in %s, want %s", id, aws.ToString(e.VpcId), t.net.ID)
+	}
+	for k, v := range specOf(t.obj).Tags {
+		if et[k] != string(v) {
+			fail("endpoint %s tag %s=%q, want %q", id, k, et[k], v)
+		}
+	}
+	switch o := t.obj.(type) {
+	case *v1alpha1.GatewayEndpoint:
+		if got, want := slices.Sorted(slices.Values(e.RouteTableIds)), wantRouteTables(o.Spec.RouteTables, t.net); !slices.Equal(got, want) {
+			fail("endpoint %s routes from %v, want %v", id, got, want)
+		}
+	case *v1alpha1.InterfaceEndpoint:
+		if got, want := slices.Sorted(slices.Values(e.SubnetIds)), wantSubnets(o.Spec.Subnets, t.net); !slices.Equal(got, want) {
+			fail("endpoint %s is in subnets %v, want %v", id, got, want)
+		}
+		bad = append(bad, matchGroup(o, e, st)...)
+	}
+	return bad
+}
+
+// matchGroup checks an interface object's security groups: a managed group
+// when the spec asks for one (recorded in the status, opening the
+// spec's ports), and the endpoint guarded by the listed groups plus that one.
+func matchGroup(o *v1alpha1.InterfaceEndpoint, e ec2types.VpcEndpoint, st *awsState) []string {
+	var bad []string
+	fail := func(format string, args ...any) {
+		bad = append(bad, describe(o)+": "+fmt.Sprintf(format, args...))
+	}
+	var owned []ec2types.SecurityGroup
+	for _, g := range st.groups {
+		if tags(g.Tags)[tagOwnerUID] == string(o.UID) {
+			owned = append(owned, g)
+		}
+	}
+	want := map[string]bool{}
+	if o.Spec.SecurityGroups != nil {
+		for _, id := range o.Spec.SecurityGroups.IDs {
+			want[id] = true
+		}
+	}
+	m := managed(o.Spec)
+	switch {
+	case m == nil: // staleGroup's business
+	case len(owned) != 1:
+		fail("%d managed security groups, want 1", len(owned))
+	default:
+		g := owned[0]
+		gid := aws.ToString(g.GroupId)
+		want[gid] = true
+		if o.Status.ManagedSecurityGroupID != gid {
+			fail("status.managedSecurityGroupID %q, but its group is %s", o.Status.ManagedSecurityGroupID, gid)
+		}
+		ports := map[int32]bool{}
+		for _, p := range g.IpPermissions {
+			ports[aws.ToInt32(p.FromPort)] = true
+		}
+		var got []int32
+		for p := range ports {
+			got = append(got, p)
+		}
+		slices.Sort(got)
+		if want := wantPorts(m); !slices.Equal(got, want) {
+			fail("managed group %s opens ports %v, want %v", gid, got, want)
+		}
+	}
+	var attached []string
+	for _, eg := range e.Groups {
+		attached = append(attached, aws.ToString(eg.GroupId))
+	}
+	slices.Sort(attached)
+	if w := keys(want); !slices.Equal(attached, w) {
+		fail("endpoint %s is guarded by %v, want %v", aws.ToString(e.VpcEndpointId), attached, w)
+	}
+	return bad
+}
+
+// staleGroup reports a managed group (or its ID in the status) that an
+// interface object keeps although its spec no longer asks for one.
+func staleGroup(o *v1alpha1.InterfaceEndpoint, st *awsState) []string {
+	if managed(o.Spec) != nil {
+		return nil
+	}
+	var owned []string
+	for _, g := range st.groups {
+		if tags(g.Tags)[tagOwnerUID] == string(o.UID) {
+			owned = append(owned, aws.ToString(g.GroupId))
+		}
+	}
+	if len(owned) == 0 && o.Status.ManagedSecurityGroupID == "" {
+		return nil
+	}
+	return []string{fmt.Sprintf("%s: spec.securityGroups has no managed group, but it still owns %v and status.managedSecurityGroupID is %q",
+		describe(o), owned, o.Status.ManagedSecurityGroupID)}
+}
+
+// orphans lists endpoints, groups and endpoint interfaces in AWS that belong
+// to no live object.
+func (r *run) orphans(ctx context.Context) ([]string, error) {
+	st, err := readAWS(ctx, r.api)
+	if err != nil {
+		return nil, err
+	}
+	liveUIDs := map[string]bool{}
+	for _, t := range r.objs {
+		if t.created && !t.deleted {
+			liveUIDs[string(t.obj.GetUID())] = true
+		}
+	}
+	var out []string
+	liveEndpoints := map[string]bool{}
+	for _, e := range st.endpoints {
+		id := aws.ToString(e.VpcEndpointId)
+		liveEndpoints[id] = true
+		if et := tags(e.Tags); !liveUIDs[et[tagOwnerUID]] {
+			out = append(out, fmt.Sprintf("endpoint %s (%s) owned by %q uid %q", id, state(e), et[tagOwner], et[tagOwnerUID]))
+		}
+	}
+	for _, g := range st.groups {
+		if gt := tags(g.Tags); gt[tagCluster] != "" && !liveUIDs[gt[tagOwnerUID]] {
+			out = append(out, fmt.Sprintf("security group %s owned by %q uid %q", aws.ToString(g.GroupId), gt[tagOwner], gt[tagOwnerUID]))
+		}
+	}
+	for _, n := range st.enis {
+		vpce := strings.TrimPrefix(aws.ToString(n.Description), eniPrefix)
+		if !liveEndpoints[vpce] {
+			out = append(out, fmt.Sprintf("network interface %s of endpoint %s (requester-managed %v)", aws.ToString(n.NetworkInterfaceId), vpce, aws.ToBool(n.RequesterManaged)))
+		}
+	}
+	return out, nil
+}
+
+// checkLeaks checks, once every object is gone, that AWS holds nothing the
+// controller made, and counts what it does hold as leaked.
+func (r *run) checkLeaks(ctx context.Context) error {
+	leaks, err := r.settle(ctx, r.orphans)
+	if err != nil {
+		return err
+	}
+	r.rep.Leaked = len(leaks)
+	r.rep.add("nothing left in AWS once everything is deleted (endpoints, managed groups, ENIs)", leaks)
+	return nil
+}
+
+// settle calls find until it reports nothing or orphanSettle passes, and
+// returns its last answer.
+func (r *run) settle(ctx context.Context, find func(context.Context) ([]string, error)) ([]string, error) {
+	deadline := time.Now().Add(orphanSettle)
+	for {
+		found, err := find(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("chaos: reading AWS: %w", err)
+		}
+		if len(found) == 0 || time.Now().After(deadline) {
+			return found, nil
+		}
+		if err := sleep(ctx, 500*time.Millisecond); err != nil {
+			return nil, err
+		}
+	}
+}
