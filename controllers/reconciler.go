@@ -217,6 +217,8 @@ func (r *endpointReconciler) next(obj client.Object, out endpoint.Outcome) ctrl.
 		return ctrl.Result{RequeueAfter: r.tracker.Failure(key, out.Problem.Class)}
 	case out.Done:
 		return ctrl.Result{}
+	case out.Poll > 0 && out.PollExact:
+		return ctrl.Result{RequeueAfter: out.Poll}
 	case out.Poll > 0 && out.PollBackoff:
 		return ctrl.Result{RequeueAfter: r.tracker.Poll(key, out.Poll)}
 	case out.Poll > 0:

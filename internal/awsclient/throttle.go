@@ -92,7 +92,7 @@ func ParseThrottle(spec string) (map[string]Bucket, error) {
 type Throttle struct {
 	// MaxWaiters is how many callers may wait for one bucket's tokens at a time;
 	// others get a QueuedError at once, so workers stay free for other objects
-	// (polls of endpoints AWS is provisioning) while creates queue. Zero: 4.
+	// (polls of endpoints AWS is provisioning) while creates queue. Zero: 8.
 	MaxWaiters int
 	overrides  map[string]Bucket
 	mu        sync.Mutex
@@ -115,7 +115,9 @@ type adaptiveLimiter struct {
 func (l *adaptiveLimiter) slot(now time.Time, ahead int) time.Duration {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	interval := time.Duration(float64(time.Second) / float64(l.Limit()))
+	// The configured rate, not the current one: a rate halved by a throttling error
+	// recovers within seconds, while booked places stay booked.
+	interval := time.Duration(float64(time.Second) / l.configured.Rate)
 	earliest := now.Add(time.Duration(ahead) * interval)
 	if l.nextSlot.Before(earliest) {
 		l.nextSlot = earliest
@@ -173,7 +175,7 @@ func (t *Throttle) Wait(ctx context.Context, action string) error {
 	l := t.limiter(action)
 	maxWaiters := t.MaxWaiters
 	if maxWaiters == 0 {
-		maxWaiters = 4
+		maxWaiters = 8
 	}
 	n := int(l.waiting.Add(1))
 	defer l.waiting.Add(-1)

@@ -28,7 +28,7 @@ func (e *Engine) Delete(ctx context.Context, req Request) Outcome {
 	if err != nil {
 		out.Done = false
 		if p := fromAWS(err, "deleting"); p.Queued {
-			out.Poll = p.RetryAfter
+			out.Poll, out.PollExact = p.RetryAfter, true
 		} else {
 			out.Problem = p
 		}

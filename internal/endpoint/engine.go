@@ -114,7 +114,7 @@ func (e *Engine) Reconcile(ctx context.Context, req Request) Outcome {
 		if p.Queued {
 			// Not a failure: this object's turn at the EC2 rate limit comes later.
 			out.notReady(v1alpha1.ReasonPending, "%s", p.Message)
-			out.Poll = p.RetryAfter
+			out.Poll, out.PollExact = p.RetryAfter, true
 			return out
 		}
 		out.Problem = p

@@ -94,6 +94,9 @@ type Outcome struct {
 	// PollBackoff makes successive polls slower: for waits that may be long (a
 	// PrivateLink connection waiting for its owner's acceptance).
 	PollBackoff bool
+	// PollExact asks for the poll at exactly Poll, unjittered: a booked place in the
+	// client-side rate limiter's queue.
+	PollExact bool
 	// Done is true when deletion finished and the finalizer may go.
 	Done   bool
 	Events []Event
