@@ -64,6 +64,10 @@ test: verify-generated vet envtest-assets helm ## Run every test: planner tables
 bench: envtest-assets build ## Run the scale benchmark (not part of make test).
 	go run ./hack/bench $(BENCH_FLAGS)
 
+.PHONY: chaos
+chaos: envtest-assets build ## Run the chaos suite: SIGKILLs and EC2 faults while objects change (CHAOS_FLAGS="-seed N" replays a run).
+	go run ./hack/chaos $(CHAOS_FLAGS)
+
 ##@ Demo
 
 .PHONY: demo

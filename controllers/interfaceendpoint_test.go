@@ -457,3 +457,26 @@ func TestInterfaceDeleteWithBothPolicies(t *testing.T) {
 		t.Fatalf("retained endpoint keeps ownership tags %v", tags)
 	}
 }
+
+// TestInterfaceManagedGroupDroppedFromSpec: when the spec stops asking for a managed
+// group, the endpoint moves to the named groups and the managed group is deleted.
+func TestInterfaceManagedGroupDroppedFromSpec(t *testing.T) {
+	h := newHarness(t)
+	byo := h.newGroup("byo")
+	ie := iface("drop-managed", h.fix.VPCID, "ssm", v1alpha1.SubnetSelector{Tags: map[string]string{"tier": "private"}})
+	h.create(ie)
+	h.waitReady(ie)
+	managed := ie.Status.ManagedSecurityGroupID
+	h.update(ie, func() { ie.Spec.SecurityGroups = &v1alpha1.SecurityGroups{IDs: []string{byo}} })
+	h.eventually(20*time.Second, "managed group deleted", func() error {
+		h.get(ie)
+		if h.groupExists(managed) || ie.Status.ManagedSecurityGroupID != "" {
+			return fmt.Errorf("group %s exists=%v, status %q", managed, h.groupExists(managed), ie.Status.ManagedSecurityGroupID)
+		}
+		return nil
+	})
+	h.waitReady(ie)
+	if !reflect.DeepEqual(ie.Status.SecurityGroupIDs, []string{byo}) {
+		t.Fatalf("groups %v, want [%s]", ie.Status.SecurityGroupIDs, byo)
+	}
+}

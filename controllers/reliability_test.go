@@ -161,3 +161,24 @@ func TestThrottlingAndServerErrorStorms(t *testing.T) {
 		h.waitReady(o)
 	}
 }
+
+// TestDeleteRightAfterCreateDoesNotLeak: an object deleted while EC2 does not yet
+// list its new endpoint (eventual consistency) keeps its finalizer until the
+// endpoint is really gone.
+func TestDeleteRightAfterCreateDoesNotLeak(t *testing.T) {
+	h := newHarness(t)
+	h.sim.SetConsistencyWindow(2 * time.Second)
+	gw := gateway("quick", h.fix.VPCID, v1alpha1.RouteTableSelector{Tags: map[string]string{"tier": "private"}})
+	h.create(gw)
+	h.eventually(10*time.Second, "endpoint recorded", func() error {
+		h.get(gw)
+		if gw.Status.EndpointID == "" {
+			return fmt.Errorf("no endpoint yet")
+		}
+		return nil
+	})
+	h.deleteAndWait(gw)
+	if n := len(h.liveEndpoints()); n != 0 {
+		t.Fatalf("%d endpoints left after the object was deleted", n)
+	}
+}

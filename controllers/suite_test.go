@@ -135,9 +135,9 @@ func newHarness(t *testing.T, hopts ...harnessOptions) *harness {
 		}
 	}
 	h.ec2 = ec2.New(ec2.Options{
-		Region:           "us-east-1",
-		BaseEndpoint:     aws.String(h.url),
-		Credentials:      credentials.NewStaticCredentialsProvider("test", "test", ""),
+		Region:       "us-east-1",
+		BaseEndpoint: aws.String(h.url),
+		Credentials:  credentials.NewStaticCredentialsProvider("test", "test", ""),
 		// The test's own look at AWS retries through injected faults.
 		RetryMaxAttempts: 10,
 		RetryMode:        aws.RetryModeStandard,

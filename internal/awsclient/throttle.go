@@ -95,8 +95,8 @@ type Throttle struct {
 	// (polls of endpoints AWS is provisioning) while creates queue. Zero: 8.
 	MaxWaiters int
 	overrides  map[string]Bucket
-	mu        sync.Mutex
-	limiters  map[string]*adaptiveLimiter
+	mu         sync.Mutex
+	limiters   map[string]*adaptiveLimiter
 	// OnWait, when set, is told how long a call waited for a token.
 	OnWait func(action string, waited time.Duration)
 }

@@ -178,8 +178,8 @@ func staleGroup(o *v1alpha1.InterfaceEndpoint, st *awsState) []string {
 		describe(o), owned, o.Status.ManagedSecurityGroupID)}
 }
 
-// orphans lists endpoints, groups and endpoint interfaces in AWS that belong
-// to no live object.
+// orphans lists endpoints, groups and endpoint network interfaces in AWS that
+// belong to no live object (the interfaces of a leaked endpoint included).
 func (r *run) orphans(ctx context.Context) ([]string, error) {
 	st, err := readAWS(ctx, r.api)
 	if err != nil {
@@ -192,11 +192,12 @@ func (r *run) orphans(ctx context.Context) ([]string, error) {
 		}
 	}
 	var out []string
-	liveEndpoints := map[string]bool{}
+	owned := map[string]bool{} // endpoints of live objects
 	for _, e := range st.endpoints {
 		id := aws.ToString(e.VpcEndpointId)
-		liveEndpoints[id] = true
-		if et := tags(e.Tags); !liveUIDs[et[tagOwnerUID]] {
+		if et := tags(e.Tags); liveUIDs[et[tagOwnerUID]] {
+			owned[id] = true
+		} else {
 			out = append(out, fmt.Sprintf("endpoint %s (%s) owned by %q uid %q", id, state(e), et[tagOwner], et[tagOwnerUID]))
 		}
 	}
@@ -207,12 +208,15 @@ func (r *run) orphans(ctx context.Context) ([]string, error) {
 	}
 	for _, n := range st.enis {
 		vpce := strings.TrimPrefix(aws.ToString(n.Description), eniPrefix)
-		if !liveEndpoints[vpce] {
+		if !owned[vpce] {
 			out = append(out, fmt.Sprintf("network interface %s of endpoint %s (requester-managed %v)", aws.ToString(n.NetworkInterfaceId), vpce, aws.ToBool(n.RequesterManaged)))
 		}
 	}
 	return out, nil
 }
+
+// leakCheck names the final check, whose violations are the leaks.
+const leakCheck = "nothing left in AWS once everything is deleted (endpoints, managed groups, ENIs)"
 
 // checkLeaks checks, once every object is gone, that AWS holds nothing the
 // controller made, and counts what it does hold as leaked.
@@ -222,7 +226,7 @@ func (r *run) checkLeaks(ctx context.Context) error {
 		return err
 	}
 	r.rep.Leaked = len(leaks)
-	r.rep.add("nothing left in AWS once everything is deleted (endpoints, managed groups, ENIs)", leaks)
+	r.rep.add(leakCheck, leaks)
 	return nil
 }
 

@@ -92,7 +92,7 @@ func (r *Report) print(w io.Writer) {
 		{"operations", fmt.Sprintf("%d creates, %d edits, %d deletes during chaos; the rest deleted at the end", r.Creates, r.Edits, r.Deletes)},
 		{"kills", fmt.Sprintf("%d SIGKILLs survived", r.Kills)},
 		{"faults injected", fmt.Sprintf("%d (%d InternalError, %d RequestLimitExceeded)", r.FaultsInjected(), r.InternalErrors, r.Throttled)},
-		{"resources leaked", fmt.Sprint(r.Leaked)},
+		{"resources leaked", r.leakSummary()},
 		{"duration", fmt.Sprintf("%s (chaos %s, convergence after faults cleared %s)", r.Duration.Round(time.Second), r.ChaosPhase.Round(time.Second), r.Converged.Round(100*time.Millisecond))},
 		{"logs", r.Dir},
 		{"result", result},
@@ -101,6 +101,29 @@ func (r *Report) print(w io.Writer) {
 		fmt.Fprintf(tw, "  %s\t%s\n", row[0], row[1])
 	}
 	_ = tw.Flush()
+}
+
+// leakSummary is the leaked count with a breakdown by kind.
+func (r *Report) leakSummary() string {
+	if r.Leaked == 0 {
+		return "0"
+	}
+	var leaks []string
+	for _, c := range r.Checks {
+		if c.Name == leakCheck {
+			leaks = c.Violations
+		}
+	}
+	kinds := map[string]int{}
+	for _, l := range leaks {
+		for _, k := range []string{"endpoint", "security group", "network interface"} {
+			if strings.HasPrefix(l, k+" ") {
+				kinds[k]++
+			}
+		}
+	}
+	return fmt.Sprintf("%d (%d endpoints, %d managed security groups, %d network interfaces)",
+		r.Leaked, kinds["endpoint"], kinds["security group"], kinds["network interface"])
 }
 
 // countFaults reads ec2sim's counters into the report.

@@ -142,6 +142,13 @@ func (c *Client) answerEndpoints(in *ec2.DescribeVpcEndpointsInput, view map[str
 			cands = append(cands, e)
 		}
 	} else {
+		for id := range dirty {
+			if _, inView := view[id]; !inView {
+				// Written (created) since the snapshot and never re-read: it may
+				// match the filters, and only EC2 knows.
+				return nil, false, false
+			}
+		}
 		for _, e := range view {
 			cands = append(cands, e)
 		}
@@ -216,6 +223,11 @@ func (c *Client) DescribeSecurityGroups(ctx context.Context, in *ec2.DescribeSec
 		view, dirty, err := c.groupSnapshot(ctx)
 		if err == nil {
 			out, clean := &ec2.DescribeSecurityGroupsOutput{}, true
+			for id := range dirty {
+				if _, inView := view[id]; !inView {
+					clean = false // created since the snapshot: only EC2 knows
+				}
+			}
 			for id, g := range view {
 				m := matcher{tags: g.Tags, fields: map[string][]string{"vpc-id": {aws.ToString(g.VpcId)}, "group-id": {id}, "group-name": {aws.ToString(g.GroupName)}}}
 				if ok, _ := m.match(in.Filters); ok {

@@ -3,6 +3,7 @@ package endpoint
 import (
 	"context"
 	"strings"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
@@ -67,6 +68,15 @@ func (e *Engine) remove(ctx context.Context, cl awsclient.EC2, req Request, out 
 	eps, err := ownedEndpoints(ctx, cl, req)
 	if err != nil {
 		return err
+	}
+	for _, o := range eps {
+		e.recent.Delete(o.ID) // seen: a later "not found" means it is gone
+	}
+	if id := req.Prior.EndpointID; id != "" && len(eps) == 0 && e.recentlyCreated(id) {
+		// Created moments ago and not listed yet: EC2 is eventually consistent,
+		// and finishing now would leak the endpoint.
+		out.Poll = time.Second
+		return nil
 	}
 	var toDelete []string
 	waiting := false

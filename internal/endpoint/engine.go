@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -230,7 +231,33 @@ func (e *Engine) converge(ctx context.Context, cl awsclient.EC2, region string, 
 	if adopted {
 		out.event(v1alpha1.EventAdopted, "AdoptVpcEndpoint", "Adopted VPC endpoint %s", obs.ID)
 	}
-	return e.update(ctx, cl, req, r, *obs, adopted, out)
+	if err := e.update(ctx, cl, req, r, *obs, adopted, out); err != nil {
+		return err
+	}
+	if req.Spec.Type == Interface && req.Spec.Managed == nil {
+		return e.dropManagedGroup(ctx, cl, req, out)
+	}
+	return nil
+}
+
+// dropManagedGroup deletes the managed security group of a spec that no longer asks
+// for one, once the endpoint has let go of it (AWS answers DependencyViolation until
+// the interfaces have moved to the new groups).
+func (e *Engine) dropManagedGroup(ctx context.Context, cl awsclient.EC2, req Request, out *Outcome) error {
+	if slices.Contains(out.SecurityGroupIDs, out.ManagedGroupID) && out.ManagedGroupID != "" {
+		out.Poll = e.pendingPoll()
+		return nil
+	}
+	done, err := deleteManagedGroup(ctx, cl, req.Owner, req.Prior.ManagedSecurityGroupID, out)
+	if err != nil {
+		return err
+	}
+	if done {
+		out.ManagedGroupID = ""
+	} else if out.Poll == 0 {
+		out.Poll = e.pendingPoll()
+	}
+	return nil
 }
 
 // find returns the object's endpoint: the one its status records, else the one
