@@ -311,22 +311,15 @@ func (c *Client) DescribeVpcs(ctx context.Context, in *ec2.DescribeVpcsInput, op
 	if err != nil {
 		return c.EC2.DescribeVpcs(ctx, in, opts...)
 	}
-	out := &ec2.DescribeVpcsOutput{}
-	ids, missing := idSet(in.VpcIds), idSet(in.VpcIds)
-	for _, v := range all {
-		id := aws.ToString(v.VpcId)
-		if len(ids) > 0 && !ids[id] {
-			continue
-		}
-		m := matcher{tags: v.Tags, fields: map[string][]string{"vpc-id": {id}, "cidr": {aws.ToString(v.CidrBlock)}, "is-default": {boolString(aws.ToBool(v.IsDefault))}}}
-		if ok, _ := m.match(in.Filters); ok {
-			out.Vpcs = append(out.Vpcs, v)
-			delete(missing, id)
-		}
-	}
-	if len(missing) > 0 {
+	vpcs, ok := pick(all, in.VpcIds, func(v types.Vpc) string { return aws.ToString(v.VpcId) }, func(v types.Vpc) bool {
+		m := matcher{tags: v.Tags, fields: map[string][]string{"vpc-id": {aws.ToString(v.VpcId)}, "cidr": {aws.ToString(v.CidrBlock)}, "is-default": {boolString(aws.ToBool(v.IsDefault))}}}
+		matched, _ := m.match(in.Filters)
+		return matched
+	})
+	if !ok {
 		return c.EC2.DescribeVpcs(ctx, in, opts...) // unknown IDs: let EC2 say so
 	}
+	out := &ec2.DescribeVpcsOutput{Vpcs: vpcs}
 	return out, nil
 }
 
@@ -350,22 +343,15 @@ func (c *Client) DescribeSubnets(ctx context.Context, in *ec2.DescribeSubnetsInp
 	if err != nil {
 		return c.EC2.DescribeSubnets(ctx, in, opts...)
 	}
-	out := &ec2.DescribeSubnetsOutput{}
-	ids, missing := idSet(in.SubnetIds), idSet(in.SubnetIds)
-	for _, s := range all {
-		id := aws.ToString(s.SubnetId)
-		if len(ids) > 0 && !ids[id] {
-			continue
-		}
-		m := matcher{tags: s.Tags, fields: map[string][]string{"vpc-id": {aws.ToString(s.VpcId)}, "subnet-id": {id}, "availability-zone": {aws.ToString(s.AvailabilityZone)}}}
-		if ok, _ := m.match(in.Filters); ok {
-			out.Subnets = append(out.Subnets, s)
-			delete(missing, id)
-		}
-	}
-	if len(missing) > 0 {
+	subnets, ok := pick(all, in.SubnetIds, func(sn types.Subnet) string { return aws.ToString(sn.SubnetId) }, func(sn types.Subnet) bool {
+		m := matcher{tags: sn.Tags, fields: map[string][]string{"vpc-id": {aws.ToString(sn.VpcId)}, "subnet-id": {aws.ToString(sn.SubnetId)}, "availability-zone": {aws.ToString(sn.AvailabilityZone)}}}
+		matched, _ := m.match(in.Filters)
+		return matched
+	})
+	if !ok {
 		return c.EC2.DescribeSubnets(ctx, in, opts...)
 	}
+	out := &ec2.DescribeSubnetsOutput{Subnets: subnets}
 	return out, nil
 }
 
@@ -389,14 +375,8 @@ func (c *Client) DescribeRouteTables(ctx context.Context, in *ec2.DescribeRouteT
 	if err != nil {
 		return c.EC2.DescribeRouteTables(ctx, in, opts...)
 	}
-	out := &ec2.DescribeRouteTablesOutput{}
-	ids, missing := idSet(in.RouteTableIds), idSet(in.RouteTableIds)
-	for _, rt := range all {
-		id := aws.ToString(rt.RouteTableId)
-		if len(ids) > 0 && !ids[id] {
-			continue
-		}
-		fields := map[string][]string{"vpc-id": {aws.ToString(rt.VpcId)}, "route-table-id": {id}}
+	tables, ok := pick(all, in.RouteTableIds, func(rt types.RouteTable) string { return aws.ToString(rt.RouteTableId) }, func(rt types.RouteTable) bool {
+		fields := map[string][]string{"vpc-id": {aws.ToString(rt.VpcId)}, "route-table-id": {aws.ToString(rt.RouteTableId)}, "association.main": {"false"}}
 		for _, a := range rt.Associations {
 			if a.SubnetId != nil {
 				fields["association.subnet-id"] = append(fields["association.subnet-id"], aws.ToString(a.SubnetId))
@@ -405,18 +385,14 @@ func (c *Client) DescribeRouteTables(ctx context.Context, in *ec2.DescribeRouteT
 				fields["association.main"] = []string{"true"}
 			}
 		}
-		if _, ok := fields["association.main"]; !ok {
-			fields["association.main"] = []string{"false"}
-		}
 		m := matcher{tags: rt.Tags, fields: fields}
-		if ok, _ := m.match(in.Filters); ok {
-			out.RouteTables = append(out.RouteTables, rt)
-			delete(missing, id)
-		}
-	}
-	if len(missing) > 0 {
+		matched, _ := m.match(in.Filters)
+		return matched
+	})
+	if !ok {
 		return c.EC2.DescribeRouteTables(ctx, in, opts...)
 	}
+	out := &ec2.DescribeRouteTablesOutput{RouteTables: tables}
 	return out, nil
 }
 
@@ -582,6 +558,23 @@ func settled(state types.State) bool {
 		return true
 	}
 	return false
+}
+
+// pick selects from a listing the items with the given IDs (all when none are given)
+// that match; ok is false when an ID is not in the listing, for EC2 to answer.
+func pick[T any](all []T, ids []string, id func(T) string, match func(T) bool) (out []T, ok bool) {
+	want, missing := idSet(ids), idSet(ids)
+	for _, it := range all {
+		k := id(it)
+		if len(want) > 0 && !want[k] {
+			continue
+		}
+		if match(it) {
+			out = append(out, it)
+			delete(missing, k)
+		}
+	}
+	return out, len(missing) == 0
 }
 
 func sortedCopy(s []string) []string {
