@@ -39,7 +39,7 @@ func (gatewayKind) prior(obj client.Object) endpoint.Prior {
 }
 
 func (gatewayKind) common(obj client.Object) *v1alpha1.EndpointStatusCommon {
-	return &obj.(*v1alpha1.GatewayEndpoint).Status.EndpointStatusCommon
+	return obj.(*v1alpha1.GatewayEndpoint).CommonStatus()
 }
 
 func (gatewayKind) status(obj client.Object) any { return obj.(*v1alpha1.GatewayEndpoint).Status }

@@ -53,7 +53,7 @@ func (interfaceKind) prior(obj client.Object) endpoint.Prior {
 }
 
 func (interfaceKind) common(obj client.Object) *v1alpha1.EndpointStatusCommon {
-	return &obj.(*v1alpha1.InterfaceEndpoint).Status.EndpointStatusCommon
+	return obj.(*v1alpha1.InterfaceEndpoint).CommonStatus()
 }
 
 func (interfaceKind) status(obj client.Object) any { return obj.(*v1alpha1.InterfaceEndpoint).Status }

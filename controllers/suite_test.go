@@ -278,13 +278,7 @@ func (h *harness) update(obj client.Object, mutate func()) {
 }
 
 func commonStatus(obj client.Object) *v1alpha1.EndpointStatusCommon {
-	switch o := obj.(type) {
-	case *v1alpha1.GatewayEndpoint:
-		return &o.Status.EndpointStatusCommon
-	case *v1alpha1.InterfaceEndpoint:
-		return &o.Status.EndpointStatusCommon
-	}
-	panic("unknown kind")
+	return obj.(v1alpha1.EndpointObject).CommonStatus()
 }
 
 // waitCondition waits until the condition has the status (and reason, when given)

@@ -50,14 +50,11 @@ func interfaceObject(ns string, i int, vpcs []vpcWorld) *v1alpha1.InterfaceEndpo
 func readyCount(objs []client.Object) int {
 	n := 0
 	for _, o := range objs {
-		var conds []metav1.Condition
-		switch t := o.(type) {
-		case *v1alpha1.GatewayEndpoint:
-			conds = t.Status.Conditions
-		case *v1alpha1.InterfaceEndpoint:
-			conds = t.Status.Conditions
+		e, ok := o.(v1alpha1.EndpointObject)
+		if !ok {
+			continue
 		}
-		for _, c := range conds {
+		for _, c := range e.CommonStatus().Conditions {
 			if c.Type == v1alpha1.ConditionReady && c.Status == metav1.ConditionTrue && c.ObservedGeneration == o.GetGeneration() {
 				n++
 			}

@@ -72,10 +72,8 @@ func poll(ctx context.Context, done func() (bool, error), describe func() string
 func condition(obj client.Object, typ string) *metav1.Condition {
 	var conds []metav1.Condition
 	switch o := obj.(type) {
-	case *v1alpha1.GatewayEndpoint:
-		conds = o.Status.Conditions
-	case *v1alpha1.InterfaceEndpoint:
-		conds = o.Status.Conditions
+	case v1alpha1.EndpointObject:
+		conds = o.CommonStatus().Conditions
 	default:
 		u, err := runtime.DefaultUnstructuredConverter.ToUnstructured(obj)
 		if err != nil {

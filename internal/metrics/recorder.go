@@ -5,7 +5,6 @@ import (
 	"time"
 
 	"k8s.io/apimachinery/pkg/api/meta"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/vpce-dev/vpce-controller/api/v1alpha1"
@@ -50,12 +49,6 @@ func (r *Recorder) Reconciled(kind string, obj client.Object, out endpoint.Outco
 }
 
 func wasReady(obj client.Object) bool {
-	var conds []metav1.Condition
-	switch o := obj.(type) {
-	case *v1alpha1.GatewayEndpoint:
-		conds = o.Status.Conditions
-	case *v1alpha1.InterfaceEndpoint:
-		conds = o.Status.Conditions
-	}
-	return meta.IsStatusConditionTrue(conds, v1alpha1.ConditionReady)
+	e, ok := obj.(v1alpha1.EndpointObject)
+	return ok && meta.IsStatusConditionTrue(e.CommonStatus().Conditions, v1alpha1.ConditionReady)
 }
