@@ -43,8 +43,8 @@ vet: ## go vet.
 .PHONY: build
 build: ## Build the manager, ec2sim and localcp (the local control plane) into bin/.
 	go build -o $(BIN)/manager .
-	go build -o $(BIN)/ec2sim ./hack/ec2sim
-	go build -o $(BIN)/localcp ./hack/localcp
+	go build -o $(BIN)/ec2sim ./test/cmd/ec2sim
+	go build -o $(BIN)/localcp ./test/cmd/localcp
 
 .PHONY: envtest-assets
 envtest-assets: ## Build kube-apiserver and etcd from source into bin/k8s (cached per user).
@@ -62,11 +62,11 @@ test: verify-generated vet envtest-assets helm ## Run every test: planner tables
 
 .PHONY: bench
 bench: envtest-assets build ## Run the scale benchmark (not part of make test).
-	go run ./hack/bench $(BENCH_FLAGS)
+	go run ./test/cmd/bench $(BENCH_FLAGS)
 
 .PHONY: chaos
 chaos: envtest-assets build ## Run the chaos suite: SIGKILLs and EC2 faults while objects change (CHAOS_FLAGS="-seed N" replays a run).
-	go run ./hack/chaos $(CHAOS_FLAGS)
+	go run ./test/cmd/chaos $(CHAOS_FLAGS)
 
 ##@ Demo
 

@@ -15,7 +15,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/vpce-dev/vpce-controller/api/v1alpha1"
-	"github.com/vpce-dev/vpce-controller/internal/ec2sim"
+	"github.com/vpce-dev/vpce-controller/test/ec2sim"
 )
 
 func iface(name, vpcID, service string, subnets v1alpha1.SubnetSelector) *v1alpha1.InterfaceEndpoint {

@@ -14,7 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
 
-	"github.com/vpce-dev/vpce-controller/internal/ec2sim"
+	"github.com/vpce-dev/vpce-controller/test/ec2sim"
 )
 
 // startMoto starts a moto_server on a free loopback port for one test; the test

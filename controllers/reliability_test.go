@@ -16,8 +16,8 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/vpce-dev/vpce-controller/api/v1alpha1"
-	"github.com/vpce-dev/vpce-controller/internal/ec2sim"
 	"github.com/vpce-dev/vpce-controller/internal/metrics"
+	"github.com/vpce-dev/vpce-controller/test/ec2sim"
 )
 
 // dieAfter returns EC2 client options that stop the manager the moment a call of

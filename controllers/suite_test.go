@@ -28,9 +28,9 @@ import (
 
 	"github.com/vpce-dev/vpce-controller/api/v1alpha1"
 	"github.com/vpce-dev/vpce-controller/internal/backoff"
-	"github.com/vpce-dev/vpce-controller/internal/ec2sim"
 	"github.com/vpce-dev/vpce-controller/internal/manager"
-	"github.com/vpce-dev/vpce-controller/internal/testenv"
+	"github.com/vpce-dev/vpce-controller/test/ec2sim"
+	"github.com/vpce-dev/vpce-controller/test/testenv"
 )
 
 // env is the one kube-apiserver of this test binary; every test gets its own

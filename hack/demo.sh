@@ -96,7 +96,7 @@ if [ -f "$state/pids" ]; then
   say "A previous demo is running; stopping it first."
   down
 fi
-for b in manager:. ec2sim:./hack/ec2sim localcp:./hack/localcp; do
+for b in manager:. ec2sim:./test/cmd/ec2sim localcp:./test/cmd/localcp; do
   [ -x "bin/${b%%:*}" ] || { say "building bin/${b%%:*}"; go build -o "bin/${b%%:*}" "${b#*:}"; }
 done
 [ -x bin/k8s/kube-apiserver ] || hack/build-control-plane.sh

@@ -5,7 +5,7 @@ import (
 	"os"
 	"testing"
 
-	"github.com/vpce-dev/vpce-controller/internal/testenv"
+	"github.com/vpce-dev/vpce-controller/test/testenv"
 )
 
 // env is the control plane every test of this package sends manifests to.

@@ -15,7 +15,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	networkingv1alpha1 "github.com/vpce-dev/vpce-controller/api/v1alpha1"
-	"github.com/vpce-dev/vpce-controller/internal/testenv"
+	"github.com/vpce-dev/vpce-controller/test/testenv"
 )
 
 // validCase is a manifest at the edge of what the schemas allow; the apiserver must accept it.

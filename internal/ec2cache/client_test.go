@@ -13,7 +13,7 @@ import (
 
 	"github.com/vpce-dev/vpce-controller/internal/awserr"
 	"github.com/vpce-dev/vpce-controller/internal/ec2cache"
-	"github.com/vpce-dev/vpce-controller/internal/ec2sim"
+	"github.com/vpce-dev/vpce-controller/test/ec2sim"
 )
 
 func setup(t *testing.T) (*ec2sim.Server, *ec2.Client, *ec2cache.Client, ec2sim.Fixture) {

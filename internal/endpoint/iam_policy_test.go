@@ -12,7 +12,7 @@ import (
 
 	"github.com/vpce-dev/vpce-controller/api/v1alpha1"
 	"github.com/vpce-dev/vpce-controller/internal/awsclient"
-	"github.com/vpce-dev/vpce-controller/internal/ec2sim"
+	"github.com/vpce-dev/vpce-controller/test/ec2sim"
 )
 
 // simClients serves one EC2 client for every region.

@@ -20,7 +20,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 	"sigs.k8s.io/yaml"
 
-	"github.com/vpce-dev/vpce-controller/internal/testenv"
+	"github.com/vpce-dev/vpce-controller/test/testenv"
 )
 
 func root(t *testing.T) string {

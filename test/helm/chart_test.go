@@ -31,7 +31,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/yaml"
 
-	"github.com/vpce-dev/vpce-controller/internal/testenv"
+	"github.com/vpce-dev/vpce-controller/test/testenv"
 )
 
 const (

@@ -1,0 +1,66 @@
+// Command bench runs the scale benchmark (make bench): the manager as its own
+// process against the local control plane and ec2sim with AWS's throttling on and
+// time scaled, N GatewayEndpoints and N InterfaceEndpoints over 20 VPCs. It prints
+// a table and writes bench/results.json.
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"log"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	"github.com/vpce-dev/vpce-controller/test/bench"
+	"github.com/vpce-dev/vpce-controller/test/testenv"
+)
+
+func main() {
+	cfg := bench.Config{}
+	flag.IntVar(&cfg.N, "n", 100, "GatewayEndpoints, and as many InterfaceEndpoints")
+	flag.IntVar(&cfg.VPCs, "vpcs", 20, "VPCs to spread the objects over")
+	flag.Float64Var(&cfg.TimeScale, "time-scale", 10, "run ec2sim and the manager this many times faster than AWS")
+	flag.DurationVar(&cfg.SyncPeriod, "sync-period", 5*time.Minute, "the manager's --sync-period, in AWS time")
+	flag.DurationVar(&cfg.Idle, "idle", 10*time.Minute, "how long to watch at rest, in AWS time")
+	flag.DurationVar(&cfg.StateDelay, "state-delay", time.Minute, "how long AWS provisions an interface endpoint, in AWS time")
+	out := flag.String("out", "bench/results.json", "where to write the figures as JSON")
+	flag.Parse()
+	log.SetFlags(log.Ltime)
+	cfg.Logf = log.Printf
+
+	root, err := testenv.RepoRoot()
+	if err != nil {
+		log.Fatal(err)
+	}
+	cfg.Root = root
+	if cfg.Dir, err = os.MkdirTemp("", "vpce-bench-"); err != nil {
+		log.Fatal(err)
+	}
+	defer os.RemoveAll(cfg.Dir)
+	ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer cancel()
+	res, err := bench.Run(ctx, cfg)
+	if err != nil {
+		log.Printf("benchmark failed: %v (logs in %s)", err, cfg.Dir)
+		cancel()
+		os.Exit(1)
+	}
+	res.Print(os.Stdout)
+	path := *out
+	if !filepath.IsAbs(path) {
+		path = filepath.Join(root, path)
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		log.Fatal(err)
+	}
+	data, _ := json.MarshalIndent(res, "", "  ")
+	if err := os.WriteFile(path, append(data, '\n'), 0o644); err != nil {
+		log.Fatal(err)
+	}
+	fmt.Printf("\nwrote %s\n", path)
+}

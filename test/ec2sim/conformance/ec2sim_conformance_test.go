@@ -1,0 +1,36 @@
+package conformance
+
+import (
+	"context"
+	"net/http/httptest"
+	"testing"
+	"time"
+
+	"github.com/vpce-dev/vpce-controller/test/ec2sim"
+)
+
+// simStateDelay is ec2sim's pending → available delay in these tests: short
+// enough for a fast suite, long enough that `pending` is observable.
+const simStateDelay = 300 * time.Millisecond
+
+// startSim serves a fresh, empty ec2sim for the length of the test.
+func startSim(t *testing.T) Target {
+	t.Helper()
+	sim := ec2sim.New(ec2sim.Options{Region: Region, StateDelay: simStateDelay, DeletedLinger: simStateDelay})
+	srv := httptest.NewServer(sim)
+	t.Cleanup(srv.Close)
+	return Target{Name: "ec2sim", Endpoint: srv.URL, WaitTimeout: 10 * time.Second}
+}
+
+// TestConformanceEC2Sim runs every scenario against its own fresh ec2sim;
+// ec2sim must behave as AWS documents in all of them.
+func TestConformanceEC2Sim(t *testing.T) {
+	for _, s := range Scenarios() {
+		t.Run(s.Name, func(t *testing.T) {
+			t.Parallel()
+			if r := RunScenario(context.Background(), startSim(t), s); r.Err != nil {
+				t.Errorf("ec2sim departs from AWS: %v\nAWS: %s\nsource: %s", r.Err, s.Behaviour, s.Source)
+			}
+		})
+	}
+}
