@@ -4,10 +4,10 @@
 // `docker save` format, which `docker load`, `crane push` and `podman load` accept.
 //
 // The image is two layers on nothing (FROM scratch):
-//   - base: /etc/passwd and /etc/group with the nonroot user (65532), a writable-
-//     looking but unused /tmp and /home/nonroot, /etc/nsswitch.conf, and the
-//     Mozilla CA roots (golang.org/x/crypto/x509roots/fallback, pinned in go.mod)
-//     as /etc/ssl/certs/ca-certificates.crt, the file Go's TLS reads on Linux;
+//   - base: /etc/passwd and /etc/group with the nonroot user (65532) and its home,
+//     /etc/nsswitch.conf, an empty /tmp, and the Mozilla CA roots
+//     (golang.org/x/crypto/x509roots/fallback, pinned in go.mod) as
+//     /etc/ssl/certs/ca-certificates.crt, the file Go's TLS reads on Linux;
 //   - manager: /manager, built by hack/build-manager.sh (static, -trimpath, the
 //     version and commit stamped), owned by root and not writable by the user.
 //
