@@ -24,6 +24,7 @@ type Options struct {
 	Throttle      bool          // enable AWS token buckets
 	Fixture       bool          // load the demo world at start
 	Seed          int64         // seed of IDs and fault rates; 0 picks one from the clock
+	Clock         Clock         // source of time for delays, transitions, throttle refills and latency; default the wall clock
 
 	// Authorizer, when set, is asked before every EC2 action: once for each
 	// existing resource the action targets (with that resource's tags) or once
@@ -36,7 +37,7 @@ type Options struct {
 type Server struct {
 	mu       sync.Mutex
 	opts     Options
-	now      func() time.Time
+	clock    Clock
 	rng      *rand.Rand
 	w        *world
 	faults   []*faultState
@@ -103,13 +104,16 @@ func New(opts Options) *Server {
 	if opts.TimeScale <= 0 {
 		opts.TimeScale = 1
 	}
+	if opts.Clock == nil {
+		opts.Clock = realClock{}
+	}
 	seed := uint64(opts.Seed)
 	if seed == 0 {
 		seed = uint64(time.Now().UnixNano())
 	}
 	s := &Server{
 		opts:     opts,
-		now:      time.Now,
+		clock:    opts.Clock,
 		rng:      rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)),
 		counters: map[string]map[string]int{},
 		buckets:  map[string]*bucket{},
@@ -152,7 +156,7 @@ func (s *Server) call(action string, p params) (any, string, *apiError) {
 	latency, fault := s.pickFault(action)
 	s.mu.Unlock()
 	if latency > 0 {
-		time.Sleep(latency)
+		s.clock.Sleep(latency)
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -211,6 +215,9 @@ func (s *Server) authorize(action string, p params) *apiError {
 	}
 	return nil
 }
+
+// now is the emulator's current time, from its clock.
+func (s *Server) now() time.Time { return s.clock.Now() }
 
 // delay scales a configured delay by the time scale.
 func (s *Server) delay(d time.Duration) time.Duration {
