@@ -149,6 +149,11 @@ func TestConsistencyWindowHidesNewEndpointFromDescribeByID(t *testing.T) {
 	ep := e.createGateway(t, "s3", nil)
 	_, err := e.ec2.DescribeVpcEndpoints(ctx, &ec2.DescribeVpcEndpointsInput{VpcEndpointIds: []string{*ep.VpcEndpointId}})
 	wantCode(t, err, "InvalidVpcEndpointId.NotFound")
+	// The narrow window hides nothing else: listings and writes see it.
+	if n := len(must(e.ec2.DescribeVpcEndpoints(ctx, &ec2.DescribeVpcEndpointsInput{})).VpcEndpoints); n != 1 {
+		t.Fatalf("%d endpoints listed, want the new one", n)
+	}
+	must(e.ec2.CreateTags(ctx, &ec2.CreateTagsInput{Resources: []string{*ep.VpcEndpointId}, Tags: tagsOf("k", "v")}))
 	e.advance(299 * time.Millisecond)
 	if _, ok := e.endpoint(t, *ep.VpcEndpointId); ok {
 		t.Fatal("endpoint visible before the window ended")

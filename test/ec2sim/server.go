@@ -26,6 +26,12 @@ type Options struct {
 	Seed          int64         // seed of IDs and fault rates; 0 picks one from the clock
 	Clock         Clock         // source of time for delays, transitions, throttle refills and latency; default the wall clock
 
+	// ConsistencyWindow, when positive, turns eventual consistency on (see
+	// Consistency): changes are seen late, for up to this long.
+	ConsistencyWindow time.Duration
+	// ConsistencyJitter makes each resource lag a random share of the window.
+	ConsistencyJitter bool
+
 	// Authorizer, when set, is asked before every EC2 action: once for each
 	// existing resource the action targets (with that resource's tags) or once
 	// with nil tags when it targets none. An error answers UnauthorizedOperation.
@@ -43,8 +49,11 @@ type Server struct {
 	faults   []*faultState
 	buckets  map[string]*bucket
 	counters map[string]map[string]int
-	window   time.Duration // eventual-consistency window of new endpoints
 	fixture  *Fixture
+	// consistency is the eventual-consistency setting; lagRng draws each
+	// resource's share of the window when jitter is on.
+	consistency Consistency
+	lagRng      *rand.Rand
 }
 
 // handler implements one EC2 action against the locked server.
@@ -115,10 +124,12 @@ func New(opts Options) *Server {
 		opts:     opts,
 		clock:    opts.Clock,
 		rng:      rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)),
+		lagRng:   rand.New(rand.NewPCG(seed^0x5851f42d4c957f2d, seed)),
 		counters: map[string]map[string]int{},
 		buckets:  map[string]*bucket{},
 	}
 	s.w = newWorld(s)
+	s.setConsistency(Consistency{Window: opts.ConsistencyWindow, Jitter: opts.ConsistencyJitter})
 	if opts.Fixture {
 		s.LoadFixture()
 	}
@@ -184,7 +195,11 @@ func (s *Server) dispatch(action string, p params, fault *apiError) (any, *apiEr
 	if dry, _ := p.boolean("DryRun"); dry {
 		return nil, errDryRun()
 	}
-	return h(s, p)
+	body, err := h(s, p)
+	if IsMutating(action) {
+		s.record(s.now())
+	}
+	return body, err
 }
 
 // authorize consults Options.Authorizer for each existing resource the
