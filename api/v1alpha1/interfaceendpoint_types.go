@@ -215,6 +215,12 @@ type InterfaceEndpointStatus struct {
 	// +optional
 	ManagedSecurityGroupID string `json:"managedSecurityGroupID,omitempty"`
 
+	// SecurityGroupCreateIntent records a CreateSecurityGroup of the managed group the
+	// controller is about to make (or has made) and has not yet seen AWS list, like
+	// createIntent for the endpoint.
+	// +optional
+	SecurityGroupCreateIntent *CreateIntent `json:"securityGroupCreateIntent,omitempty"`
+
 	// PrivateDNSEnabled says whether private DNS is on for the endpoint.
 	// +optional
 	PrivateDNSEnabled bool `json:"privateDNSEnabled,omitempty"`

@@ -56,24 +56,37 @@ func (s *Server) serveAdmin(w http.ResponseWriter, r *http.Request) {
 	case "DELETE faults":
 		s.ClearFaults()
 		writeJSON(w, http.StatusOK, map[string]bool{"ok": true})
-	case "POST consistency", "POST state-delay":
+	case "POST consistency":
 		var req struct {
 			Window string `json:"window"`
-			Delay  string `json:"delay"`
+			Jitter bool   `json:"jitter"`
 		}
 		if !decode(w, r, &req) {
 			return
 		}
-		d, err := time.ParseDuration(req.Window + req.Delay)
+		d, err := time.ParseDuration(req.Window)
 		if err != nil {
 			writeJSON(w, http.StatusBadRequest, map[string]string{"error": err.Error()})
 			return
 		}
-		if path == "consistency" {
-			s.SetConsistencyWindow(d)
-		} else {
-			s.SetStateDelay(d)
+		s.SetConsistency(Consistency{Window: d, Jitter: req.Jitter})
+		writeJSON(w, http.StatusOK, map[string]bool{"ok": true})
+	case "GET consistency":
+		c := s.ConsistencySettings()
+		writeJSON(w, http.StatusOK, map[string]any{"window": c.Window.String(), "jitter": c.Jitter, "onlyNewEndpointsByID": c.OnlyNewEndpointsByID})
+	case "POST state-delay":
+		var req struct {
+			Delay string `json:"delay"`
 		}
+		if !decode(w, r, &req) {
+			return
+		}
+		d, err := time.ParseDuration(req.Delay)
+		if err != nil {
+			writeJSON(w, http.StatusBadRequest, map[string]string{"error": err.Error()})
+			return
+		}
+		s.SetStateDelay(d)
 		writeJSON(w, http.StatusOK, map[string]bool{"ok": true})
 	case "POST services":
 		var cfg EndpointServiceConfig

@@ -25,7 +25,6 @@ type endpoint struct {
 	typ           string
 	state         string
 	until         time.Time // end of the current pending, deleting or deleted period
-	visibleAt     time.Time // describe-by-ID answers NotFound before this
 	created       time.Time
 	policy        string
 	routeTables   []string
@@ -44,9 +43,11 @@ func (e *endpoint) order() int64 { return e.seq }
 
 func (e *endpoint) gone() bool { return e.state == stateDeleting || e.state == stateDeleted }
 
-// advanceEndpoint applies the transitions whose time has passed.
+// advanceEndpoint applies the transitions whose time has passed, each
+// recorded for reads at the time it happened.
 func (s *Server) advanceEndpoint(e *endpoint, now time.Time) {
 	for !now.Before(e.until) {
+		at := e.until
 		switch e.state {
 		case statePending:
 			e.state = stateAvailable
@@ -57,6 +58,7 @@ func (s *Server) advanceEndpoint(e *endpoint, now time.Time) {
 			}
 			e.enis = map[string]string{}
 			e.until = e.until.Add(s.delay(s.opts.DeletedLinger))
+			s.record(at)
 			continue
 		case stateDeleted:
 			delete(s.w.endpoints, e.id)
@@ -66,12 +68,16 @@ func (s *Server) advanceEndpoint(e *endpoint, now time.Time) {
 					delete(s.w.tokens, token)
 				}
 			}
+		default:
+			return
 		}
+		s.record(at)
 		return
 	}
 }
 
-// findEndpoint returns an existing endpoint or EC2's error for its ID.
+// findEndpoint returns an existing endpoint or EC2's error for its ID; an
+// endpoint whose creation is not visible yet is not found.
 func (s *Server) findEndpoint(id string) (*endpoint, *apiError) {
 	if id == "" {
 		return nil, errMissingParameter("vpcEndpointId")
@@ -80,7 +86,7 @@ func (s *Server) findEndpoint(id string) (*endpoint, *apiError) {
 		return nil, err
 	}
 	e, ok := s.w.endpoints[id]
-	if !ok {
+	if !ok || !s.born(id) {
 		return nil, kindEndpoint.notFoundErr(id)
 	}
 	return e, nil
@@ -118,7 +124,7 @@ type xmlEndpoint struct {
 	OwnerID             string               `xml:"ownerId"`
 }
 
-func (s *Server) endpointXML(e *endpoint) xmlEndpoint {
+func (s *Server) endpointXML(e *endpoint, tags map[string]string) xmlEndpoint {
 	out := xmlEndpoint{
 		VpcEndpointID:     e.id,
 		VpcEndpointType:   e.typ,
@@ -131,7 +137,7 @@ func (s *Server) endpointXML(e *endpoint) xmlEndpoint {
 		SubnetIDs:         e.subnets,
 		PrivateDNSEnabled: e.privateDNS,
 		CreationTimestamp: timestamp(e.created),
-		Tags:              s.w.tagSet(e.id),
+		Tags:              tagSet(tags),
 		OwnerID:           accountID,
 	}
 	if e.typ == "Interface" {
@@ -203,20 +209,13 @@ func (s *Server) describeVpcEndpoints(p params) (any, *apiError) {
 		return nil, err
 	}
 	ids := p.list("VpcEndpointId")
-	now := s.now()
-	for _, id := range ids {
-		e, err := s.findEndpoint(id)
-		if err != nil {
-			return nil, err
-		}
-		if now.Before(e.visibleAt) {
-			return nil, kindEndpoint.notFoundErr(id)
-		}
+	if err := s.checkSeen(kindEndpoint, ids); err != nil {
+		return nil, err
 	}
-	var list []*endpoint
-	for _, e := range sorted(s.w.endpoints) {
-		if (len(ids) == 0 || slices.Contains(ids, e.id)) && matches(fs, s.w.tags[e.id], e.attrs) {
-			list = append(list, e)
+	var list []viewed[*endpoint]
+	for _, v := range viewOf(s, "vpce", s.w.endpoints) {
+		if (len(ids) == 0 || slices.Contains(ids, v.res.id)) && matches(fs, v.tags, v.res.attrs) {
+			list = append(list, v)
 		}
 	}
 	page, next, err := paginate(list, p, 5)
@@ -227,8 +226,8 @@ func (s *Server) describeVpcEndpoints(p params) (any, *apiError) {
 		Endpoints []xmlEndpoint `xml:"vpcEndpointSet>item"`
 		NextToken string        `xml:"nextToken,omitempty"`
 	}{NextToken: next}
-	for _, e := range page {
-		out.Endpoints = append(out.Endpoints, s.endpointXML(e))
+	for _, v := range page {
+		out.Endpoints = append(out.Endpoints, s.endpointXML(v.res, v.tags))
 	}
 	return out, nil
 }

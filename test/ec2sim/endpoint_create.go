@@ -48,7 +48,7 @@ func (s *Server) createResponse(e *endpoint, token string) any {
 	return struct {
 		VpcEndpoint xmlEndpoint `xml:"vpcEndpoint"`
 		ClientToken string      `xml:"clientToken,omitempty"`
-	}{s.endpointXML(e), token}
+	}{s.endpointXML(e, s.w.tags[e.id]), token}
 }
 
 // newEndpoint validates a CreateVpcEndpoint request completely, then
@@ -104,7 +104,7 @@ func (s *Server) newEndpoint(p params) (*endpoint, *apiError) {
 		return nil, err
 	}
 	now := s.now()
-	e.seq, e.created, e.visibleAt = s.w.next(), now, now.Add(s.window)
+	e.seq, e.created = s.w.next(), now
 	if typ == "Interface" {
 		e.state, e.until = statePending, now.Add(s.delay(s.opts.StateDelay))
 		if sv.acceptance {

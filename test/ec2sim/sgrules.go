@@ -320,7 +320,8 @@ func (s *Server) describeSecurityGroupRules(p params) (any, *apiError) {
 	}
 	ids := p.list("SecurityGroupRuleId")
 	var rows []ruleRow
-	for _, g := range sorted(s.w.groups) {
+	for _, v := range viewOf(s, "sg", s.w.groups) {
+		g := v.res
 		for _, egress := range []bool{false, true} {
 			for _, r := range *g.rulesOf(egress) {
 				x := s.ruleXML(g, r, egress)

@@ -5,7 +5,8 @@ import (
 	"strings"
 )
 
-// tagsOf returns the tags of an existing resource and whether it exists.
+// tagsOf returns the tags of an existing resource of the world and whether it
+// exists.
 func (w *world) tagsOf(id string) (map[string]string, bool) {
 	if _, ok := w.lookup(id); !ok {
 		return nil, false
@@ -67,10 +68,10 @@ func (w *world) addTags(id string, tags []xmlTag) {
 	}
 }
 
-// tagSet returns a resource's tags sorted by key, for a tagSet element.
-func (w *world) tagSet(id string) []xmlTag {
+// tagSet returns tags sorted by key, for a tagSet element.
+func tagSet(tags map[string]string) []xmlTag {
 	var out []xmlTag
-	for k, v := range w.tags[id] {
+	for k, v := range tags {
 		out = append(out, xmlTag{Key: k, Value: v})
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Key < out[j].Key })
@@ -108,7 +109,7 @@ func (s *Server) tagResourceIDs(p params) ([]string, *apiError) {
 		if kind.prefix == "" {
 			return nil, errf("InvalidID", "The ID '%s' is not valid", id)
 		}
-		if !ok {
+		if !ok || !s.born(id) {
 			if err := kind.check(id); err != nil {
 				return nil, err
 			}
@@ -205,14 +206,15 @@ func (s *Server) describeTags(p params) (any, *apiError) {
 	if err := checkFilters(fs, attr(xmlTagDescription{})); err != nil {
 		return nil, err
 	}
-	ids := make([]string, 0, len(s.w.tags))
-	for id := range s.w.tags {
+	seen := s.seenTags()
+	ids := make([]string, 0, len(seen))
+	for id := range seen {
 		ids = append(ids, id)
 	}
 	sort.Strings(ids)
 	var rows []tagRow
 	for _, id := range ids {
-		for _, t := range s.w.tagSet(id) {
+		for _, t := range tagSet(seen[id]) {
 			d := xmlTagDescription{ResourceID: id, ResourceType: resourceType(id), Key: t.Key, Value: t.Value}
 			if matches(fs, nil, attr(d)) {
 				rows = append(rows, tagRow{int64(len(rows) + 1), d})

@@ -18,6 +18,9 @@ type world struct {
 	services    []*service
 	tags        map[string]map[string]string // resource ID -> key -> value
 	tokens      map[string]clientTokenUse    // CreateVpcEndpoint ClientToken -> use
+	// hist is what reads see while eventual consistency is on: kind prefix
+	// -> resource ID -> versions (consistency.go); nil when it is off.
+	hist map[string]map[string]*history
 }
 
 func newWorld(s *Server) *world {

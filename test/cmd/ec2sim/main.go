@@ -1,6 +1,7 @@
 // Command ec2sim serves the in-memory EC2 emulator over HTTP.
 //
-//	go run ./test/cmd/ec2sim --addr 127.0.0.1:PORT --region us-east-1 [--fixture] [--time-scale 10] [--state-delay 2s] [--throttle] [--iam-policy config/iam/policy.json]
+//	go run ./test/cmd/ec2sim --addr 127.0.0.1:PORT --region us-east-1 [--fixture] [--time-scale 10] [--state-delay 2s] [--throttle]
+//	    [--consistency-window 3s [--consistency-jitter]] [--iam-policy config/iam/policy.json]
 package main
 
 import (
@@ -25,14 +26,18 @@ func main() {
 	throttle := flag.Bool("throttle", false, "enable AWS's API token buckets")
 	seed := flag.Int64("seed", 0, "seed of IDs and fault rates (0: from the clock)")
 	iamPolicy := flag.String("iam-policy", "", "IAM policy JSON file evaluated for every call (UnauthorizedOperation when it does not allow it)")
+	window := flag.Duration("consistency-window", 0, "eventual consistency: how long a created, changed or deleted resource stays unseen by reads (and writes by ID, for a new one); 0 is off")
+	jitter := flag.Bool("consistency-jitter", false, "each resource lags a random (seeded) share of --consistency-window instead of all of it")
 	flag.Parse()
 
 	sim := ec2sim.New(ec2sim.Options{
-		Region:     *region,
-		StateDelay: *stateDelay,
-		TimeScale:  *timeScale,
-		Throttle:   *throttle,
-		Seed:       *seed,
+		Region:            *region,
+		StateDelay:        *stateDelay,
+		TimeScale:         *timeScale,
+		Throttle:          *throttle,
+		Seed:              *seed,
+		ConsistencyWindow: *window,
+		ConsistencyJitter: *jitter,
 	})
 	if *iamPolicy != "" {
 		doc, err := os.ReadFile(*iamPolicy)

@@ -26,6 +26,16 @@ type Target struct {
 	// WaitTimeout bounds how long a scenario waits for an asynchronous
 	// change (a state reaching `available`, an ENI going away).
 	WaitTimeout time.Duration
+	// Controls, when set, are the target's emulator levers (ec2sim has them,
+	// moto does not); scenarios use them to move time and to show behaviours
+	// AWS documents but shows only at random, such as eventual consistency.
+	Controls Controls
+}
+
+// Controls are an emulator's levers over what AWS decides on its own.
+type Controls interface {
+	// Advance moves the target's clock forward by d.
+	Advance(d time.Duration)
 }
 
 // NewClient returns an EC2 client for the target with static test
