@@ -1,5 +1,12 @@
 package v1alpha1
 
+// ClaimAnnotation records, on each endpoint object, the --cluster-name of the
+// install that acts on it. It is written together with the finalizer before any
+// AWS call; another install (another --cluster-name) in the same Kubernetes
+// cluster leaves the object alone and never removes the claim or the finalizer.
+// To hand an object over, overwrite the annotation with the new install's name.
+const ClaimAnnotation = "vpce.dev/claimed-by"
+
 // AccountReference names the AWSAccount an endpoint lives in.
 type AccountReference struct {
 	// Name of a cluster-scoped AWSAccount.
