@@ -97,7 +97,9 @@ func TestCheck(t *testing.T) {
 		{name: "account moved to another AWS account", object: func(o *Object) { o.RecordedAccountID, o.RecordedEndpointID = "111111111111", "vpce-0000000000000000a" },
 			want: v1alpha1.ReasonAccountChanged, words: []string{"status.accountID", "vpce-0000000000000000a", "account 111111111111", "AWSAccount tenant-a", "account 222222222222"}},
 		{name: "same AWS account recorded", object: func(o *Object) { o.RecordedAccountID, o.RecordedEndpointID = "222222222222", "vpce-0000000000000000a" }},
-		{name: "namespace is checked first", object: func(o *Object) { o.NamespaceLabels, o.Region, o.EndpointID = nil, "ap-south-1", "vpce-0000000000000000a" },
+		{name: "namespace is checked first", object: func(o *Object) {
+			o.NamespaceLabels, o.Region, o.EndpointID = nil, "ap-south-1", "vpce-0000000000000000a"
+		},
 			want: v1alpha1.ReasonNamespaceNotAllowed},
 		{name: "an unrestricted account allows everything", account: func(a *v1alpha1.AWSAccount) {
 			a.Spec = v1alpha1.AWSAccountSpec{AllowAdoption: true, AllowVPCAttributeChanges: true}
