@@ -318,8 +318,7 @@ func describeRuleChanges(authorize, revoke []sgRule) string {
 // InvalidGroup.Duplicate instead of making a second group.
 func (e *Engine) createManagedGroup(ctx context.Context, cl awsclient.EC2, owner Owner, vpcID string, out *Outcome) (string, error) {
 	name := groupName(owner)
-	tags := ownershipTags(owner)
-	tags[TagName] = tagValue(name)
+	tags := e.groupTags(owner, name)
 	res, err := cl.CreateSecurityGroup(ctx, &ec2.CreateSecurityGroupInput{
 		GroupName:         aws.String(name),
 		Description:       aws.String(groupDescription(owner)),

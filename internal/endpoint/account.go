@@ -1,0 +1,37 @@
+package endpoint
+
+import (
+	"maps"
+)
+
+// checkVPCAllowed checks the VPC the spec resolved to against the AWSAccount's
+// allowed VPCs, with the tags AWS lists for it now, before anything is written.
+func checkVPCAllowed(s Spec, region string, vpc vpcInfo) error {
+	if r := s.Guard.CheckVPC(region, vpc.ID, vpc.Tags); r != nil {
+		return problemf(r.Reason, "%s", r.Message)
+	}
+	return nil
+}
+
+// reportAccount records the account the endpoint lives in (its owner, as EC2
+// lists it) and the tags the controller has set on it.
+func reportAccount(r *resolved, o Observed, out *Outcome) {
+	if o.OwnerID != "" {
+		out.AccountID = o.OwnerID
+	}
+	if o.Tags != nil {
+		out.AppliedTagKeys = appliedTagKeys(r.desired, o.Tags)
+	}
+}
+
+// groupTags are the tags of a new managed security group: the ownership tags, a
+// Name, and the manager's --default-tags.
+func (e *Engine) groupTags(owner Owner, name string) map[string]string {
+	tags := maps.Clone(e.DefaultTags)
+	if tags == nil {
+		tags = map[string]string{}
+	}
+	tags[TagName] = tagValue(name)
+	maps.Copy(tags, ownershipTags(owner))
+	return tags
+}
