@@ -59,8 +59,12 @@ func (gatewayKind) setDurable(client.Object, endpoint.Durable) {}
 // SetupGatewayEndpoint registers the GatewayEndpoint controller with the manager.
 func SetupGatewayEndpoint(mgr ctrl.Manager, engine *endpoint.Engine, opts Options, metrics Observer) error {
 	r := newReconciler(mgr, gatewayKind{}, engine, opts, metrics)
-	return ctrl.NewControllerManagedBy(mgr).
-		For(&v1alpha1.GatewayEndpoint{}, builder.WithPredicates(changePredicate())).
+	if err := indexByAccount(mgr, &v1alpha1.GatewayEndpoint{}, opts); err != nil {
+		return err
+	}
+	b := ctrl.NewControllerManagedBy(mgr).
+		For(&v1alpha1.GatewayEndpoint{}, builder.WithPredicates(changePredicate()))
+	return watchAccounts(b, r.Client, func() client.ObjectList { return &v1alpha1.GatewayEndpointList{} }).
 		Named("gatewayendpoint").
 		WithOptions(opts.controllerOptions()).
 		Complete(r)
@@ -90,6 +94,7 @@ func commonSpec(c *v1alpha1.EndpointSpecCommon) endpoint.Spec {
 		VPCTags:        c.VPC.Tags,
 		DeletionPolicy: c.DeletionPolicy,
 		AdoptID:        c.EndpointID,
+		AccountName:    c.AccountName(),
 	}
 	if c.Policy != nil && len(c.Policy.Raw) > 0 {
 		s.Policy = c.Policy.Raw

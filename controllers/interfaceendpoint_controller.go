@@ -80,8 +80,12 @@ func (interfaceKind) setStatus(obj client.Object, out endpoint.Outcome) {
 // SetupInterfaceEndpoint registers the InterfaceEndpoint controller with the manager.
 func SetupInterfaceEndpoint(mgr ctrl.Manager, engine *endpoint.Engine, opts Options, metrics Observer) error {
 	r := newReconciler(mgr, interfaceKind{}, engine, opts, metrics)
-	return ctrl.NewControllerManagedBy(mgr).
-		For(&v1alpha1.InterfaceEndpoint{}, builder.WithPredicates(changePredicate())).
+	if err := indexByAccount(mgr, &v1alpha1.InterfaceEndpoint{}, opts); err != nil {
+		return err
+	}
+	b := ctrl.NewControllerManagedBy(mgr).
+		For(&v1alpha1.InterfaceEndpoint{}, builder.WithPredicates(changePredicate()))
+	return watchAccounts(b, r.Client, func() client.ObjectList { return &v1alpha1.InterfaceEndpointList{} }).
 		Named("interfaceendpoint").
 		WithOptions(opts.controllerOptions()).
 		Complete(r)

@@ -40,6 +40,8 @@ type Options struct {
 	SkipNameValidation bool
 	// Backoff paces retries; zero means backoff.DefaultPolicy.
 	Backoff backoff.Policy
+	// AccountOptions choose the AWS account of each object (account_gate.go).
+	AccountOptions
 }
 
 func (o Options) controllerOptions() controller.Options {
@@ -91,6 +93,11 @@ func (r *endpointReconciler) Reconcile(ctx context.Context, req ctrl.Request) (c
 		}
 		return ctrl.Result{}, err
 	}
+	// Another install's object is left alone; an unclaimed one is claimed (with
+	// the finalizer) before any AWS call. See claim.go.
+	if mine, err := r.claim(ctx, obj); !mine || err != nil {
+		return ctrl.Result{}, err
+	}
 	orig := obj.DeepCopyObject().(client.Object)
 	common := r.kind.common(obj)
 	ereq := endpoint.Request{
@@ -102,6 +109,7 @@ func (r *endpointReconciler) Reconcile(ctx context.Context, req ctrl.Request) (c
 	// current generation; after that, any difference is drift.
 	ereq.Prior.SpecChanged = common.ObservedGeneration != obj.GetGeneration() || !meta.IsStatusConditionTrue(common.Conditions, v1alpha1.ConditionReady)
 	ereq.Prior.EndpointIntent = toIntent(common.CreateIntent)
+	ereq.Prior.AppliedTagKeys = common.AppliedTagKeys
 	if ts := obj.GetDeletionTimestamp(); ts != nil {
 		ereq.Prior.DeletionStarted = ts.Time
 	}
@@ -118,12 +126,16 @@ func (r *endpointReconciler) Reconcile(ctx context.Context, req ctrl.Request) (c
 		return nil
 	}
 
+	// The object's AWSAccount and its guard rails, before any AWS call (account_gate.go).
+	b, refused := r.bind(ctx, obj, ereq)
+	ereq.Clients, ereq.Spec.Guard = b.clients, b.policy
+
 	var out endpoint.Outcome
 	if !obj.GetDeletionTimestamp().IsZero() {
 		if !controllerutil.ContainsFinalizer(obj, v1alpha1.Finalizer) {
 			return ctrl.Result{}, nil
 		}
-		out = r.engine.Delete(ctx, ereq)
+		out = r.deleteBound(ctx, ereq, b, refused)
 		r.emit(obj, out)
 		if out.Done {
 			log.Info("Deletion finished", "deletionPolicy", ereq.Spec.DeletionPolicy)
@@ -142,7 +154,11 @@ func (r *endpointReconciler) Reconcile(ctx context.Context, req ctrl.Request) (c
 			}
 			orig = obj.DeepCopyObject().(client.Object)
 		}
-		out = r.engine.Reconcile(ctx, ereq)
+		if refused != nil {
+			out = r.engine.Refuse(ereq, refused)
+		} else {
+			out = r.engine.Reconcile(ctx, ereq)
+		}
 		r.emit(obj, out)
 	}
 	if r.metrics != nil {
@@ -154,6 +170,7 @@ func (r *endpointReconciler) Reconcile(ctx context.Context, req ctrl.Request) (c
 		log.V(1).Info("Reconciled", "endpointID", out.EndpointID, "state", out.State, "ready", out.Ready, "poll", out.Poll)
 	}
 	r.writeStatus(obj, out)
+	r.writeAccountStatus(obj, out, b)
 	if !equality.Semantic.DeepEqual(r.kind.status(orig), r.kind.status(obj)) {
 		if err := r.Status().Patch(ctx, obj, client.MergeFrom(orig)); err != nil {
 			return ctrl.Result{}, client.IgnoreNotFound(err)
@@ -281,7 +298,7 @@ func changePredicate() predicate.Predicate {
 	deletionStarted := predicate.Funcs{UpdateFunc: func(e event.UpdateEvent) bool {
 		return e.ObjectOld.GetDeletionTimestamp().IsZero() && !e.ObjectNew.GetDeletionTimestamp().IsZero()
 	}}
-	return predicate.Or(predicate.GenerationChangedPredicate{}, predicate.AnnotationChangedPredicate{}, deletionStarted)
+	return predicate.Or(predicate.GenerationChangedPredicate{}, annotationsChanged(), deletionStarted)
 }
 
 var _ runtime.Object = (*v1alpha1.GatewayEndpoint)(nil)

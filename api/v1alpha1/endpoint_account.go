@@ -55,3 +55,20 @@ func (s *EndpointAccountSpec) AccountName() string {
 	}
 	return s.AccountRef.Name
 }
+
+// AccountFinalizer keeps an AWSAccount while endpoint objects use it, so none is
+// left without the credentials to delete its endpoint.
+const AccountFinalizer = "networking.vpce.dev/account-in-use"
+
+// CommonSpec returns the spec fields both kinds share.
+func (e *GatewayEndpoint) CommonSpec() *EndpointSpecCommon { return &e.Spec.EndpointSpecCommon }
+
+// CommonSpec returns the spec fields both kinds share.
+func (e *InterfaceEndpoint) CommonSpec() *EndpointSpecCommon { return &e.Spec.EndpointSpecCommon }
+
+// AccountUser is an endpoint kind that may name an AWSAccount: every kind whose
+// spec embeds EndpointSpecCommon.
+// +kubebuilder:object:generate=false
+type AccountUser interface {
+	CommonSpec() *EndpointSpecCommon
+}

@@ -1,6 +1,7 @@
 package endpoint
 
 import (
+	"github.com/vpce-dev/vpce-controller/api/v1alpha1"
 	"maps"
 )
 
@@ -34,4 +35,18 @@ func (e *Engine) groupTags(owner Owner, name string) map[string]string {
 	tags[TagName] = tagValue(name)
 	maps.Copy(tags, ownershipTags(owner))
 	return tags
+}
+
+// Refuse is the outcome of an object refused before any AWS call (an AWSAccount's
+// guard rail, or an account that cannot be used): nothing is read or written, and
+// the status keeps what it records.
+func (e *Engine) Refuse(req Request, p *Problem) Outcome {
+	region := req.Spec.Region
+	if region == "" {
+		region = e.Clients.DefaultRegion()
+	}
+	out := newOutcome(req, region)
+	out.Problem = p
+	out.notReady(v1alpha1.ReasonNotSynced, "the spec is not applied: %s", p.Message)
+	return out
 }

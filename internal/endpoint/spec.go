@@ -44,6 +44,8 @@ type Spec struct {
 	Tags           map[string]string
 	DeletionPolicy v1alpha1.DeletionPolicy
 	AdoptID        string
+	// AccountName is spec.accountRef.name ("" when not set).
+	AccountName string
 	// Guard is the object's AWSAccount's policy, for the check of the resolved
 	// VPC; nil allows any VPC.
 	Guard *guardrail.Policy

@@ -114,10 +114,8 @@ func Check(p *Policy, o Object) *Refusal {
 	if p == nil {
 		return nil
 	}
-	if !p.Namespaces.Matches(labels.Set(o.NamespaceLabels)) {
-		return refuse(v1alpha1.ReasonNamespaceNotAllowed,
-			"metadata.namespace: AWSAccount %s does not select namespace %s (its spec.namespaceSelector is %s); use an AWSAccount that selects this namespace in spec.accountRef, or ask the account's owner to select it",
-			p.Account, o.Namespace, p.selectorText)
+	if r := CheckNamespace(p, o); r != nil {
+		return r
 	}
 	if o.RecordedEndpointID != "" && o.RecordedAccountID != "" && p.AccountID != "" && o.RecordedAccountID != p.AccountID {
 		return refuse(v1alpha1.ReasonAccountChanged,
@@ -149,6 +147,18 @@ func Check(p *Policy, o Object) *Refusal {
 			p.Account)
 	}
 	return nil
+}
+
+// CheckNamespace checks only the namespace rule: whether p's namespace selector
+// selects the object's namespace. A namespace the account does not select learns
+// nothing else about the account.
+func CheckNamespace(p *Policy, o Object) *Refusal {
+	if p == nil || p.Namespaces.Matches(labels.Set(o.NamespaceLabels)) {
+		return nil
+	}
+	return refuse(v1alpha1.ReasonNamespaceNotAllowed,
+		"metadata.namespace: AWSAccount %s does not select namespace %s (its spec.namespaceSelector is %s); use an AWSAccount that selects this namespace in spec.accountRef, or ask the account's owner to select it",
+		p.Account, o.Namespace, p.selectorText)
 }
 
 // restrictsVPCs reports whether the policy allows only some VPCs.
