@@ -77,9 +77,10 @@ func (r *endpointReconciler) bind(ctx context.Context, obj client.Object, req en
 	if err != nil {
 		return binding{name: name}, terminal(v1alpha1.ReasonAccountNotReady, "%v; fix the AWSAccount", err)
 	}
+	acctClients := r.opts.Accounts.For(credentialsOf(&acct))
 	b := binding{
 		name:      name,
-		clients:   r.opts.Accounts.For(credentialsOf(&acct)),
+		clients:   acctClients,
 		policy:    policy,
 		accountID: acct.Status.AccountID,
 	}
@@ -90,7 +91,7 @@ func (r *endpointReconciler) bind(ctx context.Context, obj client.Object, req en
 	if refusal := guardrail.CheckNamespace(policy, object); refusal != nil {
 		return b, terminal(refusal.Reason, "%s", refusal.Message)
 	}
-	if p := accountReady(&acct); p != nil {
+	if p := accountReady(&acct, acctClients); p != nil {
 		return b, p
 	}
 	if refusal := guardrail.Check(policy, object); refusal != nil {
@@ -125,12 +126,17 @@ func (r *endpointReconciler) guardObject(ctx context.Context, obj client.Object,
 	}, nil
 }
 
-// accountReady says why an AWSAccount cannot be used yet: it is not Ready at its
-// current generation.
-func accountReady(a *v1alpha1.AWSAccount) *endpoint.Problem {
+// accountReady says why an AWSAccount cannot be used yet: it is not Ready, or its
+// spec changed since its check and the credentials it names now were not checked
+// yet. An account being deleted stays usable while objects use it. An edit that keeps the credentials (an allow-list) needs no new check
+// first: the guard rails read the spec itself, so endpoints stay Ready meanwhile.
+func accountReady(a *v1alpha1.AWSAccount, acct *accounts.Account) *endpoint.Problem {
 	ready := meta.FindStatusCondition(a.Status.Conditions, v1alpha1.ConditionReady)
-	if ready != nil && ready.Status == "True" && a.Status.ObservedGeneration == a.Generation {
+	if ready != nil && ready.Status == "True" && (a.Status.ObservedGeneration == a.Generation || acct.Verified()) {
 		return nil
+	}
+	if !a.DeletionTimestamp.IsZero() && acct.Verified() {
+		return nil // deleted, and kept while objects use it: they keep working meanwhile
 	}
 	msg := fmt.Sprintf("AWSAccount %s is not ready yet: the controller has not checked its spec yet", a.Name)
 	if ready != nil && ready.Status != "True" {

@@ -29,6 +29,7 @@ import (
 
 	"github.com/vpce-dev/vpce-controller/api/v1alpha1"
 	"github.com/vpce-dev/vpce-controller/internal/accounts"
+	"github.com/vpce-dev/vpce-controller/internal/awsclient"
 	"github.com/vpce-dev/vpce-controller/internal/awserr"
 	"github.com/vpce-dev/vpce-controller/internal/backoff"
 	"github.com/vpce-dev/vpce-controller/internal/ec2cache"
@@ -121,7 +122,9 @@ func (r *accountReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ct
 		if cerr.Terminal {
 			class = awserr.Terminal
 		}
-		return ctrl.Result{RequeueAfter: r.tracker.Failure(string(a.UID), class)}, nil
+		// At least once a sync period: a role fixed in AWS (a trust policy, a
+		// created role) is seen without touching the AWSAccount.
+		return ctrl.Result{RequeueAfter: min(r.tracker.Failure(string(a.UID), class), r.opts.SyncPeriod)}, nil
 	}
 	r.tracker.Success(string(a.UID))
 	return ctrl.Result{RequeueAfter: time.Duration(float64(r.opts.SyncPeriod) * (0.8 + 0.1*rand.Float64()))}, nil
@@ -130,7 +133,7 @@ func (r *accountReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ct
 // check assumes the account's role and lists its allowed VPCs into the status.
 // A failure leaves the status's account ID and VPCs as they were.
 func (r *accountReconciler) check(ctx context.Context, a *v1alpha1.AWSAccount) *accounts.CheckError {
-	ctx, cancel := context.WithTimeout(ctx, checkTimeout)
+	ctx, cancel := context.WithTimeout(awsclient.WithObject(ctx, "AWSAccount/"+a.Name), checkTimeout)
 	defer cancel()
 	creds := credentialsOf(a)
 	if prev, ok := r.creds.Swap(a.Name, creds); ok && !equality.Semantic.DeepEqual(prev, creds) {
@@ -255,6 +258,7 @@ func (r *accountReconciler) finalize(ctx context.Context, a *v1alpha1.AWSAccount
 	}
 	if len(users) > 0 {
 		orig := a.DeepCopy()
+		a.Status.ObservedGeneration = a.Generation
 		shown := users
 		if len(shown) > 5 {
 			shown = append(shown[:5:5], fmt.Sprintf("and %d more", len(users)-5))

@@ -57,7 +57,11 @@ func (r *endpointReconciler) patchClaim(ctx context.Context, obj client.Object) 
 	if obj.GetDeletionTimestamp().IsZero() {
 		controllerutil.AddFinalizer(obj, v1alpha1.Finalizer)
 	}
-	return r.Patch(ctx, obj, client.MergeFromWithOptions(base, client.MergeFromWithOptimisticLock{}))
+	if err := r.Patch(ctx, obj, client.MergeFromWithOptions(base, client.MergeFromWithOptimisticLock{})); err != nil {
+		return err
+	}
+	r.memo.wrote(obj)
+	return nil
 }
 
 // annotationsChanged lets through annotation changes other than the first claim:

@@ -76,13 +76,14 @@ func newReconciler(mgr ctrl.Manager, k kind, engine *endpoint.Engine, opts Optio
 		policy = backoff.DefaultPolicy
 	}
 	return &endpointReconciler{
-		Client:   mgr.GetClient(),
-		kind:     k,
-		engine:   engine,
-		recorder: mgr.GetEventRecorder("vpce-controller"),
-		tracker:  backoff.NewTracker(policy),
-		opts:     opts,
-		metrics:  metrics,
+		Client:    mgr.GetClient(),
+		apiReader: mgr.GetAPIReader(),
+		kind:      k,
+		engine:    engine,
+		recorder:  mgr.GetEventRecorder("vpce-controller"),
+		tracker:   backoff.NewTracker(policy),
+		opts:      opts,
+		metrics:   metrics,
 	}
 }
 

@@ -23,6 +23,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
 
 	"github.com/vpce-dev/vpce-controller/api/v1alpha1"
+	"github.com/vpce-dev/vpce-controller/internal/awsclient"
 	"github.com/vpce-dev/vpce-controller/internal/awserr"
 	"github.com/vpce-dev/vpce-controller/internal/backoff"
 	"github.com/vpce-dev/vpce-controller/internal/endpoint"
@@ -76,6 +77,9 @@ type endpointReconciler struct {
 	tracker  *backoff.Tracker
 	opts     Options
 	metrics  Observer
+	// apiReader reads past the informer cache, and memo says when (freshness.go).
+	apiReader client.Reader
+	memo      writeMemo
 }
 
 // Observer receives what reconciles did, for metrics. Nil-safe.
@@ -86,12 +90,16 @@ type Observer interface {
 // Reconcile implements reconcile.Reconciler.
 func (r *endpointReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
 	log := logf.FromContext(ctx)
+	ctx = awsclient.WithObject(ctx, req.String())
 	obj := r.kind.newObject()
 	if err := r.Get(ctx, req.NamespacedName, obj); err != nil {
 		if apierrors.IsNotFound(err) {
 			return ctrl.Result{}, nil
 		}
 		return ctrl.Result{}, err
+	}
+	if err := r.memo.fresh(ctx, r.apiReader, obj); err != nil {
+		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
 	// Another install's object is left alone; an unclaimed one is claimed (with
 	// the finalizer) before any AWS call. See claim.go.
@@ -122,6 +130,7 @@ func (r *endpointReconciler) Reconcile(ctx context.Context, req ctrl.Request) (c
 		if err := r.Status().Patch(ctx, obj, client.MergeFromWithOptions(base, client.MergeFromWithOptimisticLock{})); err != nil {
 			return err
 		}
+		r.memo.wrote(obj)
 		orig = obj.DeepCopyObject().(client.Object)
 		return nil
 	}
@@ -142,6 +151,7 @@ func (r *endpointReconciler) Reconcile(ctx context.Context, req ctrl.Request) (c
 			r.tracker.Success(string(obj.GetUID()))
 			patch := client.MergeFrom(orig)
 			controllerutil.RemoveFinalizer(obj, v1alpha1.Finalizer)
+			r.memo.forget(obj.GetUID())
 			return ctrl.Result{}, client.IgnoreNotFound(r.Patch(ctx, obj, patch))
 		}
 	} else {
@@ -175,6 +185,7 @@ func (r *endpointReconciler) Reconcile(ctx context.Context, req ctrl.Request) (c
 		if err := r.Status().Patch(ctx, obj, client.MergeFrom(orig)); err != nil {
 			return ctrl.Result{}, client.IgnoreNotFound(err)
 		}
+		r.memo.wrote(obj)
 	}
 	return r.next(obj, out), nil
 }

@@ -82,6 +82,8 @@ type harness struct {
 	consistencyBound time.Duration
 	// managers running; cleanup waits for them after deleting the test's objects.
 	managers sync.WaitGroup
+	// options, when set, changes the managers' options (accounts_helpers_test.go).
+	options func(*manager.Options)
 }
 
 type harnessOptions struct {
@@ -168,7 +170,7 @@ func (h *harness) startManager(cluster string, apiOpts ...func(*ec2.Options)) co
 		cluster = "test"
 	}
 	ctx, cancel := context.WithCancel(h.ctx)
-	mgr, err := manager.New(ctx, env.Config, manager.Options{
+	mopts := manager.Options{
 		Region:                 "us-east-1",
 		ClusterName:            cluster,
 		AWSEndpointURL:         h.url,
@@ -185,7 +187,11 @@ func (h *harness) startManager(cluster string, apiOpts ...func(*ec2.Options)) co
 		AWSLoadOptions: []func(*config.LoadOptions) error{
 			config.WithCredentialsProvider(credentials.NewStaticCredentialsProvider("test", "test", "")),
 		},
-	})
+	}
+	if h.options != nil {
+		h.options(&mopts)
+	}
+	mgr, err := manager.New(ctx, env.Config, mopts)
 	if err != nil {
 		h.t.Fatal(err)
 	}

@@ -46,7 +46,8 @@ func (r *Registry) Self(ctx context.Context) (Identity, error) {
 // Identify assumes the account's role (its credentials cache refreshes them when
 // they near expiry) and asks STS who the controller is there. A failure is a
 // *CheckError whose Reason says precisely why.
-func (a *Account) Identify(ctx context.Context) (Identity, error) {
+func (a *Account) Identify(ctx context.Context) (id Identity, err error) {
+	defer func() { a.verified.Store(err == nil) }()
 	if a.creds.RoleARN != "" {
 		if p, q := PartitionOfARN(a.creds.RoleARN), Partition(a.base.Region); p != q {
 			return Identity{}, &CheckError{Stage: StageAssumeRole, Reason: v1alpha1.ReasonAssumeRoleDenied, Terminal: true,
@@ -56,7 +57,7 @@ func (a *Account) Identify(ctx context.Context) (Identity, error) {
 			return Identity{}, a.registry.explain(ctx, a.creds, StageAssumeRole, err)
 		}
 	}
-	id, err := callerIdentity(ctx, a.sts)
+	id, err = callerIdentity(ctx, a.sts)
 	if err != nil {
 		return Identity{}, a.registry.explain(ctx, a.creds, StageIdentity, err)
 	}

@@ -12,6 +12,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -205,6 +206,8 @@ func (r *Registry) stsClient(cfg aws.Config) *sts.Client {
 // Account is one AWS account as the controller reaches it: its credentials, and
 // per region an EC2 client with its own throttle buckets and snapshot cache.
 type Account struct {
+	// verified is set while the last check of these credentials succeeded.
+	verified atomic.Bool
 	creds    Credentials
 	cfg      aws.Config
 	base     aws.Config
@@ -218,6 +221,10 @@ func (a *Account) ForRegion(region string) awsclient.EC2 { return a.source.ForRe
 
 // DefaultRegion is the manager's --region.
 func (a *Account) DefaultRegion() string { return a.source.DefaultRegion() }
+
+// Verified reports whether the last check of the account's credentials (Identify)
+// succeeded in this process.
+func (a *Account) Verified() bool { return a.verified.Load() }
 
 // Credentials returns how the account is reached.
 func (a *Account) Credentials() Credentials { return a.creds }
