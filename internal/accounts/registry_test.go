@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 
 	"github.com/vpce-dev/vpce-controller/api/v1alpha1"
+	"github.com/vpce-dev/vpce-controller/internal/awsclient"
 )
 
 // fakeSTS answers the two STS actions the controller calls, from a table of
@@ -235,5 +236,35 @@ func TestNamesAndARNs(t *testing.T) {
 	}
 	if AccountOfARN("arn:aws-us-gov:iam::222222222222:role/x") != "222222222222" || AccountOfARN("nonsense") != "" {
 		t.Error("AccountOfARN")
+	}
+}
+
+// TestOneBusyAccountDoesNotSlowAnother: with one account's and region's bucket
+// empty, a call of another account, or of another region, takes its token at
+// once. Waits are decided against a deadline (a limiter refuses at once a wait
+// that would outlast it), so nothing depends on the machine's speed.
+func TestOneBusyAccountDoesNotSlowAnother(t *testing.T) {
+	r := NewRegistry(aws.Config{Region: "us-east-1"}, Options{Throttle: map[string]awsclient.Bucket{"describe": {Rate: 0.001, Burst: 2}}})
+	busy := Credentials{RoleARN: "arn:aws:iam::222222222222:role/a"}
+	other := Credentials{RoleARN: "arn:aws:iam::333333333333:role/a"}
+	soon := func() (context.Context, context.CancelFunc) { return context.WithTimeout(context.Background(), time.Minute) }
+	take := func(c Credentials, region string) error {
+		ctx, cancel := soon()
+		defer cancel()
+		return r.Throttle(c, region).Wait(ctx, "DescribeVpcs")
+	}
+	for i := 0; i < 2; i++ {
+		if err := take(busy, "us-east-1"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := take(busy, "us-east-1"); err == nil {
+		t.Fatal("the busy bucket still had a token")
+	}
+	if err := take(other, "us-east-1"); err != nil {
+		t.Fatalf("another account waited on the busy one's bucket: %v", err)
+	}
+	if err := take(busy, "eu-west-1"); err != nil {
+		t.Fatalf("another region waited on the busy one's bucket: %v", err)
 	}
 }
