@@ -117,6 +117,13 @@ type EndpointStatusCommon struct {
 	// +optional
 	CreateIntent *CreateIntent `json:"createIntent,omitempty"`
 
+	// LastChange records the controller's last change to the endpoint that AWS may
+	// not show yet: AWS shows a changed resource in its previous state for a while,
+	// and reading that state within the manager's --consistency-bound of the change
+	// is waited out, not taken for drift.
+	// +optional
+	LastChange *Change `json:"lastChange,omitempty"`
+
 	// Conditions: Ready says whether the endpoint is available and matches the spec;
 	// Synced says whether the last reconcile applied the spec, and why not;
 	// Reconciling (while work goes on) and Stalled (when the user must act) follow
@@ -139,6 +146,16 @@ type CreateIntent struct {
 
 	// Since is when the intent was recorded, before the first attempt.
 	Since metav1.Time `json:"since"`
+}
+
+// Change is a change the controller made to an AWS resource: when, and a digest
+// of the resource's state before it.
+type Change struct {
+	// At is when the change was made.
+	At metav1.Time `json:"at"`
+
+	// From is a digest of the resource's state before the change.
+	From string `json:"from"`
 }
 
 // Condition types.
