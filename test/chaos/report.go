@@ -32,6 +32,14 @@ type Report struct {
 	InternalErrors, Throttled int
 	// Leaked counts what AWS held once every object was deleted.
 	Leaked int
+	// DriftInjected counts the drifts the run made (tags added to endpoints);
+	// DriftCorrected the DriftCorrected events; FalseDrift those on objects the
+	// run never drifted.
+	DriftInjected, DriftCorrected, FalseDrift int
+	// Duplicated counts live objects with more than one endpoint (or none), and
+	// Stuck the objects not Ready, or not gone, once faults were cleared (and at
+	// the end).
+	Duplicated, Stuck int
 	// Checks are the invariants, in the order they were checked.
 	Checks []Check
 	// Unexpected lists manager exits nobody caused.
@@ -93,6 +101,8 @@ func (r *Report) print(w io.Writer) {
 		{"kills", fmt.Sprintf("%d SIGKILLs survived", r.Kills)},
 		{"faults injected", fmt.Sprintf("%d (%d InternalError, %d RequestLimitExceeded)", r.FaultsInjected(), r.InternalErrors, r.Throttled)},
 		{"resources leaked", r.leakSummary()},
+		{"duplicated, stuck", fmt.Sprintf("%d objects with other than one endpoint, %d objects stuck", r.Duplicated, r.Stuck)},
+		{"drift", fmt.Sprintf("%d injected, %d DriftCorrected events, %d for drift nobody made", r.DriftInjected, r.DriftCorrected, r.FalseDrift)},
 		{"duration", fmt.Sprintf("%s (chaos %s, convergence after faults cleared %s)", r.Duration.Round(time.Second), r.ChaosPhase.Round(time.Second), r.Converged.Round(100*time.Millisecond))},
 		{"logs", r.Dir},
 		{"result", result},
