@@ -161,10 +161,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 // call runs one action: injected latency and faults, throttling, the
-// authorizer, DryRun, then the handler; every call is counted.
+// authorizer, DryRun, then the handler; every call is counted. A lost
+// response is counted "lostResponse" when the call took effect.
 func (s *Server) call(action string, p params) (any, string, *apiError) {
 	s.mu.Lock()
-	latency, fault := s.pickFault(action)
+	latency, fault, lost := s.pickFault(action)
 	s.mu.Unlock()
 	if latency > 0 {
 		s.clock.Sleep(latency)
@@ -173,6 +174,14 @@ func (s *Server) call(action string, p params) (any, string, *apiError) {
 	defer s.mu.Unlock()
 	requestID := s.newRequestID()
 	body, err := s.dispatch(action, p, fault)
+	switch {
+	case lost != nil && err == nil:
+		s.countOutcome(action, "lostResponse")
+		return nil, requestID, lost
+	case lost != nil:
+		s.count(action, err)
+		return nil, requestID, lost
+	}
 	s.count(action, err)
 	return body, requestID, err
 }
