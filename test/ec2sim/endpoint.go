@@ -54,7 +54,7 @@ func (s *Server) advanceEndpoint(e *endpoint, now time.Time) {
 		case stateDeleting:
 			e.state = stateDeleted
 			for _, id := range e.enis {
-				s.removeENI(id)
+				s.lingerENI(id, at.Add(s.delay(s.opts.ENILinger)))
 			}
 			e.enis = map[string]string{}
 			e.until = e.until.Add(s.delay(s.opts.DeletedLinger))

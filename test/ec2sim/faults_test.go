@@ -51,7 +51,9 @@ func TestSDKRetriesALostResponse(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, ec2sim.Options{})
 	retrying := e.retryingClient()
-	count := func() int { return len(must(e.ec2.DescribeVpcEndpoints(ctx, &ec2.DescribeVpcEndpointsInput{})).VpcEndpoints) }
+	count := func() int {
+		return len(must(e.ec2.DescribeVpcEndpoints(ctx, &ec2.DescribeVpcEndpointsInput{})).VpcEndpoints)
+	}
 	// CreateVpcEndpoint: the SDK fills in no ClientToken for it, so without
 	// one the retry of a lost create makes a second endpoint, as on AWS.
 	e.sim.InjectFault(ec2sim.Fault{Action: "CreateVpcEndpoint", LostResponse: true, Count: 1})

@@ -20,6 +20,7 @@ type Options struct {
 	Region        string        // default "us-east-1"
 	StateDelay    time.Duration // pending->available for interface endpoints and after ModifyVpcEndpoint; default 2s
 	DeletedLinger time.Duration // how long a deleted endpoint is still listed as "deleted"; default 2s
+	ENILinger     time.Duration // how long the network interfaces of an interface endpoint remain after it is "deleted"; default DeletedLinger
 	TimeScale     float64       // divides all delays and multiplies throttle refill rates; default 1
 	Throttle      bool          // enable AWS token buckets
 	Fixture       bool          // load the demo world at start
@@ -109,6 +110,9 @@ func New(opts Options) *Server {
 	}
 	if opts.DeletedLinger == 0 {
 		opts.DeletedLinger = 2 * time.Second
+	}
+	if opts.ENILinger == 0 {
+		opts.ENILinger = opts.DeletedLinger
 	}
 	if opts.TimeScale <= 0 {
 		opts.TimeScale = 1

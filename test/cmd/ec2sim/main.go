@@ -23,6 +23,7 @@ func main() {
 	fixture := flag.Bool("fixture", false, "load the demo world and print its IDs as JSON")
 	timeScale := flag.Float64("time-scale", 1, "divide state delays and multiply throttle refill rates by this factor")
 	stateDelay := flag.Duration("state-delay", 2*time.Second, "time endpoints stay pending or deleting")
+	eniLinger := flag.Duration("eni-linger", 2*time.Second, "time the network interfaces of a deleted interface endpoint remain after it is deleted (divided by --time-scale)")
 	throttle := flag.Bool("throttle", false, "enable AWS's API token buckets")
 	seed := flag.Int64("seed", 0, "seed of IDs and fault rates (0: from the clock)")
 	iamPolicy := flag.String("iam-policy", "", "IAM policy JSON file evaluated for every call (UnauthorizedOperation when it does not allow it)")
@@ -33,6 +34,7 @@ func main() {
 	sim := ec2sim.New(ec2sim.Options{
 		Region:            *region,
 		StateDelay:        *stateDelay,
+		ENILinger:         *eniLinger,
 		TimeScale:         *timeScale,
 		Throttle:          *throttle,
 		Seed:              *seed,
