@@ -124,6 +124,11 @@ func (s *Server) parseRules(p params) ([]*sgRule, *apiError) {
 	if len(rules) == 0 {
 		return nil, errMissingParameter("ipPermissions")
 	}
+	for _, r := range rules {
+		if !validGroupText(r.desc) {
+			return nil, errInvalidParameterValue("Invalid rule description. Valid descriptions are strings less than 256 characters from the following set:  %s", groupTextSet)
+		}
+	}
 	return rules, nil
 }
 
