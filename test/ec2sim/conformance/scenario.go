@@ -38,5 +38,8 @@ func Scenarios() []Scenario {
 	all = append(all, describeScenarios()...)
 	all = append(all, policyScenarios()...)
 	all = append(all, instanceConnectScenarios()...)
+	all = append(all, consistencyScenarios()...)
+	all = append(all, faultScenarios()...)
+	all = append(all, limitScenarios()...)
 	return all
 }
