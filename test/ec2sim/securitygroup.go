@@ -37,7 +37,7 @@ type xmlSecurityGroup struct {
 }
 
 func (s *Server) groupArn(id string) string {
-	return "arn:aws:ec2:" + s.opts.Region + ":" + accountID + ":security-group/" + id
+	return s.arn("security-group", id)
 }
 
 func (s *Server) groupXML(g *securityGroup, tags map[string]string) xmlSecurityGroup {

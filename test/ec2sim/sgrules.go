@@ -291,7 +291,7 @@ func (s *Server) ruleXML(g *securityGroup, r *sgRule, egress bool) xmlRule {
 		CidrIpv4:             r.cidr,
 		PrefixListID:         r.prefixListID,
 		Description:          r.desc,
-		SecurityGroupRuleArn: "arn:aws:ec2:" + s.opts.Region + ":" + accountID + ":security-group-rule/" + r.id,
+		SecurityGroupRuleArn: s.arn("security-group-rule", r.id),
 	}
 	if r.groupID != "" {
 		out.ReferencedGroupInfo = &xmlReferencedGroup{r.groupID, accountID}
