@@ -33,6 +33,8 @@ func (c simControls) FailEndpoint(id, code, message string) error {
 	return c.sim.FailEndpoint(id, code, message)
 }
 
+func (c simControls) SetIAMPolicy(doc []byte) error { return c.sim.SetIAMPolicy(doc) }
+
 // startSim serves a fresh, empty ec2sim on a manual clock for the length of
 // the test.
 func startSim(t *testing.T) Target {

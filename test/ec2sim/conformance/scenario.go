@@ -41,5 +41,6 @@ func Scenarios() []Scenario {
 	all = append(all, consistencyScenarios()...)
 	all = append(all, faultScenarios()...)
 	all = append(all, limitScenarios()...)
+	all = append(all, iamScenarios()...)
 	return all
 }

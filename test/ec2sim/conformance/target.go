@@ -44,6 +44,9 @@ type Controls interface {
 	LoseNextResponse(action string)
 	// FailEndpoint makes AWS's side fail an endpoint with a LastError.
 	FailEndpoint(id, code, message string) error
+	// SetIAMPolicy makes the target evaluate an identity-based policy for
+	// every call from now on; nil turns evaluation off.
+	SetIAMPolicy(doc []byte) error
 }
 
 // NewClient returns an EC2 client for the target with static test
