@@ -108,6 +108,27 @@ func (s *Server) serveAdmin(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		writeJSON(w, http.StatusOK, map[string]bool{"ok": true})
+	case "POST endpoints/{id}/fail", "POST endpoints/{id}/state":
+		parts := strings.Split(path, "/")
+		var req struct {
+			State   string `json:"state"`
+			Code    string `json:"code"`
+			Message string `json:"message"`
+		}
+		if len(parts) != 3 || !decode(w, r, &req) {
+			if len(parts) != 3 {
+				writeJSON(w, http.StatusNotFound, map[string]string{"error": "not found"})
+			}
+			return
+		}
+		if parts[2] == "fail" {
+			req.State = stateFailed
+		}
+		if err := s.SetEndpointState(parts[1], req.State, req.Code, req.Message); err != nil {
+			writeJSON(w, http.StatusConflict, map[string]string{"error": err.Error()})
+			return
+		}
+		writeJSON(w, http.StatusOK, map[string]bool{"ok": true})
 	case "POST iam":
 		doc, err := io.ReadAll(io.LimitReader(r.Body, 1<<20))
 		if err == nil {
