@@ -491,3 +491,66 @@ func TestOwnChangesAreNotDrift(t *testing.T) {
 	h.noEvent(gw, v1alpha1.EventDriftCorrected, v1alpha1.EventSyncFailed)
 	h.noEvent(ie, v1alpha1.EventDriftCorrected, v1alpha1.EventSyncFailed)
 }
+
+// TestS3InterfaceEndpointPrivateDNS (failure 3): with private DNS on, AWS defaults
+// PrivateDnsOnlyForInboundResolverEndpoint to true for S3, and then requires a
+// gateway endpoint for S3 in the VPC. The controller sends the spec's choice
+// instead: an S3 interface endpoint works without a gateway endpoint, and beside
+// one it is never changed after its create.
+func TestS3InterfaceEndpointPrivateDNS(t *testing.T) {
+	h := newHarness(t, harnessOptions{extraNamespaces: 1})
+	alone := iface("s3-alone", h.fix.VPCID, "s3", v1alpha1.SubnetSelector{Tags: map[string]string{"tier": "private"}})
+	h.create(alone)
+	h.waitReady(alone)
+	ep := h.endpoint(alone.Status.EndpointID)
+	if !aws.ToBool(ep.PrivateDnsEnabled) || ep.DnsOptions == nil || aws.ToBool(ep.DnsOptions.PrivateDnsOnlyForInboundResolverEndpoint) {
+		t.Fatalf("private DNS %v, options %+v; want on, for every query", aws.ToBool(ep.PrivateDnsEnabled), ep.DnsOptions)
+	}
+	h.deleteAndWait(alone)
+
+	// Beside a gateway endpoint, both choices are kept as the spec says, from the create on.
+	gw := gateway("s3-gateway", h.fix.VPCID, v1alpha1.RouteTableSelector{Tags: map[string]string{"tier": "private"}})
+	h.create(gw)
+	h.waitReady(gw)
+	h.sim.ResetCounters()
+	inbound := iface("s3-inbound", h.fix.VPCID, "s3", v1alpha1.SubnetSelector{Tags: map[string]string{"tier": "private"}})
+	inbound.Spec.PrivateDNS.OnlyForInboundResolverEndpoint = true
+	h.create(inbound)
+	h.waitReady(inbound)
+	if ep := h.endpoint(inbound.Status.EndpointID); ep.DnsOptions == nil || !aws.ToBool(ep.DnsOptions.PrivateDnsOnlyForInboundResolverEndpoint) {
+		t.Fatalf("options %+v, want only for the inbound resolver", ep.DnsOptions)
+	}
+	h.deleteAndWait(inbound)
+	everything := iface("s3-everything", h.fix.VPCID, "s3", v1alpha1.SubnetSelector{Tags: map[string]string{"tier": "private"}})
+	h.create(everything)
+	h.waitReady(everything)
+	if ep := h.endpoint(everything.Status.EndpointID); ep.DnsOptions == nil || aws.ToBool(ep.DnsOptions.PrivateDnsOnlyForInboundResolverEndpoint) {
+		t.Fatalf("options %+v, want private DNS for every query, as the spec says", ep.DnsOptions)
+	}
+	if n := h.sim.Counters()["ModifyVpcEndpoint"]["ok"]; n != 0 {
+		t.Fatalf("%d ModifyVpcEndpoint calls: an endpoint was changed after its create", n)
+	}
+	h.noEvent(everything, v1alpha1.EventDriftCorrected, v1alpha1.EventModified, v1alpha1.EventSyncFailed)
+}
+
+// TestRetriedModifyIsNotTerminal (failure 11): ModifyVpcEndpoint takes effect but
+// its response is lost, and the SDK's retry of the removal answers
+// InvalidParameter. The controller re-reads and re-plans before it classifies the
+// refusal: the change is made, nothing is Stalled.
+func TestRetriedModifyIsNotTerminal(t *testing.T) {
+	h := newHarness(t)
+	rts := h.privateRouteTables()
+	gw := gateway("lost", h.fix.VPCID, v1alpha1.RouteTableSelector{IDs: rts})
+	h.create(gw)
+	h.waitReady(gw)
+	h.sim.InjectFault(ec2sim.Fault{Action: "ModifyVpcEndpoint", LostResponse: true, Count: 1})
+	h.update(gw, func() { gw.Spec.RouteTables.IDs = rts[:1] })
+	h.waitReady(gw)
+	if got := h.routesTo(gw.Status.EndpointID); len(got) != 1 || got[0] != rts[0] {
+		t.Fatalf("routes %v, want [%s]", got, rts[0])
+	}
+	if n := h.sim.Counters()["ModifyVpcEndpoint"]["InvalidParameter"]; n < 1 {
+		t.Fatalf("the SDK's retry was not refused (%v): the scenario did not happen", h.sim.Counters()["ModifyVpcEndpoint"])
+	}
+	h.noEvent(gw, v1alpha1.EventSyncFailed)
+}

@@ -102,6 +102,10 @@ func resolveService(ctx context.Context, cl awsclient.EC2, name string, t Type) 
 		}
 		return serviceInfo{}, p
 	}
+	offersGateway := false // AWS lists S3's gateway and interface services as one entry or as two
+	for _, d := range out.ServiceDetails {
+		offersGateway = offersGateway || aws.ToString(d.ServiceName) == name && hasServiceType(d.ServiceType, Gateway)
+	}
 	for _, d := range out.ServiceDetails {
 		if aws.ToString(d.ServiceName) != name || !hasServiceType(d.ServiceType, t) {
 			continue
@@ -112,7 +116,7 @@ func resolveService(ctx context.Context, cl awsclient.EC2, name string, t Type) 
 			AcceptanceRequired: aws.ToBool(d.AcceptanceRequired),
 			PrivateDNSName:     aws.ToString(d.PrivateDnsName),
 			PolicySupported:    aws.ToBool(d.VpcEndpointPolicySupported),
-			OffersGateway:      t == Interface && hasServiceType(d.ServiceType, Gateway),
+			OffersGateway:      t == Interface && offersGateway,
 		}
 		return info, nil
 	}
