@@ -8,7 +8,6 @@ import (
 	"context"
 	"fmt"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -308,15 +307,9 @@ func TestManagedGroupOwnershipStripped(t *testing.T) {
 
 // stateCase returns EC2 client options that spell every endpoint state as the
 // SDK's constants do (PascalCase: "Available", "PendingAcceptance") instead of
-// the wire's camelCase, and report the endpoints of force in the state given
-// there (with a LastError) while ec2sim has them available, as AWS reports
-// failed and expired endpoints.
-func stateCase(force *sync.Map) func(*ec2.Options) {
+// the wire's camelCase, as AWS has done for some endpoint types.
+func stateCase() func(*ec2.Options) {
 	pascal := func(e *types.VpcEndpoint) {
-		if v, ok := force.Load(aws.ToString(e.VpcEndpointId)); ok && strings.EqualFold(string(e.State), "available") {
-			e.State = types.State(v.(string))
-			e.LastError = &types.LastError{Code: aws.String("InsufficientCapacity"), Message: aws.String("no capacity in us-east-1a")}
-		}
 		if s := string(e.State); s != "" {
 			e.State = types.State(strings.ToUpper(s[:1]) + s[1:])
 		}
@@ -344,12 +337,11 @@ func stateCase(force *sync.Map) func(*ec2.Options) {
 }
 
 // TestEndpointStatesInAnyCase (failure 9): states compare whatever their case;
-// failed and expired endpoints are reported with AWS's LastError, are never taken
-// for gone, and are deleted with their object.
+// failed, partial and expired endpoints are reported with AWS's LastError, are
+// never taken for gone, and are deleted with their object.
 func TestEndpointStatesInAnyCase(t *testing.T) {
 	h := newHarness(t, harnessOptions{noStart: true})
-	var force sync.Map
-	h.startManager("test", stateCase(&force))
+	h.startManager("test", stateCase())
 	gw := gateway("states", h.fix.VPCID, v1alpha1.RouteTableSelector{Tags: map[string]string{"tier": "private"}})
 	ie := iface("states", h.fix.VPCID, "ssm", v1alpha1.SubnetSelector{Tags: map[string]string{"tier": "private"}})
 	h.create(gw)
@@ -360,13 +352,23 @@ func TestEndpointStatesInAnyCase(t *testing.T) {
 		t.Fatalf("states %q %q, want available", gw.Status.State, ie.Status.State)
 	}
 
-	force.Store(ie.Status.EndpointID, "Failed")
-	force.Store(gw.Status.EndpointID, "Expired")
-	c := h.waitCondition(ie, v1alpha1.ConditionReady, metav1.ConditionFalse, v1alpha1.ReasonFailed, syncPeriod+10*time.Second)
+	if err := h.sim.SetEndpointState(ie.Status.EndpointID, "partial", "InsufficientCapacity", "no capacity in us-east-1a"); err != nil {
+		t.Fatal(err)
+	}
+	c := h.waitCondition(ie, v1alpha1.ConditionReady, metav1.ConditionFalse, v1alpha1.ReasonPartial, syncPeriod+10*time.Second)
 	if !strings.Contains(c.Message, "no capacity in us-east-1a") {
 		t.Fatalf("message %q lacks AWS's LastError", c.Message)
 	}
-	h.waitCondition(ie, v1alpha1.ConditionStalled, metav1.ConditionTrue, v1alpha1.ReasonFailed, 5*time.Second)
+	if err := h.sim.FailEndpoint(ie.Status.EndpointID, "InsufficientCapacity", "no capacity in us-east-1b"); err != nil {
+		t.Fatal(err)
+	}
+	c = h.waitCondition(ie, v1alpha1.ConditionStalled, metav1.ConditionTrue, v1alpha1.ReasonFailed, syncPeriod+10*time.Second)
+	if !strings.Contains(c.Message, "no capacity in us-east-1b") {
+		t.Fatalf("message %q lacks AWS's LastError", c.Message)
+	}
+	if err := h.sim.SetEndpointState(gw.Status.EndpointID, "expired", "", ""); err != nil {
+		t.Fatal(err)
+	}
 	h.waitCondition(gw, v1alpha1.ConditionStalled, metav1.ConditionTrue, v1alpha1.ReasonExpired, syncPeriod+10*time.Second)
 	if n := len(h.liveEndpoints()); n != 2 {
 		t.Fatalf("%d endpoints: a failed or expired endpoint was taken for gone", n)

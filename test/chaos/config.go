@@ -39,6 +39,10 @@ type Config struct {
 
 	// FaultRate is the share of EC2 calls failing InternalError (default 0.05).
 	FaultRate float64
+	// LostResponseRate is the share of the calls of each mutating action that
+	// take effect and are then answered InternalError, so the SDK retries a call
+	// already made (default 0.05).
+	LostResponseRate float64
 	// Latency is added to every EC2 call (default 20ms).
 	Latency time.Duration
 	// Consistency is ec2sim's eventual-consistency window (default 3s): for up to
@@ -63,9 +67,17 @@ type Config struct {
 // Defaults are the settings of `make chaos`.
 var Defaults = Config{
 	Objects: 60, Kills: 30, TimeScale: 10, Duration: 20 * time.Minute, Converge: 3 * time.Minute,
-	FaultRate: 0.05, Latency: 20 * time.Millisecond, Consistency: 3 * time.Second,
+	FaultRate: 0.05, LostResponseRate: 0.05, Latency: 20 * time.Millisecond, Consistency: 3 * time.Second,
 	ConsistencyBound: 20 * time.Second, DriftShare: 0.2,
 	MinUptime: 500 * time.Millisecond, MaxUptime: 6 * time.Second, MaxPause: time.Second,
+}
+
+// mutatingActions are the EC2 writes the controller makes; each loses a share
+// of its responses during the run.
+var mutatingActions = []string{
+	"CreateVpcEndpoint", "ModifyVpcEndpoint", "DeleteVpcEndpoints",
+	"CreateSecurityGroup", "DeleteSecurityGroup", "AuthorizeSecurityGroupIngress", "RevokeSecurityGroupIngress",
+	"CreateTags", "DeleteTags", "ModifyVpcAttribute",
 }
 
 // clusterName is the manager's --cluster-name.
@@ -93,6 +105,9 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	if c.FaultRate == 0 {
 		c.FaultRate = d.FaultRate
+	}
+	if c.LostResponseRate == 0 {
+		c.LostResponseRate = d.LostResponseRate
 	}
 	setDur(&c.Duration, d.Duration)
 	setDur(&c.Converge, d.Converge)

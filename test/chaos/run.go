@@ -88,8 +88,8 @@ func (r *run) run(ctx context.Context) error {
 	if r.cfg.WorstCase {
 		lag = "worst-case"
 	}
-	r.logf("chaos: %d objects in %d VPCs, %d operations and %d kills over ~%s; faults: %.0f%% InternalError, throttling x%g, %s %s consistency window, %s latency",
-		r.cfg.Objects, len(r.nets), len(ops), len(kills), w.Round(time.Second), 100*r.cfg.FaultRate, r.cfg.TimeScale, r.cfg.Consistency, lag, r.cfg.Latency)
+	r.logf("chaos: %d objects in %d VPCs, %d operations and %d kills over ~%s; faults: %.0f%% InternalError, %.0f%% lost responses of every write, throttling x%g, %s %s consistency window, %s latency",
+		r.cfg.Objects, len(r.nets), len(ops), len(kills), w.Round(time.Second), 100*r.cfg.FaultRate, 100*r.cfg.LostResponseRate, r.cfg.TimeScale, r.cfg.Consistency, lag, r.cfg.Latency)
 	if err := r.injectFaults(); err != nil {
 		return err
 	}
@@ -175,13 +175,17 @@ func (r *run) setup(ctx context.Context) error {
 
 // injectFaults zeroes ec2sim's counters and turns every fault on.
 func (r *run) injectFaults() error {
-	return errors.Join(
+	errs := []error{
 		r.sim.ResetCounters(),
 		r.sim.InjectFault(ec2sim.Fault{Action: "*", Code: "InternalError", Rate: r.cfg.FaultRate}),
 		r.sim.InjectFault(ec2sim.Fault{Action: "*", Latency: r.cfg.Latency}),
 		r.sim.Consistency(r.cfg.Consistency, !r.cfg.WorstCase),
 		r.sim.Throttle(true, r.cfg.TimeScale),
-	)
+	}
+	for _, a := range mutatingActions {
+		errs = append(errs, r.sim.InjectFault(ec2sim.Fault{Action: a, LostResponse: true, Rate: r.cfg.LostResponseRate}))
+	}
+	return errors.Join(errs...)
 }
 
 // clearFaults turns every fault off, throttling included.

@@ -140,10 +140,11 @@ func (s *EC2Sim) Throttle(on bool, timeScale float64) error {
 	return s.admin(http.MethodPost, "throttle", body, nil)
 }
 
-// InjectFault adds a fault: an error code for a rate of calls or the next
-// Count calls, and/or latency. Faults accumulate until ClearFaults.
+// InjectFault adds a fault: an error code (or a lost response: the call made,
+// then answered with the code) for a rate of calls or the next Count calls,
+// and/or latency. Faults accumulate until ClearFaults.
 func (s *EC2Sim) InjectFault(f ec2sim.Fault) error {
-	body := map[string]any{"action": f.Action, "code": f.Code, "rate": f.Rate, "count": f.Count}
+	body := map[string]any{"action": f.Action, "code": f.Code, "rate": f.Rate, "count": f.Count, "lostResponse": f.LostResponse}
 	if f.Action == "" {
 		body["action"] = "*"
 	}

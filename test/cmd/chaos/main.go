@@ -31,6 +31,8 @@ func main() {
 	flag.DurationVar(&cfg.MinUptime, "min-uptime", d.MinUptime, "shortest run of the manager between kills")
 	flag.DurationVar(&cfg.MaxUptime, "max-uptime", d.MaxUptime, "longest run of the manager between kills")
 	flag.DurationVar(&cfg.MaxPause, "max-pause", d.MaxPause, "longest pause between a kill and the restart")
+	flag.Float64Var(&cfg.FaultRate, "fault-rate", d.FaultRate, "share of EC2 calls failing InternalError")
+	flag.Float64Var(&cfg.LostResponseRate, "lost-response-rate", d.LostResponseRate, "share of each write's calls made and then answered InternalError")
 	flag.DurationVar(&cfg.Consistency, "consistency", d.Consistency, "ec2sim's eventual-consistency window (real time)")
 	flag.BoolVar(&cfg.WorstCase, "worst-case", false, "every change seen exactly -consistency late (jitter off)")
 	flag.DurationVar(&cfg.ConsistencyBound, "consistency-bound", d.ConsistencyBound, "the manager's --consistency-bound")
