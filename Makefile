@@ -37,8 +37,9 @@ fmt: ## go fmt.
 	go fmt ./...
 
 .PHONY: vet
-vet: ## go vet.
+vet: ## go vet (the repository and the test/monitoring module).
 	go vet ./...
+	cd test/monitoring && go vet ./...
 
 .PHONY: build
 build: ## Build the manager, ec2sim and localcp (the local control plane) into bin/.
@@ -57,8 +58,9 @@ helm: ## Build the helm CLI from the Go module proxy into bin/helm (cached per u
 ##@ Test
 
 .PHONY: test
-test: verify-generated vet envtest-assets helm ## Run every test: planner tables, ec2sim and its moto conformance, envtest integration.
+test: verify-generated vet envtest-assets helm ## Run every test: planner tables, ec2sim and its moto conformance, envtest integration, alerts and dashboard against a scrape.
 	go test $(TEST_FLAGS) -timeout $(TEST_TIMEOUT) ./...
+	cd test/monitoring && go test $(TEST_FLAGS) -timeout $(TEST_TIMEOUT) ./...
 
 .PHONY: bench
 bench: envtest-assets build ## Run the scale benchmark (not part of make test).
