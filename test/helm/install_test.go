@@ -95,9 +95,10 @@ func TestSchemaRefusesBadValuesAtLint(t *testing.T) {
 
 // TestInstallAgainstAnAPIServer installs into a real kube-apiserver: bad values are
 // refused by helm install before anything is created; typical production values
-// render and pass a server-side dry-run apply, first without the Prometheus
-// Operator's CRDs (no ServiceMonitor or PrometheusRule), then with minimal copies
-// of them (both rendered, from what the apiserver serves); and helm install succeeds.
+// render (helm install --dry-run=server, which asks the apiserver which APIs it
+// serves, and helm template) and pass a server-side dry-run apply, first without the
+// Prometheus Operator's CRDs (no ServiceMonitor or PrometheusRule), then with minimal
+// copies of them (both rendered); and helm install succeeds.
 func TestInstallAgainstAnAPIServer(t *testing.T) {
 	helmBin(t) // fail before starting the control plane
 	env := testenv.StartForTest(t)
@@ -146,10 +147,13 @@ func TestInstallAgainstAnAPIServer(t *testing.T) {
 		if !strings.Contains(notes, "does not serve monitoring.coreos.com/v1") {
 			t.Errorf("the install notes do not say why the ServiceMonitor and PrometheusRule were left out:\n%s", notes)
 		}
-		applyDryRun(t, c, r, map[string]int{
+		want := map[string]int{
 			"ServiceAccount": 1, "ClusterRole": 3, "ClusterRoleBinding": 3, "Role": 1, "RoleBinding": 1,
 			"Service": 1, "Deployment": 1, "PodDisruptionBudget": 1, "NetworkPolicy": 1, "ConfigMap": 1,
-		})
+		}
+		applyDryRun(t, c, r, want)
+		// helm template (as Argo CD and Flux render) gives the same without --api-versions.
+		applyDryRun(t, c, render(t, releaseName, namespace, "--values", values), want)
 	})
 
 	installMonitoringCRDs(t, c)
@@ -158,11 +162,14 @@ func TestInstallAgainstAnAPIServer(t *testing.T) {
 		if strings.Contains(notes, "does not serve monitoring.coreos.com/v1") {
 			t.Errorf("the install notes say the Prometheus Operator is missing although its CRDs are installed:\n%s", notes)
 		}
-		applyDryRun(t, c, r, map[string]int{
+		want := map[string]int{
 			"ServiceAccount": 1, "ClusterRole": 3, "ClusterRoleBinding": 3, "Role": 1, "RoleBinding": 1,
 			"Service": 1, "Deployment": 1, "PodDisruptionBudget": 1, "NetworkPolicy": 1, "ConfigMap": 1,
 			"ServiceMonitor": 1, "PrometheusRule": 1,
-		})
+		}
+		applyDryRun(t, c, r, want)
+		// helm template with the cluster's API versions, as Argo CD passes them.
+		applyDryRun(t, c, render(t, releaseName, namespace, append([]string{"--values", values}, prometheusOperator...)...), want)
 	})
 
 	t.Run("helm install", func(t *testing.T) {
