@@ -40,7 +40,7 @@ type Options struct {
 	// Metrics configures the /metrics endpoint: address, HTTPS and its authentication.
 	Metrics                MetricsOptions
 	HealthProbeBindAddress string
-	WatchNamespace          string
+	WatchNamespace         string
 	// SkipNameValidation lets several managers run in one process (tests).
 	SkipNameValidation bool
 	// Backoff paces retries; zero means backoff.DefaultPolicy.

@@ -16,7 +16,9 @@ import (
 func TestStalledGaugeFollowsTheStalledCondition(t *testing.T) {
 	r := metrics.NewRecorder()
 	obj := &v1alpha1.GatewayEndpoint{ObjectMeta: metav1.ObjectMeta{Name: "s3", Namespace: "team-a", UID: types.UID("uid-stalled")}}
-	stalled := func() float64 { return testutil.ToFloat64(metrics.Stalled.WithLabelValues("GatewayEndpoint", "VPCNotFound")) }
+	stalled := func() float64 {
+		return testutil.ToFloat64(metrics.Stalled.WithLabelValues("GatewayEndpoint", "VPCNotFound"))
+	}
 	before := stalled()
 
 	r.Reconciled("GatewayEndpoint", obj, endpoint.Outcome{Problem: &endpoint.Problem{Reason: "VPCNotFound", Class: awserr.Terminal}})
