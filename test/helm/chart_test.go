@@ -1,8 +1,10 @@
 // Package helm_test checks the Helm chart in charts/vpce-controller: it lints and
 // renders the chart with the helm CLI that `make helm` builds into bin/helm, asserts
-// on the rendered objects, keeps the chart's CRDs and ClusterRole identical to the
-// generated ones in config/, and applies the rendered manifests to a real
-// kube-apiserver (envtest), which must accept every object.
+// on the rendered objects, checks that values.schema.json refuses bad values at
+// helm lint and helm install, evaluates the pod against the restricted Pod Security
+// Standard with Kubernetes' own checks, keeps the chart's CRDs and ClusterRoles
+// identical to config/, and installs the chart into a real kube-apiserver (envtest)
+// with and without the Prometheus Operator's CRDs, which must accept every object.
 package helm_test
 
 import (
