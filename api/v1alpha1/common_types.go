@@ -52,6 +52,11 @@ type EndpointSpecCommon struct {
 
 	// Policy is the endpoint's IAM policy document, written as an object (YAML or JSON),
 	// not as a string. Omitted means AWS's default policy, which allows full access.
+	// The apiserver checks its structure and reports every mistake at once: Version
+	// "2012-10-17" or "2008-10-17"; Statement a list (also of one statement); in each
+	// statement Effect Allow or Deny, exactly one of Principal or NotPrincipal, of
+	// Action or NotAction, and of Resource or NotResource, optionally Sid and Condition,
+	// and no other key. Keys are case-sensitive.
 	// +kubebuilder:validation:Type=object
 	// +kubebuilder:pruning:PreserveUnknownFields
 	// +optional

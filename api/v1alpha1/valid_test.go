@@ -51,7 +51,7 @@ var validCases = []validCase{
 	{name: "private DNS off", kind: interfaceKind, spec: `privateDNS: {enabled: false}`},
 	{name: "inbound-resolver-only private DNS", kind: interfaceKind, spec: `privateDNS: {onlyForInboundResolverEndpoint: true}`},
 	{name: "mutable gateway fields updated", kind: gatewayKind,
-		update: `{routeTables: {ids: [rtb-0b1c2d3e], tags: {tier: private}}, tags: {team: a}, deletionPolicy: Retain, policy: {Version: "2012-10-17"}, endpointID: vpce-0a1b2c3d}`},
+		update: `{routeTables: {ids: [rtb-0b1c2d3e], tags: {tier: private}}, tags: {team: a}, deletionPolicy: Retain, policy: {Version: "2012-10-17", Statement: [{Effect: Allow, Principal: "*", Action: "s3:GetObject", Resource: "*"}]}, endpointID: vpce-0a1b2c3d}`},
 	{name: "mutable interface fields updated", kind: interfaceKind,
 		update: `{subnets: {ids: [subnet-0b1c2d3e, subnet-0c1d2e3f]}, securityGroups: {ids: [sg-0a1b2c3d]}, privateDNS: {enabled: false}, tags: {team: a}}`},
 	{name: "unchanged vpc tags and service re-applied", kind: interfaceKind,
