@@ -165,9 +165,9 @@ var phases = []phase{
 	{
 		name: "spec fixed, not yet observed (was stalled)", generation: 2, observed: 1,
 		conditions: []cond{
-			notReady("spec.vpc.id: VPC vpc-0a1b2c3d4e5f67890 does not exist in us-east-1; name an existing VPC"),
-			synced(metav1.ConditionFalse, v1alpha1.ReasonVPCNotFound, "spec.vpc.id: VPC vpc-0a1b2c3d4e5f67890 does not exist in us-east-1; name an existing VPC"),
-			stalled(v1alpha1.ReasonVPCNotFound, "spec.vpc.id: VPC vpc-0a1b2c3d4e5f67890 does not exist in us-east-1; name an existing VPC"),
+			notReady("spec.vpc.id: VPC vpc-0a1b2c3d4e5f67890 does not exist in us-east-1; check spec.region (or the manager's --region), or, as spec.vpc is immutable, delete this object and create it with an existing VPC"),
+			synced(metav1.ConditionFalse, v1alpha1.ReasonVPCNotFound, "spec.vpc.id: VPC vpc-0a1b2c3d4e5f67890 does not exist in us-east-1; check spec.region (or the manager's --region), or, as spec.vpc is immutable, delete this object and create it with an existing VPC"),
+			stalled(v1alpha1.ReasonVPCNotFound, "spec.vpc.id: VPC vpc-0a1b2c3d4e5f67890 does not exist in us-east-1; check spec.region (or the manager's --region), or, as spec.vpc is immutable, delete this object and create it with an existing VPC"),
 		},
 		want: []status.Status{status.InProgressStatus},
 	},
@@ -192,9 +192,9 @@ var phases = []phase{
 	{
 		name: "bad input: VPC not found", generation: 1, observed: 1,
 		conditions: []cond{
-			notReady("spec.vpc.id: VPC vpc-0a1b2c3d4e5f67890 does not exist in us-east-1; name an existing VPC"),
-			synced(metav1.ConditionFalse, v1alpha1.ReasonVPCNotFound, "spec.vpc.id: VPC vpc-0a1b2c3d4e5f67890 does not exist in us-east-1; name an existing VPC"),
-			stalled(v1alpha1.ReasonVPCNotFound, "spec.vpc.id: VPC vpc-0a1b2c3d4e5f67890 does not exist in us-east-1; name an existing VPC"),
+			notReady("spec.vpc.id: VPC vpc-0a1b2c3d4e5f67890 does not exist in us-east-1; check spec.region (or the manager's --region), or, as spec.vpc is immutable, delete this object and create it with an existing VPC"),
+			synced(metav1.ConditionFalse, v1alpha1.ReasonVPCNotFound, "spec.vpc.id: VPC vpc-0a1b2c3d4e5f67890 does not exist in us-east-1; check spec.region (or the manager's --region), or, as spec.vpc is immutable, delete this object and create it with an existing VPC"),
+			stalled(v1alpha1.ReasonVPCNotFound, "spec.vpc.id: VPC vpc-0a1b2c3d4e5f67890 does not exist in us-east-1; check spec.region (or the manager's --region), or, as spec.vpc is immutable, delete this object and create it with an existing VPC"),
 		},
 		want: []status.Status{status.FailedStatus},
 	},
