@@ -7,6 +7,9 @@ K8S_ASSETS ?= $(BIN)/k8s
 export KUBEBUILDER_ASSETS := $(K8S_ASSETS)
 CONTROLLER_GEN := go tool controller-gen
 IMG ?= vpce-controller:dev
+# make image writes the image here; IMAGE_PLATFORM=linux/arm64 cross-builds (default: this machine's arch).
+IMAGE_TAR ?= $(BIN)/image.tar
+IMAGE_PLATFORM ?=
 TEST_FLAGS ?= -parallel 8
 # Integration suites wait on real processes; give them room but keep make test well under 30 minutes.
 TEST_TIMEOUT ?= 25m
@@ -42,8 +45,8 @@ vet: ## go vet.
 	go vet ./...
 
 .PHONY: build
-build: ## Build the manager, ec2sim and localcp (the local control plane) into bin/.
-	go build -o $(BIN)/manager .
+build: ## Build the manager (as the image does: hack/build-manager.sh), ec2sim and localcp (the local control plane) into bin/.
+	hack/build-manager.sh $(BIN)/manager
 	go build -o $(BIN)/ec2sim ./test/cmd/ec2sim
 	go build -o $(BIN)/localcp ./test/cmd/localcp
 
@@ -81,6 +84,10 @@ demo-down: ## Stop what make demo started.
 
 ##@ Image
 
+.PHONY: image
+image: ## Build the manager image without Docker or a registry into bin/image.tar (then: docker load -i, or crane push).
+	go run ./hack/image -o $(IMAGE_TAR) -tag $(IMG) $(if $(IMAGE_PLATFORM),-platform $(IMAGE_PLATFORM))
+
 .PHONY: docker-build
-docker-build: ## Build the container image (needs a Docker engine).
-	docker build -t $(IMG) .
+docker-build: ## Build the image with a Docker engine from the Dockerfile (the same binary: hack/build-manager.sh).
+	docker build --build-arg VERSION="$$(hack/build-manager.sh version)" --build-arg COMMIT="$$(hack/build-manager.sh commit)" -t $(IMG) .

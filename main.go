@@ -4,6 +4,7 @@ package main
 
 import (
 	"flag"
+	"fmt"
 	"os"
 	"time"
 
@@ -11,6 +12,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 
 	"github.com/vpce-dev/vpce-controller/internal/manager"
+	"github.com/vpce-dev/vpce-controller/internal/version"
 )
 
 func main() {
@@ -31,9 +33,16 @@ func main() {
 	var burst int
 	flag.Float64Var(&qps, "kube-api-qps", 50, "Requests per second to the Kubernetes API (status patches, events).")
 	flag.IntVar(&burst, "kube-api-burst", 100, "Burst of requests to the Kubernetes API.")
+	var showVersion bool
+	flag.BoolVar(&showVersion, "version", false, "Print the version, commit, Go version and platform, and exit.")
 	zopts := zap.Options{}
 	zopts.BindFlags(flag.CommandLine)
 	flag.Parse()
+	build := version.Get()
+	if showVersion {
+		fmt.Print(build)
+		return
+	}
 	ctrl.SetLogger(zap.New(zap.UseFlagOptions(&zopts)))
 	log := ctrl.Log.WithName("setup")
 
@@ -45,7 +54,10 @@ func main() {
 		log.Error(err, "Unable to set up the manager")
 		os.Exit(1)
 	}
-	log.Info("Starting manager", "region", o.Region, "clusterName", o.ClusterName, "syncPeriod", o.SyncPeriod)
+	// One line says what runs where: the build, then the settings. The AWS identity
+	// in use (account, ARN) belongs on this line too, once the manager resolves it.
+	log.Info("Starting manager", "version", build.Version, "commit", build.Commit,
+		"region", o.Region, "clusterName", o.ClusterName, "syncPeriod", o.SyncPeriod)
 	if err := mgr.Start(ctx); err != nil {
 		log.Error(err, "Manager stopped with an error")
 		os.Exit(1)
