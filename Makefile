@@ -7,6 +7,9 @@ K8S_ASSETS ?= $(BIN)/k8s
 export KUBEBUILDER_ASSETS := $(K8S_ASSETS)
 CONTROLLER_GEN := go tool controller-gen
 IMG ?= vpce-controller:dev
+# make image writes the image here; IMAGE_PLATFORM=linux/arm64 cross-builds (default: this machine's arch).
+IMAGE_TAR ?= $(BIN)/image.tar
+IMAGE_PLATFORM ?=
 TEST_FLAGS ?= -parallel 8
 # Integration suites wait on real processes; give them room but keep make test well under 30 minutes.
 TEST_TIMEOUT ?= 25m
@@ -25,6 +28,7 @@ generate: ## Generate deepcopy code and the API reference.
 .PHONY: manifests
 manifests: ## Generate CRDs and RBAC from the markers.
 	$(CONTROLLER_GEN) crd paths=./api/... output:crd:artifacts:config=config/crd/bases
+	go run ./hack/policy-schema -schema api/v1alpha1/policy_schema.yaml config/crd/bases/*.yaml
 	$(CONTROLLER_GEN) rbac:roleName=manager-role paths=./controllers/... output:rbac:artifacts:config=config/rbac
 	cp config/crd/bases/*.yaml charts/vpce-controller/crds/
 
@@ -37,12 +41,13 @@ fmt: ## go fmt.
 	go fmt ./...
 
 .PHONY: vet
-vet: ## go vet.
+vet: ## go vet (the repository and the test/monitoring module).
 	go vet ./...
+	cd test/monitoring && go vet ./...
 
 .PHONY: build
-build: ## Build the manager, ec2sim and localcp (the local control plane) into bin/.
-	go build -o $(BIN)/manager .
+build: ## Build the manager (as the image does: hack/build-manager.sh), ec2sim and localcp (the local control plane) into bin/.
+	hack/build-manager.sh $(BIN)/manager
 	go build -o $(BIN)/ec2sim ./test/cmd/ec2sim
 	go build -o $(BIN)/localcp ./test/cmd/localcp
 
@@ -57,8 +62,9 @@ helm: ## Build the helm CLI from the Go module proxy into bin/helm (cached per u
 ##@ Test
 
 .PHONY: test
-test: verify-generated vet envtest-assets helm ## Run every test: planner tables, ec2sim and its moto conformance, envtest integration.
+test: verify-generated vet envtest-assets helm ## Run every test: planner tables, ec2sim and its moto conformance, envtest integration, alerts and dashboard against a scrape.
 	go test $(TEST_FLAGS) -timeout $(TEST_TIMEOUT) ./...
+	cd test/monitoring && go test $(TEST_FLAGS) -timeout $(TEST_TIMEOUT) ./...
 
 .PHONY: bench
 bench: envtest-assets build ## Run the scale benchmark (not part of make test).
@@ -80,6 +86,10 @@ demo-down: ## Stop what make demo started.
 
 ##@ Image
 
+.PHONY: image
+image: ## Build the manager image without Docker or a registry into bin/image.tar (then: docker load -i, or crane push).
+	go run ./hack/image -o $(IMAGE_TAR) -tag $(IMG) $(if $(IMAGE_PLATFORM),-platform $(IMAGE_PLATFORM))
+
 .PHONY: docker-build
-docker-build: ## Build the container image (needs a Docker engine).
-	docker build -t $(IMG) .
+docker-build: ## Build the image with a Docker engine from the Dockerfile (the same binary: hack/build-manager.sh).
+	docker build --build-arg VERSION="$$(hack/build-manager.sh version)" --build-arg COMMIT="$$(hack/build-manager.sh commit)" -t $(IMG) .

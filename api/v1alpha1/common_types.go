@@ -5,14 +5,17 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
-// DeletionPolicy says what happens to the AWS endpoint when its object is deleted.
+// DeletionPolicy says what happens to the AWS endpoint when its object is
+// deleted.
 // +kubebuilder:validation:Enum=Delete;Retain
 type DeletionPolicy string
 
 const (
-	// DeletionPolicyDelete deletes the endpoint (and any security group the controller made) with the object.
+	// DeletionPolicyDelete deletes the endpoint (and any security group the
+	// controller made) with the object.
 	DeletionPolicyDelete DeletionPolicy = "Delete"
-	// DeletionPolicyRetain leaves the endpoint in AWS and removes only the controller's ownership tags.
+	// DeletionPolicyRetain leaves the endpoint in AWS and removes only the
+	// controller's ownership tags.
 	DeletionPolicyRetain DeletionPolicy = "Retain"
 )
 
@@ -24,8 +27,8 @@ type VPCSelector struct {
 	// +optional
 	ID string `json:"id,omitempty"`
 
-	// Tags that exactly one VPC of the region carries (every key and value must match).
-	// Zero or several matching VPCs is reported in the Synced condition.
+	// Tags that exactly one VPC of the region carries (every key and value must
+	// match). Zero or several matching VPCs is reported in the Synced condition.
 	// +kubebuilder:validation:MinProperties=1
 	// +kubebuilder:validation:MaxProperties=50
 	// +optional
@@ -38,42 +41,49 @@ type TagValue string
 
 // EndpointSpecCommon holds the fields that both endpoint kinds share.
 type EndpointSpecCommon struct {
-	// Region of the endpoint, for example us-east-1. Defaults to the manager's --region.
-	// Immutable.
+	// Region of the endpoint, for example us-east-1. Defaults to the manager's
+	// --region. Immutable.
 	// +kubebuilder:validation:Pattern=`^[a-z]{2}(-[a-z]+)+-[0-9]+$`
 	// +kubebuilder:validation:MaxLength=32
-	// +kubebuilder:validation:XValidation:rule="self == oldSelf",message="region is immutable"
+	// +kubebuilder:validation:XValidation:rule="self == oldSelf",message="spec.region is immutable: delete the object and create it again to use another region (deleting it deletes its AWS endpoint unless spec.deletionPolicy is Retain)"
 	// +optional
 	Region string `json:"region,omitempty"`
 
 	// VPC to create the endpoint in. Immutable.
-	// +kubebuilder:validation:XValidation:rule="self == oldSelf",message="vpc is immutable"
+	// +kubebuilder:validation:XValidation:rule="self == oldSelf",message="spec.vpc is immutable: delete the object and create it again to use another VPC (deleting it deletes its AWS endpoint unless spec.deletionPolicy is Retain)"
 	VPC VPCSelector `json:"vpc"`
 
-	// Policy is the endpoint's IAM policy document, written as an object (YAML or JSON),
-	// not as a string. Omitted means AWS's default policy, which allows full access.
+	// Policy is the endpoint's IAM policy document, written as an object (YAML or
+	// JSON), not as a string. Omitted means AWS's default policy, which allows
+	// full access. The apiserver checks its structure and reports every mistake at
+	// once: Version "2012-10-17" or "2008-10-17"; Statement a list (also of one
+	// statement); in each statement Effect Allow or Deny, exactly one of Principal
+	// or NotPrincipal, of Action or NotAction, and of Resource or NotResource,
+	// optionally Sid and Condition, and no other key. Keys are case-sensitive.
 	// +kubebuilder:validation:Type=object
 	// +kubebuilder:pruning:PreserveUnknownFields
 	// +optional
 	Policy *apiextensionsv1.JSON `json:"policy,omitempty"`
 
 	// Tags to put on the endpoint, in addition to the controller's ownership tags.
-	// At most 50; keys may not start with "aws:" or "vpce.dev/"; keys up to 128 and
-	// values up to 256 characters.
+	// At most 50; keys may not start with "aws:" or "vpce.dev/"; keys up to 128
+	// and values up to 256 characters.
 	// +kubebuilder:validation:MaxProperties=50
 	// +kubebuilder:validation:XValidation:rule="self.all(k, !k.startsWith('aws:') && !k.startsWith('vpce.dev/'))",message="tag keys may not start with 'aws:' or 'vpce.dev/' (reserved)"
 	// +kubebuilder:validation:XValidation:rule="self.all(k, size(k) >= 1 && size(k) <= 128)",message="tag keys must be 1 to 128 characters"
 	// +optional
 	Tags map[string]TagValue `json:"tags,omitempty"`
 
-	// DeletionPolicy says what happens to the endpoint when this object is deleted:
-	// Delete (default) removes it from AWS, Retain leaves it and drops the ownership tags.
+	// DeletionPolicy says what happens to the endpoint when this object is
+	// deleted: Delete (default) removes it from AWS, Retain leaves it and drops
+	// the ownership tags.
 	// +kubebuilder:default=Delete
 	// +optional
 	DeletionPolicy DeletionPolicy `json:"deletionPolicy,omitempty"`
 
-	// EndpointID adopts this existing endpoint instead of creating one. The endpoint
-	// must be in the same VPC, for the same service, and not owned by another object.
+	// EndpointID adopts this existing endpoint instead of creating one. The
+	// endpoint must be in the same VPC, for the same service, and not owned by
+	// another object.
 	// +kubebuilder:validation:Pattern=`^vpce-([0-9a-f]{8}|[0-9a-f]{17})$`
 	// +optional
 	EndpointID string `json:"endpointID,omitempty"`
@@ -90,11 +100,13 @@ type EndpointStatusCommon struct {
 	// +optional
 	EndpointID string `json:"endpointID,omitempty"`
 
-	// State is the endpoint's state as AWS reports it (pending, available, pendingAcceptance, deleting, rejected, failed, ...).
+	// State is the endpoint's state as AWS reports it (pending, available,
+	// pendingAcceptance, deleting, rejected, failed, ...).
 	// +optional
 	State string `json:"state,omitempty"`
 
-	// ServiceName is the full service name the endpoint connects to, for example com.amazonaws.us-east-1.s3.
+	// ServiceName is the full service name the endpoint connects to, for example
+	// com.amazonaws.us-east-1.s3.
 	// +optional
 	ServiceName string `json:"serviceName,omitempty"`
 
@@ -106,8 +118,8 @@ type EndpointStatusCommon struct {
 	// +optional
 	Region string `json:"region,omitempty"`
 
-	// Conditions: Ready says whether the endpoint is available and matches the spec;
-	// Synced says whether the last reconcile applied the spec, and why not;
+	// Conditions: Ready says whether the endpoint is available and matches the
+	// spec; Synced says whether the last reconcile applied the spec, and why not;
 	// Reconciling (while work goes on) and Stalled (when the user must act) follow
 	// the kstatus conventions that GitOps tools read.
 	// +listType=map
@@ -120,13 +132,14 @@ type EndpointStatusCommon struct {
 
 // Condition types.
 const (
-	// ConditionReady is True when the endpoint is available in AWS and matches the spec.
+	// ConditionReady is True when the endpoint is available in AWS and matches the
+	// spec.
 	ConditionReady = "Ready"
 	// ConditionSynced is True when the last reconcile applied the spec to AWS.
 	ConditionSynced = "Synced"
-	// ConditionReconciling is True while the controller is still working towards the
-	// spec (AWS provisioning, a retried transient error, deletion); absent otherwise.
-	// It follows the kstatus convention that Flux and Argo CD read.
+	// ConditionReconciling is True while the controller is still working towards
+	// the spec (AWS provisioning, a retried transient error, deletion); absent
+	// otherwise. It follows the kstatus convention that Flux and Argo CD read.
 	ConditionReconciling = "Reconciling"
 	// ConditionStalled is True when only a change by the user (or in AWS) can make
 	// progress: invalid input, a rejected or failed endpoint; absent otherwise.
