@@ -59,7 +59,7 @@ func (s *Server) serveAdmin(w http.ResponseWriter, r *http.Request) {
 	case "POST consistency":
 		var req struct {
 			Window string `json:"window"`
-			Jitter bool   `json:"jitter"`
+			Jitter *bool  `json:"jitter"`
 		}
 		if !decode(w, r, &req) {
 			return
@@ -69,7 +69,12 @@ func (s *Server) serveAdmin(w http.ResponseWriter, r *http.Request) {
 			writeJSON(w, http.StatusBadRequest, map[string]string{"error": err.Error()})
 			return
 		}
-		s.SetConsistency(Consistency{Window: d, Jitter: req.Jitter})
+		if req.Jitter == nil {
+			// The body of earlier versions keeps its meaning: the narrow window.
+			s.SetConsistencyWindow(d)
+		} else {
+			s.SetConsistency(Consistency{Window: d, Jitter: *req.Jitter})
+		}
 		writeJSON(w, http.StatusOK, map[string]bool{"ok": true})
 	case "GET consistency":
 		c := s.ConsistencySettings()
