@@ -556,3 +556,19 @@ func TestRetriedModifyIsNotTerminal(t *testing.T) {
 	}
 	h.noEvent(gw, v1alpha1.EventSyncFailed)
 }
+
+// TestDeleteAfterARefusedCreateDoesNotWait: a create AWS refused made nothing, so
+// deleting the object does not wait out the consistency bound (5 minutes by
+// default) for it; nor does it for the endpoint, whose create was never about to
+// be made.
+func TestDeleteAfterARefusedCreateDoesNotWait(t *testing.T) {
+	h := newHarness(t)
+	h.sim.InjectFault(ec2sim.Fault{Action: "CreateSecurityGroup", Code: "InvalidParameterValue", Count: 1000})
+	ie := iface("refused", h.fix.VPCID, "ssm", v1alpha1.SubnetSelector{Tags: map[string]string{"tier": "private"}})
+	h.create(ie)
+	h.waitCondition(ie, v1alpha1.ConditionStalled, metav1.ConditionTrue, "InvalidParameterValue", 15*time.Second)
+	if c := ie.Status; c.CreateIntent != nil || c.SecurityGroupCreateIntent != nil {
+		t.Fatalf("intents left after a refused create: %+v %+v", c.CreateIntent, c.SecurityGroupCreateIntent)
+	}
+	h.deleteAndWait(ie)
+}

@@ -244,11 +244,11 @@ func (e *Engine) converge(ctx context.Context, cl awsclient.EC2, region string, 
 			return err
 		}
 	}
-	// Record what is about to be created before creating it.
-	if err := e.intend(ctx, req, out, req.Spec.Managed != nil && group == nil, obs == nil, f.goneID); err != nil {
-		return err
-	}
 	if req.Spec.Managed != nil {
+		// Record the group's create before making it.
+		if err := e.intend(ctx, req, out, group == nil, false, ""); err != nil {
+			return err
+		}
 		id, err := e.ensureGroup(ctx, cl, req, r.vpc, group, *req.Spec.Managed, out)
 		if id != "" {
 			out.ManagedGroupID = id
@@ -259,6 +259,10 @@ func (e *Engine) converge(ctx context.Context, cl awsclient.EC2, region string, 
 		r.desired.SecurityGroupIDs = sortedSet(append(r.desired.SecurityGroupIDs, id))
 	}
 	if obs == nil {
+		// Record the endpoint's create before making it.
+		if err := e.intend(ctx, req, out, false, true, f.goneID); err != nil {
+			return err
+		}
 		return e.create(ctx, cl, req, r, out)
 	}
 	out.EndpointID = obs.ID
