@@ -28,6 +28,7 @@ generate: ## Generate deepcopy code and the API reference.
 .PHONY: manifests
 manifests: ## Generate CRDs and RBAC from the markers.
 	$(CONTROLLER_GEN) crd paths=./api/... output:crd:artifacts:config=config/crd/bases
+	go run ./hack/policy-schema -schema api/v1alpha1/policy_schema.yaml config/crd/bases/networking.vpce.dev_gatewayendpoints.yaml config/crd/bases/networking.vpce.dev_interfaceendpoints.yaml
 	$(CONTROLLER_GEN) rbac:roleName=manager-role paths=./controllers/... output:rbac:artifacts:config=config/rbac
 	cp config/crd/bases/*.yaml charts/vpce-controller/crds/
 
@@ -40,8 +41,9 @@ fmt: ## go fmt.
 	go fmt ./...
 
 .PHONY: vet
-vet: ## go vet.
+vet: ## go vet (the repository and the test/monitoring module).
 	go vet ./...
+	cd test/monitoring && go vet ./...
 
 .PHONY: build
 build: ## Build the manager (as the image does: hack/build-manager.sh), ec2sim and localcp (the local control plane) into bin/.
@@ -60,8 +62,9 @@ helm: ## Build the helm CLI from the Go module proxy into bin/helm (cached per u
 ##@ Test
 
 .PHONY: test
-test: verify-generated vet envtest-assets helm ## Run every test: planner tables, ec2sim and its moto conformance, envtest integration.
+test: verify-generated vet envtest-assets helm ## Run every test: planner tables, ec2sim and its moto conformance, envtest integration, alerts and dashboard against a scrape.
 	go test $(TEST_FLAGS) -timeout $(TEST_TIMEOUT) ./...
+	cd test/monitoring && go test $(TEST_FLAGS) -timeout $(TEST_TIMEOUT) ./...
 
 .PHONY: bench
 bench: envtest-assets build ## Run the scale benchmark (not part of make test).

@@ -19,13 +19,18 @@ import (
 func main() {
 	var o manager.Options
 	flag.StringVar(&o.Region, "region", os.Getenv("AWS_REGION"), "AWS region of endpoints whose spec.region is empty (default $AWS_REGION).")
-	flag.StringVar(&o.ClusterName, "cluster-name", "default", "Name of this cluster, written into ownership tags so clusters sharing an account never touch each other's endpoints.")
+	flag.StringVar(&o.ClusterName, "cluster-name", "", "Name of this cluster (required, no default), written into ownership tags so clusters sharing an account never touch each other's endpoints.")
 	flag.StringVar(&o.AWSEndpointURL, "aws-endpoint-url", "", "EC2 endpoint override (for emulators); AWS_ENDPOINT_URL_EC2 works too.")
 	flag.DurationVar(&o.SyncPeriod, "sync-period", 5*time.Minute, "Interval of drift checks on converged objects.")
 	flag.IntVar(&o.MaxConcurrentReconciles, "max-concurrent-reconciles", 10, "Reconcile workers per kind.")
 	flag.BoolVar(&o.LeaderElect, "leader-elect", false, "Elect a leader, so only one replica reconciles.")
 	flag.StringVar(&o.LeaderElectionNamespace, "leader-election-namespace", "", "Namespace of the leader-election lease (default: the pod's namespace).")
-	flag.StringVar(&o.MetricsBindAddress, "metrics-bind-address", ":8080", "Address of the Prometheus metrics endpoint; 0 disables it.")
+	flag.StringVar(&o.Metrics.BindAddress, "metrics-bind-address", ":8443", "Address of the Prometheus metrics endpoint; 0 disables it.")
+	flag.BoolVar(&o.Metrics.Secure, "metrics-secure", true, "Serve metrics over HTTPS to authenticated and authorized clients only (a bearer token allowed to GET /metrics); false serves plain HTTP to anyone.")
+	flag.StringVar(&o.Metrics.CertDir, "metrics-cert-path", "", "Directory of the metrics serving certificate and key; empty: a self-signed certificate.")
+	flag.StringVar(&o.Metrics.CertName, "metrics-cert-name", "tls.crt", "File name of the metrics serving certificate in --metrics-cert-path.")
+	flag.StringVar(&o.Metrics.KeyName, "metrics-cert-key", "tls.key", "File name of the metrics serving key in --metrics-cert-path.")
+	flag.BoolVar(&o.Metrics.EnableHTTP2, "enable-http2", false, "Allow HTTP/2 on the HTTPS metrics endpoint (off: HTTP/2 Rapid Reset and Stream Cancellation, CVE-2023-44487 and CVE-2023-39325).")
 	flag.StringVar(&o.HealthProbeBindAddress, "health-probe-bind-address", ":8081", "Address of the /healthz and /readyz probes.")
 	flag.StringVar(&o.WatchNamespace, "watch-namespace", "", "Watch only these namespaces, comma-separated (default: all).")
 	flag.StringVar(&o.AWSAPIThrottle, "aws-api-throttle", "", "Client-side EC2 rate limits, comma-separated Action=rate:burst (an action, or a bucket: describe, mutating, tags, vpc-endpoint-writes). Empty: AWS's published defaults (describe 20:100, mutating 5:50, tags 10:100, vpc-endpoint-writes 0.3:4).")
@@ -50,6 +55,11 @@ func main() {
 	}
 	ctrl.SetLogger(zap.New(zap.UseFlagOptions(&zopts)))
 	log := ctrl.Log.WithName("setup")
+	// Flags are checked before anything starts, with one line that names the flag.
+	if err := o.Validate(); err != nil {
+		fmt.Fprintln(os.Stderr, "error:", err)
+		os.Exit(2)
+	}
 
 	ctx := ctrl.SetupSignalHandler()
 	restCfg := ctrl.GetConfigOrDie()
@@ -69,7 +79,8 @@ func main() {
 	log.Info("Starting manager", "version", build.Version, "commit", build.Commit,
 		"awsAccount", id.Account, "awsARN", id.ARN,
 		"region", o.Region, "clusterName", o.ClusterName, "syncPeriod", o.SyncPeriod,
-		"defaultAccount", o.DefaultAccount, "requireAccountRef", o.RequireAccountRef)
+		"defaultAccount", o.DefaultAccount, "requireAccountRef", o.RequireAccountRef,
+		"metricsBindAddress", o.Metrics.BindAddress, "metricsSecure", o.Metrics.Secure)
 	if err := mgr.Start(ctx); err != nil {
 		log.Error(err, "Manager stopped with an error")
 		os.Exit(1)

@@ -2,6 +2,7 @@ package config_test
 
 import (
 	"fmt"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -11,6 +12,9 @@ import (
 
 // leaderElectionRole is the only Role that may touch leases.
 const leaderElectionRole = "leader-election-role"
+
+// metricsReaderRole is for whoever scrapes /metrics, never bound to the manager.
+const metricsReaderRole = "metrics-reader"
 
 // allowedVerbs are the verbs any rule may grant; escalate, bind, impersonate and
 // deletecollection are never needed.
@@ -25,6 +29,9 @@ var allowedResources = map[string][]string{
 	"":                    {"events"},
 	"events.k8s.io":       {"events"},
 	"coordination.k8s.io": {"leases"},
+	// --metrics-secure: the manager checks scrapers' tokens and permissions.
+	"authentication.k8s.io": {"tokenreviews"},
+	"authorization.k8s.io":  {"subjectaccessreviews"},
 }
 
 // grantedRole is a Role or ClusterRole read from config/rbac.
@@ -59,6 +66,9 @@ func readRoles(t *testing.T) []grantedRole {
 
 func TestRBACGrantsNothingBeyondWhatTheManagerNeeds(t *testing.T) {
 	for _, role := range readRoles(t) {
+		if role.name == metricsReaderRole {
+			continue // checked by TestMetricsReaderRoleOnlyReadsMetrics
+		}
 		for i, rule := range role.rules {
 			for _, problem := range ruleProblems(role, rule) {
 				t.Errorf("%s: %s %s rule %d: %s", role.source, role.kind, role.name, i, problem)
@@ -116,6 +126,8 @@ func TestRBACGrantsWhatTheManagerNeeds(t *testing.T) {
 		{"", "events", "create"},
 		{"coordination.k8s.io", "leases", "create"},
 		{"coordination.k8s.io", "leases", "update"},
+		{"authentication.k8s.io", "tokenreviews", "create"},
+		{"authorization.k8s.io", "subjectaccessreviews", "create"},
 	}
 	for _, need := range required {
 		if !anyRoleGrants(roles, need.group, need.resource, need.verb) {
@@ -134,4 +146,31 @@ func anyRoleGrants(roles []grantedRole, group, resource, verb string) bool {
 		}
 	}
 	return false
+}
+
+func TestMetricsReaderRoleOnlyReadsMetrics(t *testing.T) {
+	var found bool
+	for _, role := range readRoles(t) {
+		if role.name != metricsReaderRole {
+			continue
+		}
+		found = true
+		want := []rbacv1.PolicyRule{{NonResourceURLs: []string{"/metrics"}, Verbs: []string{"get"}}}
+		if role.kind != "ClusterRole" || !reflect.DeepEqual(role.rules, want) {
+			t.Errorf("%s: %s %s grants %+v, want only get on /metrics", role.source, role.kind, role.name, role.rules)
+		}
+	}
+	if !found {
+		t.Fatalf("config/rbac has no %s ClusterRole for scrapers of the secure metrics endpoint", metricsReaderRole)
+	}
+	for _, doc := range readManifestDir(t, "rbac") {
+		if doc.kind != "ClusterRoleBinding" && doc.kind != "RoleBinding" {
+			continue
+		}
+		var binding rbacv1.ClusterRoleBinding
+		decodeStrict(t, doc, &binding)
+		if binding.RoleRef.Name == metricsReaderRole {
+			t.Errorf("%s binds %s; it is for scrapers, which the user binds", doc.source, metricsReaderRole)
+		}
+	}
 }

@@ -110,12 +110,6 @@ func badInputs() []badInput {
 				return iface("bad", h.fix.VPCID, "ssm", v1alpha1.SubnetSelector{IDs: append(h.privateSubnetsInZones("us-east-1a"), aws.ToString(sn.Subnet.SubnetId))})
 			},
 			fix: func(h *harness, obj client.Object) { setSubnets(h.privateSubnetsInZones("us-east-1a")...)(h, obj) }},
-		{name: "policy that is not an IAM document", reason: v1alpha1.ReasonInvalidPolicy, field: "spec.policy",
-			build: func(h *harness) client.Object {
-				gw := gateway("bad", h.fix.VPCID, v1alpha1.RouteTableSelector{IDs: h.privateRouteTables()})
-				gw.Spec.Policy = &apiextensionsv1.JSON{Raw: []byte(`{"Version":"2012-10-17","Statements":[{"Effect":"Allow"}]}`)}
-				return gw
-			}, fix: setPolicy},
 		{name: "policy over 20480 characters", reason: v1alpha1.ReasonInvalidPolicy, field: "spec.policy",
 			build: func(h *harness) client.Object {
 				gw := gateway("bad", h.fix.VPCID, v1alpha1.RouteTableSelector{IDs: h.privateRouteTables()})

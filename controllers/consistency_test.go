@@ -8,7 +8,6 @@ import (
 	"context"
 	"fmt"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -18,6 +17,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	"github.com/aws/smithy-go/middleware"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -39,6 +39,12 @@ func (h *harness) ownedGroups(obj client.Object) []string {
 		}
 	}
 	return ids
+}
+
+// isReady reports Ready=True at the object's generation.
+func isReady(obj client.Object) bool {
+	c := meta.FindStatusCondition(commonStatus(obj).Conditions, v1alpha1.ConditionReady)
+	return c != nil && c.Status == metav1.ConditionTrue && c.ObservedGeneration == obj.GetGeneration()
 }
 
 // noEvent fails when obj has an event of the reason.
@@ -72,7 +78,7 @@ func TestCrashRightAfterCreateThenDelete(t *testing.T) {
 	for _, kind := range []string{"gateway", "interface"} {
 		t.Run(kind, func(t *testing.T) {
 			h := newHarness(t, harnessOptions{noStart: true})
-			h.sim.SetConsistencyWindow(5 * time.Second)
+			h.sim.SetConsistency(ec2sim.Consistency{Window: 5 * time.Second})
 			var obj client.Object
 			if kind == "gateway" {
 				obj = gateway("crash-delete", h.fix.VPCID, v1alpha1.RouteTableSelector{Tags: map[string]string{"tier": "private"}})
@@ -100,6 +106,7 @@ func TestCrashRightAfterCreateThenDelete(t *testing.T) {
 			}
 			h.startManager("test")
 			h.waitGone(obj, 60*time.Second)
+			h.sim.SetConsistency(ec2sim.Consistency{}) // show everything: a leak AWS does not list yet counts
 			h.eventually(30*time.Second, "nothing left in AWS", func() error {
 				if n := len(h.liveEndpoints()); n != 0 {
 					return fmt.Errorf("%d endpoints left", n)
@@ -121,7 +128,7 @@ func TestRestartInsideConsistencyWindow(t *testing.T) {
 	for _, kind := range []string{"gateway", "interface"} {
 		t.Run(kind, func(t *testing.T) {
 			h := newHarness(t, harnessOptions{noStart: true})
-			h.sim.SetConsistencyWindow(5 * time.Second)
+			h.sim.SetConsistency(ec2sim.Consistency{Window: 5 * time.Second})
 			var obj client.Object
 			if kind == "gateway" {
 				obj = gateway("restart", h.fix.VPCID, v1alpha1.RouteTableSelector{Tags: map[string]string{"tier": "private"}})
@@ -139,7 +146,21 @@ func TestRestartInsideConsistencyWindow(t *testing.T) {
 			})
 			stopFirst()
 			h.startManager("test")
-			h.waitReady(obj)
+			// Wait until AWS lists the endpoint the status names (the window has
+			// passed; the new manager has long made its first reconcile) and the
+			// new manager has seen it.
+			h.eventually(30*time.Second, "the new manager sees the endpoint", func() error {
+				h.get(obj)
+				c := commonStatus(obj)
+				if _, err := h.ec2.DescribeVpcEndpoints(h.ctx, &ec2.DescribeVpcEndpointsInput{VpcEndpointIds: []string{c.EndpointID}}); err != nil {
+					return err
+				}
+				if c.CreateIntent != nil || !isReady(obj) {
+					return fmt.Errorf("create intent %v, conditions %v", c.CreateIntent, c.Conditions)
+				}
+				return nil
+			})
+			h.sim.SetConsistency(ec2sim.Consistency{}) // show everything: a duplicate AWS does not list yet counts
 			if n := len(h.liveEndpoints()); n != 1 {
 				t.Fatalf("%d endpoints, want 1", n)
 			}
@@ -286,15 +307,9 @@ func TestManagedGroupOwnershipStripped(t *testing.T) {
 
 // stateCase returns EC2 client options that spell every endpoint state as the
 // SDK's constants do (PascalCase: "Available", "PendingAcceptance") instead of
-// the wire's camelCase, and report the endpoints of force in the state given
-// there (with a LastError) while ec2sim has them available, as AWS reports
-// failed and expired endpoints.
-func stateCase(force *sync.Map) func(*ec2.Options) {
+// the wire's camelCase, as AWS has done for some endpoint types.
+func stateCase() func(*ec2.Options) {
 	pascal := func(e *types.VpcEndpoint) {
-		if v, ok := force.Load(aws.ToString(e.VpcEndpointId)); ok && strings.EqualFold(string(e.State), "available") {
-			e.State = types.State(v.(string))
-			e.LastError = &types.LastError{Code: aws.String("InsufficientCapacity"), Message: aws.String("no capacity in us-east-1a")}
-		}
 		if s := string(e.State); s != "" {
 			e.State = types.State(strings.ToUpper(s[:1]) + s[1:])
 		}
@@ -322,12 +337,11 @@ func stateCase(force *sync.Map) func(*ec2.Options) {
 }
 
 // TestEndpointStatesInAnyCase (failure 9): states compare whatever their case;
-// failed and expired endpoints are reported with AWS's LastError, are never taken
-// for gone, and are deleted with their object.
+// failed, partial and expired endpoints are reported with AWS's LastError, are
+// never taken for gone, and are deleted with their object.
 func TestEndpointStatesInAnyCase(t *testing.T) {
 	h := newHarness(t, harnessOptions{noStart: true})
-	var force sync.Map
-	h.startManager("test", stateCase(&force))
+	h.startManager("test", stateCase())
 	gw := gateway("states", h.fix.VPCID, v1alpha1.RouteTableSelector{Tags: map[string]string{"tier": "private"}})
 	ie := iface("states", h.fix.VPCID, "ssm", v1alpha1.SubnetSelector{Tags: map[string]string{"tier": "private"}})
 	h.create(gw)
@@ -338,13 +352,23 @@ func TestEndpointStatesInAnyCase(t *testing.T) {
 		t.Fatalf("states %q %q, want available", gw.Status.State, ie.Status.State)
 	}
 
-	force.Store(ie.Status.EndpointID, "Failed")
-	force.Store(gw.Status.EndpointID, "Expired")
-	c := h.waitCondition(ie, v1alpha1.ConditionReady, metav1.ConditionFalse, v1alpha1.ReasonFailed, syncPeriod+10*time.Second)
+	if err := h.sim.SetEndpointState(ie.Status.EndpointID, "partial", "InsufficientCapacity", "no capacity in us-east-1a"); err != nil {
+		t.Fatal(err)
+	}
+	c := h.waitCondition(ie, v1alpha1.ConditionReady, metav1.ConditionFalse, v1alpha1.ReasonPartial, syncPeriod+10*time.Second)
 	if !strings.Contains(c.Message, "no capacity in us-east-1a") {
 		t.Fatalf("message %q lacks AWS's LastError", c.Message)
 	}
-	h.waitCondition(ie, v1alpha1.ConditionStalled, metav1.ConditionTrue, v1alpha1.ReasonFailed, 5*time.Second)
+	if err := h.sim.FailEndpoint(ie.Status.EndpointID, "InsufficientCapacity", "no capacity in us-east-1b"); err != nil {
+		t.Fatal(err)
+	}
+	c = h.waitCondition(ie, v1alpha1.ConditionStalled, metav1.ConditionTrue, v1alpha1.ReasonFailed, syncPeriod+10*time.Second)
+	if !strings.Contains(c.Message, "no capacity in us-east-1b") {
+		t.Fatalf("message %q lacks AWS's LastError", c.Message)
+	}
+	if err := h.sim.SetEndpointState(gw.Status.EndpointID, "expired", "", ""); err != nil {
+		t.Fatal(err)
+	}
 	h.waitCondition(gw, v1alpha1.ConditionStalled, metav1.ConditionTrue, v1alpha1.ReasonExpired, syncPeriod+10*time.Second)
 	if n := len(h.liveEndpoints()); n != 2 {
 		t.Fatalf("%d endpoints: a failed or expired endpoint was taken for gone", n)
@@ -415,4 +439,136 @@ func TestPrivateDNSConflictFoundBeforeAnyWrite(t *testing.T) {
 	}
 	h.update(second, func() { second.Spec.PrivateDNS.Enabled = false })
 	h.waitReady(second)
+}
+
+// TestOwnChangesAreNotDrift: AWS shows a changed endpoint or group in its previous
+// state for a while (3 s here, the worst case). The controller's own changes,
+// seen late, are neither repaired again nor reported as drift, also across a
+// restart.
+func TestOwnChangesAreNotDrift(t *testing.T) {
+	h := newHarness(t, harnessOptions{noStart: true})
+	h.sim.SetConsistency(ec2sim.Consistency{Window: 3 * time.Second})
+	stop := h.startManager("test")
+	rts, subs := h.privateRouteTables(), h.privateSubnets()
+	gw := gateway("own", h.fix.VPCID, v1alpha1.RouteTableSelector{IDs: rts[:1]})
+	ie := iface("own", h.fix.VPCID, "ssm", v1alpha1.SubnetSelector{IDs: subs[:1]})
+	h.create(gw)
+	h.create(ie)
+	h.waitReady(gw)
+	h.waitReady(ie)
+	h.update(gw, func() {
+		gw.Spec.RouteTables.IDs = rts[1:]
+		gw.Spec.Tags = map[string]v1alpha1.TagValue{"team": "a"}
+	})
+	h.update(ie, func() {
+		ie.Spec.Subnets.IDs = subs[1:]
+		ie.Spec.SecurityGroups = &v1alpha1.SecurityGroups{Managed: &v1alpha1.ManagedSecurityGroup{Ports: []int32{443, 8443}}}
+	})
+	h.eventually(10*time.Second, "both edits applied", func() error {
+		if n := h.sim.Counters()["ModifyVpcEndpoint"]["ok"]; n < 2 {
+			return fmt.Errorf("%d modifies", n)
+		}
+		h.get(gw)
+		h.get(ie)
+		if gw.Status.LastChange == nil || ie.Status.LastChange == nil {
+			return fmt.Errorf("changes not recorded yet")
+		}
+		return nil
+	})
+	stop() // and a restart while AWS still shows the previous state
+	h.startManager("test")
+	h.eventually(30*time.Second, "AWS shows the edits", func() error {
+		if got := h.endpoint(gw.Status.EndpointID).RouteTableIds; len(got) != 2 {
+			return fmt.Errorf("gateway routes %v", got)
+		}
+		if got := h.endpoint(ie.Status.EndpointID).SubnetIds; len(got) != 2 {
+			return fmt.Errorf("interface subnets %v", got)
+		}
+		return nil
+	})
+	h.waitReady(gw)
+	h.waitReady(ie)
+	h.sim.SetConsistency(ec2sim.Consistency{})
+	time.Sleep(syncPeriod) // one drift check at least, on consistent data
+	h.noEvent(gw, v1alpha1.EventDriftCorrected, v1alpha1.EventSyncFailed)
+	h.noEvent(ie, v1alpha1.EventDriftCorrected, v1alpha1.EventSyncFailed)
+}
+
+// TestS3InterfaceEndpointPrivateDNS (failure 3): with private DNS on, AWS defaults
+// PrivateDnsOnlyForInboundResolverEndpoint to true for S3, and then requires a
+// gateway endpoint for S3 in the VPC. The controller sends the spec's choice
+// instead: an S3 interface endpoint works without a gateway endpoint, and beside
+// one it is never changed after its create.
+func TestS3InterfaceEndpointPrivateDNS(t *testing.T) {
+	h := newHarness(t, harnessOptions{extraNamespaces: 1})
+	alone := iface("s3-alone", h.fix.VPCID, "s3", v1alpha1.SubnetSelector{Tags: map[string]string{"tier": "private"}})
+	h.create(alone)
+	h.waitReady(alone)
+	ep := h.endpoint(alone.Status.EndpointID)
+	if !aws.ToBool(ep.PrivateDnsEnabled) || ep.DnsOptions == nil || aws.ToBool(ep.DnsOptions.PrivateDnsOnlyForInboundResolverEndpoint) {
+		t.Fatalf("private DNS %v, options %+v; want on, for every query", aws.ToBool(ep.PrivateDnsEnabled), ep.DnsOptions)
+	}
+	h.deleteAndWait(alone)
+
+	// Beside a gateway endpoint, both choices are kept as the spec says, from the create on.
+	gw := gateway("s3-gateway", h.fix.VPCID, v1alpha1.RouteTableSelector{Tags: map[string]string{"tier": "private"}})
+	h.create(gw)
+	h.waitReady(gw)
+	h.sim.ResetCounters()
+	inbound := iface("s3-inbound", h.fix.VPCID, "s3", v1alpha1.SubnetSelector{Tags: map[string]string{"tier": "private"}})
+	inbound.Spec.PrivateDNS.OnlyForInboundResolverEndpoint = true
+	h.create(inbound)
+	h.waitReady(inbound)
+	if ep := h.endpoint(inbound.Status.EndpointID); ep.DnsOptions == nil || !aws.ToBool(ep.DnsOptions.PrivateDnsOnlyForInboundResolverEndpoint) {
+		t.Fatalf("options %+v, want only for the inbound resolver", ep.DnsOptions)
+	}
+	h.deleteAndWait(inbound)
+	everything := iface("s3-everything", h.fix.VPCID, "s3", v1alpha1.SubnetSelector{Tags: map[string]string{"tier": "private"}})
+	h.create(everything)
+	h.waitReady(everything)
+	if ep := h.endpoint(everything.Status.EndpointID); ep.DnsOptions == nil || aws.ToBool(ep.DnsOptions.PrivateDnsOnlyForInboundResolverEndpoint) {
+		t.Fatalf("options %+v, want private DNS for every query, as the spec says", ep.DnsOptions)
+	}
+	if n := h.sim.Counters()["ModifyVpcEndpoint"]["ok"]; n != 0 {
+		t.Fatalf("%d ModifyVpcEndpoint calls: an endpoint was changed after its create", n)
+	}
+	h.noEvent(everything, v1alpha1.EventDriftCorrected, v1alpha1.EventModified, v1alpha1.EventSyncFailed)
+}
+
+// TestRetriedModifyIsNotTerminal (failure 11): ModifyVpcEndpoint takes effect but
+// its response is lost, and the SDK's retry of the removal answers
+// InvalidParameter. The controller re-reads and re-plans before it classifies the
+// refusal: the change is made, nothing is Stalled.
+func TestRetriedModifyIsNotTerminal(t *testing.T) {
+	h := newHarness(t)
+	rts := h.privateRouteTables()
+	gw := gateway("lost", h.fix.VPCID, v1alpha1.RouteTableSelector{IDs: rts})
+	h.create(gw)
+	h.waitReady(gw)
+	h.sim.InjectFault(ec2sim.Fault{Action: "ModifyVpcEndpoint", LostResponse: true, Count: 1})
+	h.update(gw, func() { gw.Spec.RouteTables.IDs = rts[:1] })
+	h.waitReady(gw)
+	if got := h.routesTo(gw.Status.EndpointID); len(got) != 1 || got[0] != rts[0] {
+		t.Fatalf("routes %v, want [%s]", got, rts[0])
+	}
+	if n := h.sim.Counters()["ModifyVpcEndpoint"]["InvalidParameter"]; n < 1 {
+		t.Fatalf("the SDK's retry was not refused (%v): the scenario did not happen", h.sim.Counters()["ModifyVpcEndpoint"])
+	}
+	h.noEvent(gw, v1alpha1.EventSyncFailed)
+}
+
+// TestDeleteAfterARefusedCreateDoesNotWait: a create AWS refused made nothing, so
+// deleting the object does not wait out the consistency bound (5 minutes by
+// default) for it; nor does it for the endpoint, whose create was never about to
+// be made.
+func TestDeleteAfterARefusedCreateDoesNotWait(t *testing.T) {
+	h := newHarness(t)
+	h.sim.InjectFault(ec2sim.Fault{Action: "CreateSecurityGroup", Code: "InvalidParameterValue", Count: 1000})
+	ie := iface("refused", h.fix.VPCID, "ssm", v1alpha1.SubnetSelector{Tags: map[string]string{"tier": "private"}})
+	h.create(ie)
+	h.waitCondition(ie, v1alpha1.ConditionStalled, metav1.ConditionTrue, "InvalidParameterValue", 15*time.Second)
+	if c := ie.Status; c.CreateIntent != nil || c.SecurityGroupCreateIntent != nil {
+		t.Fatalf("intents left after a refused create: %+v %+v", c.CreateIntent, c.SecurityGroupCreateIntent)
+	}
+	h.deleteAndWait(ie)
 }

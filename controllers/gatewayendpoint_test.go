@@ -157,7 +157,7 @@ func TestGatewayPolicySetChangedRemoved(t *testing.T) {
 	// A reformatted but equivalent policy is not a change.
 	h.sim.ResetCounters()
 	h.update(gw, func() {
-		gw.Spec.Policy = &apiextensionsv1.JSON{Raw: []byte(`{"Statement":{"Resource":["*"],"Action":["s3:ListBucket","s3:GetObject"],"Principal":{"AWS":"*"},"Effect":"Allow"},"Version":"2012-10-17"}`)}
+		gw.Spec.Policy = &apiextensionsv1.JSON{Raw: []byte(`{"Statement":[{"Resource":["*"],"Action":["s3:ListBucket","s3:GetObject"],"Principal":{"AWS":"*"},"Effect":"Allow"}],"Version":"2012-10-17"}`)}
 	})
 	h.waitReady(gw)
 	if m := h.mutatingCalls(); total(m) != 0 {

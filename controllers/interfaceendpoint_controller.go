@@ -49,6 +49,7 @@ func (interfaceKind) prior(obj client.Object) endpoint.Prior {
 		EndpointID:             o.Status.EndpointID,
 		ManagedSecurityGroupID: o.Status.ManagedSecurityGroupID,
 		GroupIntent:            toIntent(o.Status.SecurityGroupCreateIntent),
+		GroupChange:            toChange(o.Status.SecurityGroupLastChange),
 		NetworkInterfaces:      o.Status.NetworkInterfaces,
 	}
 }
@@ -67,6 +68,7 @@ func (interfaceKind) status(obj client.Object) any { return obj.(*v1alpha1.Inter
 
 func (interfaceKind) setStatus(obj client.Object, out endpoint.Outcome) {
 	st := &obj.(*v1alpha1.InterfaceEndpoint).Status
+	st.SecurityGroupLastChange = fromChange(out.GroupChange)
 	if !out.Observed {
 		return
 	}

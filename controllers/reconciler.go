@@ -118,6 +118,7 @@ func (r *endpointReconciler) Reconcile(ctx context.Context, req ctrl.Request) (c
 	ereq.Prior.SpecChanged = common.ObservedGeneration != obj.GetGeneration() || !meta.IsStatusConditionTrue(common.Conditions, v1alpha1.ConditionReady)
 	ereq.Prior.EndpointIntent = toIntent(common.CreateIntent)
 	ereq.Prior.AppliedTagKeys = common.AppliedTagKeys
+	ereq.Prior.EndpointChange = toChange(common.LastChange)
 	if ts := obj.GetDeletionTimestamp(); ts != nil {
 		ereq.Prior.DeletionStarted = ts.Time
 	}
@@ -213,12 +214,28 @@ func fromIntent(in *endpoint.Intent) *v1alpha1.CreateIntent {
 	return &v1alpha1.CreateIntent{ClientToken: in.ClientToken, Since: metav1.NewTime(in.Since)}
 }
 
+// toChange and fromChange convert a recorded change between the status and the engine.
+func toChange(c *v1alpha1.Change) *endpoint.Change {
+	if c == nil {
+		return nil
+	}
+	return &endpoint.Change{At: c.At.Time, From: c.From}
+}
+
+func fromChange(c *endpoint.Change) *v1alpha1.Change {
+	if c == nil {
+		return nil
+	}
+	return &v1alpha1.Change{At: metav1.NewTime(c.At), From: c.From}
+}
+
 // writeStatus sets the common status fields and conditions from the outcome.
 func (r *endpointReconciler) writeStatus(obj client.Object, out endpoint.Outcome) {
 	c := r.kind.common(obj)
 	gen := obj.GetGeneration()
 	c.ObservedGeneration = gen
 	r.setDurable(obj, endpoint.Durable{EndpointID: out.EndpointID, EndpointIntent: out.EndpointIntent, ManagedGroupID: out.ManagedGroupID, GroupIntent: out.GroupIntent})
+	c.LastChange = fromChange(out.EndpointChange)
 	c.Region = out.Region
 	if out.ServiceName != "" {
 		c.ServiceName = out.ServiceName

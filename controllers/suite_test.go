@@ -176,7 +176,7 @@ func (h *harness) startManager(cluster string, apiOpts ...func(*ec2.Options)) co
 		AWSEndpointURL:         h.url,
 		SyncPeriod:             syncPeriod,
 		PendingPoll:            200 * time.Millisecond,
-		MetricsBindAddress:     "0",
+		Metrics:                manager.MetricsOptions{BindAddress: "0"},
 		HealthProbeBindAddress: "0",
 		WatchNamespace:         strings.Join(append([]string{h.ns}, h.extra...), ","),
 		SkipNameValidation:     true,

@@ -114,7 +114,7 @@ start manager env -u AWS_PROFILE -u AWS_ENDPOINT_URL -u AWS_ENDPOINT_URL_EC2 \
   KUBECONFIG="$state/kubeconfig" AWS_ACCESS_KEY_ID=demo AWS_SECRET_ACCESS_KEY=demo \
   AWS_REGION="$region" AWS_EC2_METADATA_DISABLED=true \
   bin/manager --region "$region" --cluster-name demo --aws-endpoint-url "$ec2_url" \
-  --sync-period "$sync_period" --metrics-bind-address "127.0.0.1:$metrics_port" \
+  --sync-period "$sync_period" --metrics-bind-address "127.0.0.1:$metrics_port" --metrics-secure=false \
   --health-probe-bind-address "127.0.0.1:$health_port"
 wait_log manager '"Starting workers"' 2
 

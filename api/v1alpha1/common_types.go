@@ -5,14 +5,17 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
-// DeletionPolicy says what happens to the AWS endpoint when its object is deleted.
+// DeletionPolicy says what happens to the AWS endpoint when its object is
+// deleted.
 // +kubebuilder:validation:Enum=Delete;Retain
 type DeletionPolicy string
 
 const (
-	// DeletionPolicyDelete deletes the endpoint (and any security group the controller made) with the object.
+	// DeletionPolicyDelete deletes the endpoint (and any security group the
+	// controller made) with the object.
 	DeletionPolicyDelete DeletionPolicy = "Delete"
-	// DeletionPolicyRetain leaves the endpoint in AWS and removes only the controller's ownership tags.
+	// DeletionPolicyRetain leaves the endpoint in AWS and removes only the
+	// controller's ownership tags.
 	DeletionPolicyRetain DeletionPolicy = "Retain"
 )
 
@@ -24,8 +27,8 @@ type VPCSelector struct {
 	// +optional
 	ID string `json:"id,omitempty"`
 
-	// Tags that exactly one VPC of the region carries (every key and value must match).
-	// Zero or several matching VPCs is reported in the Synced condition.
+	// Tags that exactly one VPC of the region carries (every key and value must
+	// match). Zero or several matching VPCs is reported in the Synced condition.
 	// +kubebuilder:validation:MinProperties=1
 	// +kubebuilder:validation:MaxProperties=50
 	// +optional
@@ -40,29 +43,35 @@ type TagValue string
 type EndpointSpecCommon struct {
 	EndpointAccountSpec `json:",inline"`
 
-	// Region of the endpoint, for example us-east-1. Defaults to the manager's --region.
-	// Immutable.
+	// Region of the endpoint, for example us-east-1. Defaults to the manager's
+	// --region. Immutable.
 	// +kubebuilder:validation:Pattern=`^[a-z]{2}(-[a-z]+)+-[0-9]+$`
 	// +kubebuilder:validation:MaxLength=32
-	// +kubebuilder:validation:XValidation:rule="self == oldSelf",message="region is immutable"
+	// +kubebuilder:validation:XValidation:rule="self == oldSelf",message="spec.region is immutable: delete the object and create it again to use another region (deleting it deletes its AWS endpoint unless spec.deletionPolicy is Retain)"
 	// +optional
 	Region string `json:"region,omitempty"`
 
 	// VPC to create the endpoint in. Immutable.
-	// +kubebuilder:validation:XValidation:rule="self == oldSelf",message="vpc is immutable"
+	// +kubebuilder:validation:XValidation:rule="self == oldSelf",message="spec.vpc is immutable: delete the object and create it again to use another VPC (deleting it deletes its AWS endpoint unless spec.deletionPolicy is Retain)"
 	VPC VPCSelector `json:"vpc"`
 
-	// Policy is the endpoint's IAM policy document, written as an object (YAML or JSON),
-	// not as a string. Omitted means AWS's default policy, which allows full access.
+	// Policy is the endpoint's IAM policy document, written as an object (YAML or
+	// JSON), not as a string. Omitted means AWS's default policy, which allows
+	// full access. The apiserver checks its structure and reports every mistake at
+	// once: Version "2012-10-17" or "2008-10-17"; Statement a list (also of one
+	// statement); in each statement Effect Allow or Deny, exactly one of Principal
+	// or NotPrincipal, of Action or NotAction, and of Resource or NotResource,
+	// optionally Sid and Condition, and no other key. Keys are case-sensitive.
 	// +kubebuilder:validation:Type=object
 	// +kubebuilder:pruning:PreserveUnknownFields
 	// +optional
 	Policy *apiextensionsv1.JSON `json:"policy,omitempty"`
 
 	// Tags to put on the endpoint, in addition to the controller's ownership tags.
-	// At most 46 (47 when one is Name): AWS allows 50 per resource, and the controller
-	// adds three ownership tags and a Name unless this sets one. Keys may not start
-	// with "aws:" or "vpce.dev/"; keys up to 128 and values up to 256 characters.
+	// At most 46 (47 when one is Name): AWS allows 50 per resource, and the
+	// controller adds three ownership tags and a Name unless this sets one. Keys
+	// may not start with "aws:" or "vpce.dev/"; keys up to 128 and values up to
+	// 256 characters.
 	// +kubebuilder:validation:MaxProperties=47
 	// +kubebuilder:validation:XValidation:rule="size(self) <= ('Name' in self ? 47 : 46)",message="at most 46 tags (47 when one is Name): AWS allows 50 per resource and the controller adds its ownership tags and a Name"
 	// +kubebuilder:validation:XValidation:rule="self.all(k, !k.startsWith('aws:') && !k.startsWith('vpce.dev/'))",message="tag keys may not start with 'aws:' or 'vpce.dev/' (reserved)"
@@ -70,14 +79,16 @@ type EndpointSpecCommon struct {
 	// +optional
 	Tags map[string]TagValue `json:"tags,omitempty"`
 
-	// DeletionPolicy says what happens to the endpoint when this object is deleted:
-	// Delete (default) removes it from AWS, Retain leaves it and drops the ownership tags.
+	// DeletionPolicy says what happens to the endpoint when this object is
+	// deleted: Delete (default) removes it from AWS, Retain leaves it and drops
+	// the ownership tags.
 	// +kubebuilder:default=Delete
 	// +optional
 	DeletionPolicy DeletionPolicy `json:"deletionPolicy,omitempty"`
 
-	// EndpointID adopts this existing endpoint instead of creating one. The endpoint
-	// must be in the same VPC, for the same service, and not owned by another object.
+	// EndpointID adopts this existing endpoint instead of creating one. The
+	// endpoint must be in the same VPC, for the same service, and not owned by
+	// another object.
 	// +kubebuilder:validation:Pattern=`^vpce-([0-9a-f]{8}|[0-9a-f]{17})$`
 	// +optional
 	EndpointID string `json:"endpointID,omitempty"`
@@ -96,11 +107,13 @@ type EndpointStatusCommon struct {
 	// +optional
 	EndpointID string `json:"endpointID,omitempty"`
 
-	// State is the endpoint's state as AWS reports it (pending, available, pendingAcceptance, deleting, rejected, failed, ...).
+	// State is the endpoint's state as AWS reports it (pending, available,
+	// pendingAcceptance, deleting, rejected, failed, ...).
 	// +optional
 	State string `json:"state,omitempty"`
 
-	// ServiceName is the full service name the endpoint connects to, for example com.amazonaws.us-east-1.s3.
+	// ServiceName is the full service name the endpoint connects to, for example
+	// com.amazonaws.us-east-1.s3.
 	// +optional
 	ServiceName string `json:"serviceName,omitempty"`
 
@@ -112,17 +125,25 @@ type EndpointStatusCommon struct {
 	// +optional
 	Region string `json:"region,omitempty"`
 
-	// CreateIntent records a CreateVpcEndpoint the controller is about to make (or has
-	// made) and has not yet seen AWS list. It is written, and confirmed by the API
-	// server, before the create call, and cleared once the endpoint is seen. While it
-	// is set, every attempt of the create sends the same ClientToken, so AWS returns
-	// the endpoint of an earlier attempt instead of making a second one, and a "not
-	// found" within the manager's --consistency-bound of it means "not visible yet".
+	// CreateIntent records a CreateVpcEndpoint the controller is about to make (or
+	// has made) and has not yet seen AWS list. It is written, and confirmed by the
+	// API server, before the create call, and cleared once the endpoint is seen.
+	// While it is set, every attempt of the create sends the same ClientToken, so
+	// AWS returns the endpoint of an earlier attempt instead of making a second
+	// one, and a "not found" within the manager's --consistency-bound of it means
+	// "not visible yet".
 	// +optional
 	CreateIntent *CreateIntent `json:"createIntent,omitempty"`
 
-	// Conditions: Ready says whether the endpoint is available and matches the spec;
-	// Synced says whether the last reconcile applied the spec, and why not;
+	// LastChange records the controller's last change to the endpoint that AWS may
+	// not show yet: AWS shows a changed resource in its previous state for a
+	// while, and reading that state within the manager's --consistency-bound of
+	// the change is waited out, not taken for drift.
+	// +optional
+	LastChange *Change `json:"lastChange,omitempty"`
+
+	// Conditions: Ready says whether the endpoint is available and matches the
+	// spec; Synced says whether the last reconcile applied the spec, and why not;
 	// Reconciling (while work goes on) and Stalled (when the user must act) follow
 	// the kstatus conventions that GitOps tools read.
 	// +listType=map
@@ -133,8 +154,8 @@ type EndpointStatusCommon struct {
 	Conditions []metav1.Condition `json:"conditions,omitempty" patchStrategy:"merge" patchMergeKey:"type"`
 }
 
-// CreateIntent is a create recorded in the status before it is made, kept until
-// AWS lists what it made.
+// CreateIntent is a create recorded in the status before it is made, kept
+// until AWS lists what it made.
 type CreateIntent struct {
 	// ClientToken is sent with every attempt of this create. Empty for a security
 	// group: EC2 takes no token there, and the group's name is unique per object.
@@ -145,15 +166,26 @@ type CreateIntent struct {
 	Since metav1.Time `json:"since"`
 }
 
+// Change is a change the controller made to an AWS resource: when, and a
+// digest of the resource's state before it.
+type Change struct {
+	// At is when the change was made.
+	At metav1.Time `json:"at"`
+
+	// From is a digest of the resource's state before the change.
+	From string `json:"from"`
+}
+
 // Condition types.
 const (
-	// ConditionReady is True when the endpoint is available in AWS and matches the spec.
+	// ConditionReady is True when the endpoint is available in AWS and matches the
+	// spec.
 	ConditionReady = "Ready"
 	// ConditionSynced is True when the last reconcile applied the spec to AWS.
 	ConditionSynced = "Synced"
-	// ConditionReconciling is True while the controller is still working towards the
-	// spec (AWS provisioning, a retried transient error, deletion); absent otherwise.
-	// It follows the kstatus convention that Flux and Argo CD read.
+	// ConditionReconciling is True while the controller is still working towards
+	// the spec (AWS provisioning, a retried transient error, deletion); absent
+	// otherwise. It follows the kstatus convention that Flux and Argo CD read.
 	ConditionReconciling = "Reconciling"
 	// ConditionStalled is True when only a change by the user (or in AWS) can make
 	// progress: invalid input, a rejected or failed endpoint; absent otherwise.

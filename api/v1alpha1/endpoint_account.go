@@ -22,7 +22,7 @@ type EndpointAccountSpec struct {
 	// changes) apply before any AWS call. Omitted: the manager's default account
 	// (--default-account), or else its own identity without guard rails.
 	// Immutable: it cannot be added, changed or removed after creation.
-	// +kubebuilder:validation:XValidation:rule="self == oldSelf",message="accountRef is immutable"
+	// +kubebuilder:validation:XValidation:rule="self == oldSelf",message="spec.accountRef is immutable: delete the object and create it again to use another AWSAccount (deleting it deletes its AWS endpoint unless spec.deletionPolicy is Retain)"
 	// +optional
 	AccountRef *AccountReference `json:"accountRef,omitempty"`
 }

@@ -8,8 +8,9 @@ import (
 // +kubebuilder:validation:Enum=s3;dynamodb
 type GatewayService string
 
-// RouteTableSelector picks the route tables that get the service's prefix-list route.
-// The union of ids, the tables used by subnetIDs, and the tables matching tags is the desired set.
+// RouteTableSelector picks the route tables that get the service's prefix-list
+// route. The union of ids, the tables used by subnetIDs, and the tables
+// matching tags is the desired set.
 // +kubebuilder:validation:XValidation:rule="has(self.ids) || has(self.subnetIDs) || has(self.tags)",message="set at least one of routeTables.ids, routeTables.subnetIDs or routeTables.tags"
 type RouteTableSelector struct {
 	// IDs of route tables, for example rtb-0a1b2c3d4e5f67890.
@@ -20,8 +21,8 @@ type RouteTableSelector struct {
 	// +optional
 	IDs []string `json:"ids,omitempty"`
 
-	// SubnetIDs selects the route table each subnet uses: its explicit association,
-	// or else the VPC's main route table.
+	// SubnetIDs selects the route table each subnet uses: its explicit
+	// association, or else the VPC's main route table.
 	// +kubebuilder:validation:MinItems=1
 	// +kubebuilder:validation:MaxItems=200
 	// +kubebuilder:validation:items:Pattern=`^subnet-([0-9a-f]{8}|[0-9a-f]{17})$`
@@ -41,7 +42,7 @@ type GatewayEndpointSpec struct {
 	EndpointSpecCommon `json:",inline"`
 
 	// Service is the AWS service: s3 or dynamodb. Immutable.
-	// +kubebuilder:validation:XValidation:rule="self == oldSelf",message="service is immutable"
+	// +kubebuilder:validation:XValidation:rule="self == oldSelf",message="spec.service is immutable: delete the object and create it again for another service (deleting it deletes its AWS endpoint unless spec.deletionPolicy is Retain)"
 	Service GatewayService `json:"service"`
 
 	// RouteTables that get a route to the service's prefix list.
@@ -56,19 +57,20 @@ type GatewayEndpointStatus struct {
 	// +optional
 	RouteTableIDs []string `json:"routeTableIDs,omitempty"`
 
-	// PrefixListID is the managed prefix list of the service (pl-...), the destination of the routes.
+	// PrefixListID is the managed prefix list of the service (pl-...), the
+	// destination of the routes.
 	// +optional
 	PrefixListID string `json:"prefixListID,omitempty"`
 }
 
-// GatewayEndpoint declares an AWS gateway VPC endpoint for S3 or DynamoDB: AWS adds
-// a route to the service's prefix list in each chosen route table, so private subnets
-// reach the service without a NAT gateway.
+// GatewayEndpoint declares an AWS gateway VPC endpoint for S3 or DynamoDB: AWS
+// adds a route to the service's prefix list in each chosen route table, so
+// private subnets reach the service without a NAT gateway.
 // +kubebuilder:object:root=true
 // +kubebuilder:subresource:status
 // +kubebuilder:resource:shortName=gwe,categories=vpce
-// +kubebuilder:validation:XValidation:rule="has(self.spec.region) == has(oldSelf.spec.region)",message="spec.region is immutable: it cannot be added or removed after creation",fieldPath=".spec.region"
-// +kubebuilder:validation:XValidation:rule="has(self.spec.accountRef) == has(oldSelf.spec.accountRef)",message="spec.accountRef is immutable: it cannot be added or removed after creation",fieldPath=".spec.accountRef"
+// +kubebuilder:validation:XValidation:rule="has(self.spec.region) == has(oldSelf.spec.region)",message="spec.region is immutable: it cannot be added or removed after creation; restore it as it was, or delete the object and create it again (deleting it deletes its AWS endpoint unless spec.deletionPolicy is Retain)",fieldPath=".spec.region"
+// +kubebuilder:validation:XValidation:rule="has(self.spec.accountRef) == has(oldSelf.spec.accountRef)",message="spec.accountRef is immutable: it cannot be added or removed after creation; restore it as it was, or delete the object and create it again (deleting it deletes its AWS endpoint unless spec.deletionPolicy is Retain)",fieldPath=".spec.accountRef"
 // +kubebuilder:printcolumn:name="VPC",type=string,JSONPath=`.status.vpcID`
 // +kubebuilder:printcolumn:name="Service",type=string,JSONPath=`.spec.service`
 // +kubebuilder:printcolumn:name="Endpoint",type=string,JSONPath=`.status.endpointID`

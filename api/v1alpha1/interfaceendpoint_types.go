@@ -16,9 +16,9 @@ type SubnetSelector struct {
 	// +optional
 	IDs []string `json:"ids,omitempty"`
 
-	// Tags selects subnets of the VPC that carry all of these tags: at most one per
-	// availability zone the service supports (the lowest subnet ID wins, so the choice
-	// is the same on every reconcile).
+	// Tags selects subnets of the VPC that carry all of these tags: at most one
+	// per availability zone the service supports (the lowest subnet ID wins, so
+	// the choice is the same on every reconcile).
 	// +kubebuilder:validation:MinProperties=1
 	// +kubebuilder:validation:MaxProperties=50
 	// +optional
@@ -47,7 +47,8 @@ type IngressSource struct {
 	SecurityGroupIDs []string `json:"securityGroupIDs,omitempty"`
 }
 
-// ManagedSecurityGroup is a security group the controller creates, owns and keeps exact.
+// ManagedSecurityGroup is a security group the controller creates, owns and
+// keeps exact.
 type ManagedSecurityGroup struct {
 	// Ingress sources. Omitted means the VPC's CIDR blocks.
 	// +kubebuilder:validation:MaxItems=20
@@ -65,7 +66,8 @@ type ManagedSecurityGroup struct {
 	Ports []int32 `json:"ports,omitempty"`
 }
 
-// SecurityGroups says which security groups guard the endpoint's network interfaces.
+// SecurityGroups says which security groups guard the endpoint's network
+// interfaces.
 // +kubebuilder:validation:XValidation:rule="has(self.ids) || has(self.managed)",message="set securityGroups.ids, securityGroups.managed, or both"
 type SecurityGroups struct {
 	// IDs of existing security groups to attach as they are.
@@ -76,32 +78,34 @@ type SecurityGroups struct {
 	// +optional
 	IDs []string `json:"ids,omitempty"`
 
-	// Managed asks the controller to create and keep a security group for this endpoint.
+	// Managed asks the controller to create and keep a security group for this
+	// endpoint.
 	// +optional
 	Managed *ManagedSecurityGroup `json:"managed,omitempty"`
 }
 
-// PrivateDNS configures private DNS: the service's public name resolving to the
-// endpoint's private IPs inside the VPC.
-// The rule tolerates absent fields because the apiserver checks the spec.privateDNS
-// default ({}) against it before the nested defaults are applied.
+// PrivateDNS configures private DNS: the service's public name resolving to
+// the endpoint's private IPs inside the VPC. The rule tolerates absent fields
+// because the apiserver checks the spec.privateDNS default ({}) against it
+// before the nested defaults are applied.
 // +kubebuilder:validation:XValidation:rule="!has(self.onlyForInboundResolverEndpoint) || !self.onlyForInboundResolverEndpoint || !has(self.enabled) || self.enabled",message="privateDNS.onlyForInboundResolverEndpoint requires privateDNS.enabled"
 type PrivateDNS struct {
-	// Enabled turns private DNS on. Default true. Needs the VPC's enableDnsSupport and
-	// enableDnsHostnames attributes.
+	// Enabled turns private DNS on. Default true. Needs the VPC's enableDnsSupport
+	// and enableDnsHostnames attributes.
 	// +kubebuilder:default=true
 	// +optional
 	Enabled bool `json:"enabled"`
 
 	// OnlyForInboundResolverEndpoint limits private DNS to queries from a Route 53
-	// inbound resolver endpoint (used with an S3 interface endpoint beside a gateway one).
+	// inbound resolver endpoint (used with an S3 interface endpoint beside a
+	// gateway one).
 	// +kubebuilder:default=false
 	// +optional
 	OnlyForInboundResolverEndpoint bool `json:"onlyForInboundResolverEndpoint"`
 
-	// EnsureVPCAttributes lets the controller turn on the VPC's enableDnsSupport and
-	// enableDnsHostnames when they are off. When false (default), the controller
-	// reports which attribute is off instead.
+	// EnsureVPCAttributes lets the controller turn on the VPC's enableDnsSupport
+	// and enableDnsHostnames when they are off. When false (default), the
+	// controller reports which attribute is off instead.
 	// +kubebuilder:default=false
 	// +optional
 	EnsureVPCAttributes bool `json:"ensureVPCAttributes"`
@@ -126,14 +130,15 @@ type InterfaceEndpointSpec struct {
 	// +kubebuilder:validation:MinLength=2
 	// +kubebuilder:validation:MaxLength=255
 	// +kubebuilder:validation:Pattern=`^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$`
-	// +kubebuilder:validation:XValidation:rule="self == oldSelf",message="service is immutable"
+	// +kubebuilder:validation:XValidation:rule="self == oldSelf",message="spec.service is immutable: delete the object and create it again for another service (deleting it deletes its AWS endpoint unless spec.deletionPolicy is Retain)"
 	Service string `json:"service"`
 
-	// Subnets that get one network interface each, at most one per availability zone.
+	// Subnets that get one network interface each, at most one per availability
+	// zone.
 	Subnets SubnetSelector `json:"subnets"`
 
-	// SecurityGroups guarding the endpoint. Omitted means a managed group that admits
-	// TCP 443 from the VPC's CIDR blocks.
+	// SecurityGroups guarding the endpoint. Omitted means a managed group that
+	// admits TCP 443 from the VPC's CIDR blocks.
 	// +optional
 	SecurityGroups *SecurityGroups `json:"securityGroups,omitempty"`
 
@@ -142,11 +147,13 @@ type InterfaceEndpointSpec struct {
 	// +optional
 	PrivateDNS PrivateDNS `json:"privateDNS"`
 
-	// DNSRecordIPType is the IP type of the endpoint's DNS records. Omitted leaves AWS's choice.
+	// DNSRecordIPType is the IP type of the endpoint's DNS records. Omitted leaves
+	// AWS's choice.
 	// +optional
 	DNSRecordIPType DNSRecordIPType `json:"dnsRecordIPType,omitempty"`
 
-	// IPAddressType is the IP address type of the endpoint's network interfaces. Omitted means ipv4.
+	// IPAddressType is the IP address type of the endpoint's network interfaces.
+	// Omitted means ipv4.
 	// +optional
 	IPAddressType IPAddressType `json:"ipAddressType,omitempty"`
 }
@@ -177,7 +184,8 @@ const (
 	DNSEntryRegional DNSEntryType = "Regional"
 	// DNSEntryZonal resolves to the interface in one AZ.
 	DNSEntryZonal DNSEntryType = "Zonal"
-	// DNSEntryPrivateDNS is the service's own name, resolving privately inside the VPC.
+	// DNSEntryPrivateDNS is the service's own name, resolving privately inside the
+	// VPC.
 	DNSEntryPrivateDNS DNSEntryType = "PrivateDNS"
 )
 
@@ -211,13 +219,20 @@ type InterfaceEndpointStatus struct {
 	// +optional
 	SecurityGroupIDs []string `json:"securityGroupIDs,omitempty"`
 
-	// ManagedSecurityGroupID is the security group the controller created for this endpoint.
+	// ManagedSecurityGroupID is the security group the controller created for this
+	// endpoint.
 	// +optional
 	ManagedSecurityGroupID string `json:"managedSecurityGroupID,omitempty"`
 
-	// SecurityGroupCreateIntent records a CreateSecurityGroup of the managed group the
-	// controller is about to make (or has made) and has not yet seen AWS list, like
-	// createIntent for the endpoint.
+	// SecurityGroupLastChange records the controller's last change to the managed
+	// group (rules, tags) that AWS may not show yet, like lastChange for the
+	// endpoint.
+	// +optional
+	SecurityGroupLastChange *Change `json:"securityGroupLastChange,omitempty"`
+
+	// SecurityGroupCreateIntent records a CreateSecurityGroup of the managed group
+	// the controller is about to make (or has made) and has not yet seen AWS list,
+	// like createIntent for the endpoint.
 	// +optional
 	SecurityGroupCreateIntent *CreateIntent `json:"securityGroupCreateIntent,omitempty"`
 
@@ -230,14 +245,15 @@ type InterfaceEndpointStatus struct {
 	DNSEntries []DNSEntry `json:"dnsEntries,omitempty"`
 }
 
-// InterfaceEndpoint declares an AWS interface VPC endpoint: one network interface per
-// chosen subnet (one subnet per AZ) guarded by security groups, with private DNS so the
-// service's public name resolves to those private IPs inside the VPC.
+// InterfaceEndpoint declares an AWS interface VPC endpoint: one network
+// interface per chosen subnet (one subnet per AZ) guarded by security groups,
+// with private DNS so the service's public name resolves to those private IPs
+// inside the VPC.
 // +kubebuilder:object:root=true
 // +kubebuilder:subresource:status
 // +kubebuilder:resource:shortName=ife,categories=vpce
-// +kubebuilder:validation:XValidation:rule="has(self.spec.region) == has(oldSelf.spec.region)",message="spec.region is immutable: it cannot be added or removed after creation",fieldPath=".spec.region"
-// +kubebuilder:validation:XValidation:rule="has(self.spec.accountRef) == has(oldSelf.spec.accountRef)",message="spec.accountRef is immutable: it cannot be added or removed after creation",fieldPath=".spec.accountRef"
+// +kubebuilder:validation:XValidation:rule="has(self.spec.region) == has(oldSelf.spec.region)",message="spec.region is immutable: it cannot be added or removed after creation; restore it as it was, or delete the object and create it again (deleting it deletes its AWS endpoint unless spec.deletionPolicy is Retain)",fieldPath=".spec.region"
+// +kubebuilder:validation:XValidation:rule="has(self.spec.accountRef) == has(oldSelf.spec.accountRef)",message="spec.accountRef is immutable: it cannot be added or removed after creation; restore it as it was, or delete the object and create it again (deleting it deletes its AWS endpoint unless spec.deletionPolicy is Retain)",fieldPath=".spec.accountRef"
 // +kubebuilder:printcolumn:name="VPC",type=string,JSONPath=`.status.vpcID`
 // +kubebuilder:printcolumn:name="Service",type=string,JSONPath=`.spec.service`
 // +kubebuilder:printcolumn:name="Endpoint",type=string,JSONPath=`.status.endpointID`

@@ -51,7 +51,7 @@ var validCases = []validCase{
 	{name: "private DNS off", kind: interfaceKind, spec: `privateDNS: {enabled: false}`},
 	{name: "inbound-resolver-only private DNS", kind: interfaceKind, spec: `privateDNS: {onlyForInboundResolverEndpoint: true}`},
 	{name: "mutable gateway fields updated", kind: gatewayKind,
-		update: `{routeTables: {ids: [rtb-0b1c2d3e], tags: {tier: private}}, tags: {team: a}, deletionPolicy: Retain, policy: {Version: "2012-10-17"}, endpointID: vpce-0a1b2c3d}`},
+		update: `{routeTables: {ids: [rtb-0b1c2d3e], tags: {tier: private}}, tags: {team: a}, deletionPolicy: Retain, policy: {Version: "2012-10-17", Statement: [{Effect: Allow, Principal: "*", Action: "s3:GetObject", Resource: "*"}]}, endpointID: vpce-0a1b2c3d}`},
 	{name: "mutable interface fields updated", kind: interfaceKind,
 		update: `{subnets: {ids: [subnet-0b1c2d3e, subnet-0c1d2e3f]}, securityGroups: {ids: [sg-0a1b2c3d]}, privateDNS: {enabled: false}, tags: {team: a}}`},
 	{name: "unchanged vpc tags and service re-applied", kind: interfaceKind,
@@ -106,6 +106,78 @@ func TestSamplesAreAccepted(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestSamplesApplyBesideTheDemo applies config/samples, as `kubectl apply -k
+// config/samples --server-side --dry-run=server` would, into a namespace that holds
+// the objects `make demo` creates (hack/demo.sh): a sample that reused a demo name
+// would try to change that object's immutable fields and be refused.
+func TestSamplesApplyBesideTheDemo(t *testing.T) {
+	const namespace = "demo"
+	ensureNamespace(t, namespace)
+	root, err := testenv.RepoRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	demo := demoObjects(t, filepath.Join(root, "hack", "demo.sh"))
+	for _, obj := range demo {
+		obj.SetNamespace(namespace)
+		if err := env.Client.Create(ctx, obj); err != nil {
+			t.Fatalf("create the demo's %s %s: %v", obj.GetKind(), obj.GetName(), err)
+		}
+	}
+	samplesDir := filepath.Join(root, "config", "samples")
+	var kustomization struct {
+		Resources []string `json:"resources"`
+	}
+	raw, err := os.ReadFile(filepath.Join(samplesDir, "kustomization.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Strict: a kustomization that does more than list resources needs kustomize here.
+	if err := yaml.UnmarshalStrict(raw, &kustomization); err != nil {
+		t.Fatalf("config/samples/kustomization.yaml: %v", err)
+	}
+	applied := 0
+	for _, resource := range kustomization.Resources {
+		for _, obj := range readObjects(t, filepath.Join(samplesDir, resource)) {
+			obj.SetNamespace(namespace)
+			err := env.Client.Apply(ctx, client.ApplyConfigurationFromUnstructured(obj),
+				client.FieldOwner("kubectl"), client.ForceOwnership, client.DryRunAll)
+			if err != nil {
+				t.Errorf("apply %s %s (%s) beside the demo: %v", obj.GetKind(), obj.GetName(), resource, err)
+			}
+			applied++
+		}
+	}
+	if applied < 4 {
+		t.Fatalf("applied %d samples, want at least 4", applied)
+	}
+}
+
+// demoObjects returns the endpoints hack/demo.sh writes to .demo/endpoints.yaml
+// (the here-document it passes to `kubectl apply`).
+func demoObjects(t *testing.T, script string) []*unstructured.Unstructured {
+	t.Helper()
+	contents, err := os.ReadFile(script)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, rest, found := strings.Cut(string(contents), `cat > "$state/endpoints.yaml" <<'EOF'`+"\n")
+	manifest, _, closed := strings.Cut(rest, "\nEOF\n")
+	if !found || !closed {
+		t.Fatalf("%s no longer writes .demo/endpoints.yaml from a here-document; update demoObjects", script)
+	}
+	path := filepath.Join(t.TempDir(), "endpoints.yaml")
+	if err := os.WriteFile(path, []byte(manifest), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	objects := readObjects(t, path)
+	if len(objects) < 5 {
+		t.Fatalf("found %d objects in the demo's endpoints.yaml, want 5", len(objects))
+	}
+	return objects
 }
 
 // readObjects parses every document of a multi-document YAML file.

@@ -85,19 +85,19 @@ var invalidCases = []invalidCase{
 
 	// Immutable fields (updates of valid objects).
 	{name: "region changed", kind: gatewayKind, update: `region: us-west-2`,
-		wantField: "spec.region", wantMessage: "region is immutable"},
+		wantField: "spec.region", wantMessage: "spec.region is immutable: delete the object and create it again"},
 	{name: "region added", kind: interfaceKind, spec: `region: null`, update: `region: us-east-1`,
-		wantField: "spec.region", wantMessage: "spec.region is immutable: it cannot be added or removed after creation"},
+		wantField: "spec.region", wantMessage: "spec.region is immutable: it cannot be added or removed after creation; restore it as it was, or delete the object and create it again"},
 	{name: "region removed", kind: gatewayKind, update: `region: null`,
-		wantField: "spec.region", wantMessage: "spec.region is immutable: it cannot be added or removed after creation"},
+		wantField: "spec.region", wantMessage: "spec.region is immutable: it cannot be added or removed after creation; restore it as it was, or delete the object and create it again"},
 	{name: "vpc id changed", kind: gatewayKind, update: `vpc: {id: vpc-0b1c2d3e4f5a67890}`,
-		wantField: "spec.vpc", wantMessage: "vpc is immutable"},
+		wantField: "spec.vpc", wantMessage: "spec.vpc is immutable: delete the object and create it again"},
 	{name: "vpc id replaced by tags", kind: interfaceKind, update: `vpc: {id: null, tags: {env: prod}}`,
-		wantField: "spec.vpc", wantMessage: "vpc is immutable"},
+		wantField: "spec.vpc", wantMessage: "spec.vpc is immutable: delete the object and create it again"},
 	{name: "gateway service changed", kind: gatewayKind, update: `service: dynamodb`,
-		wantField: "spec.service", wantMessage: "service is immutable"},
+		wantField: "spec.service", wantMessage: "spec.service is immutable: delete the object and create it again"},
 	{name: "interface service changed", kind: interfaceKind, update: `service: ec2`,
-		wantField: "spec.service", wantMessage: "service is immutable"},
+		wantField: "spec.service", wantMessage: "spec.service is immutable: delete the object and create it again"},
 
 	// DNS record and IP address types.
 	{name: "ipv6 records with default ipv4 endpoint", kind: interfaceKind, spec: `dnsRecordIPType: ipv6`,

@@ -212,12 +212,12 @@ func typeOf(p *apiextensionsv1.JSONSchemaProps) string {
 		return "[]" + typeOf(p.Items.Schema)
 	case p.Type == "object" && p.AdditionalProperties != nil && p.AdditionalProperties.Schema != nil:
 		return "map[string]" + typeOf(p.AdditionalProperties.Schema)
-	case p.XPreserveUnknownFields != nil && *p.XPreserveUnknownFields && len(p.Properties) == 0:
-		return "object (free-form)"
 	case p.XIntOrString:
 		return "int or string"
 	case p.Type == "":
 		return "any"
+	case p.XPreserveUnknownFields != nil && *p.XPreserveUnknownFields && len(p.Properties) == 0:
+		return "object (free-form)"
 	case p.Format != "":
 		return p.Type + " (" + p.Format + ")"
 	}
@@ -263,7 +263,12 @@ func validations(p *apiextensionsv1.JSONSchemaProps) []string {
 		bound("value", lo, hi)
 	}
 	if p.Items != nil && p.Items.Schema != nil {
-		if inner := validations(p.Items.Schema); len(inner) > 0 && len(p.Items.Schema.Properties) == 0 {
+		inner := validations(p.Items.Schema)
+		if len(p.Items.Schema.Properties) > 0 {
+			// The items' fields have rows of their own; only the items' own rules remain.
+			inner = ruleMessages(p.Items.Schema)
+		}
+		if len(inner) > 0 {
 			v = append(v, "each item: "+strings.Join(inner, ", "))
 		}
 	}
@@ -279,14 +284,20 @@ func validations(p *apiextensionsv1.JSONSchemaProps) []string {
 		}
 		v = append(v, t)
 	}
+	return append(v, ruleMessages(p)...)
+}
+
+// ruleMessages lists the messages of p's CEL rules (the rule itself when it has none).
+func ruleMessages(p *apiextensionsv1.JSONSchemaProps) []string {
+	var messages []string
 	for _, r := range p.XValidations {
 		msg := r.Message
 		if msg == "" {
 			msg = "must satisfy `" + r.Rule + "`"
 		}
-		v = append(v, msg)
+		messages = append(messages, msg)
 	}
-	return v
+	return messages
 }
 
 // paragraph joins a multi-line description into one line.

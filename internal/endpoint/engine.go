@@ -92,6 +92,8 @@ func newOutcome(req Request, region string) Outcome {
 		ManagedGroupID: req.Prior.ManagedSecurityGroupID,
 		EndpointIntent: req.Prior.EndpointIntent,
 		GroupIntent:    req.Prior.GroupIntent,
+		EndpointChange: req.Prior.EndpointChange,
+		GroupChange:    req.Prior.GroupChange,
 		Interfaces:     req.Prior.NetworkInterfaces,
 		AppliedTagKeys: req.Prior.AppliedTagKeys,
 	}
@@ -254,11 +256,11 @@ func (e *Engine) converge(ctx context.Context, cl awsclient.EC2, region string, 
 			return err
 		}
 	}
-	// Record what is about to be created before creating it.
-	if err := e.intend(ctx, req, out, req.Spec.Managed != nil && group == nil, obs == nil, f.goneID); err != nil {
-		return err
-	}
 	if req.Spec.Managed != nil {
+		// Record the group's create before making it.
+		if err := e.intend(ctx, req, out, group == nil, false, ""); err != nil {
+			return err
+		}
 		id, err := e.ensureGroup(ctx, cl, req, r.vpc, group, *req.Spec.Managed, out)
 		if id != "" {
 			out.ManagedGroupID = id
@@ -269,6 +271,10 @@ func (e *Engine) converge(ctx context.Context, cl awsclient.EC2, region string, 
 		r.desired.SecurityGroupIDs = sortedSet(append(r.desired.SecurityGroupIDs, id))
 	}
 	if obs == nil {
+		// Record the endpoint's create before making it.
+		if err := e.intend(ctx, req, out, false, true, f.goneID); err != nil {
+			return err
+		}
 		return e.create(ctx, cl, req, r, out)
 	}
 	out.EndpointID = obs.ID
@@ -541,6 +547,14 @@ func dnsOptions(d Desired, svc serviceInfo, privateDNS bool) *types.DnsOptionsSp
 }
 
 func (e *Engine) update(ctx context.Context, cl awsclient.EC2, req Request, r *resolved, o Observed, adopted bool, out *Outcome) error {
+	if c := req.Prior.EndpointChange; e.settling(c, endpointDigest(o)) {
+		// AWS still shows the endpoint as it was before the controller changed it:
+		// neither drift nor a reason to change it again.
+		out.notReady(v1alpha1.ReasonPending, "waiting for AWS to show the change made to endpoint %s at %s (AWS is eventually consistent)", o.ID, c.At.UTC().Format(time.RFC3339))
+		out.Poll, out.PollBackoff = e.pendingPoll(), true
+		return nil
+	}
+	out.EndpointChange = nil
 	switch o.State {
 	case stateRejected, stateFailed, stateExpired:
 		e.report(ctx, cl, r, o, out)
@@ -560,6 +574,9 @@ func (e *Engine) update(ctx context.Context, cl awsclient.EC2, req Request, r *r
 		p := ComputePlan(r.desired, o, r.subnetAZ)
 		if err := applyTags(ctx, cl, o.ID, p); err != nil {
 			return err
+		}
+		if len(p.SetTags)+len(p.RemoveTags) > 0 {
+			e.changed(&out.EndpointChange, endpointDigest(o))
 		}
 		e.report(ctx, cl, r, o, out)
 		return nil
@@ -582,6 +599,7 @@ func (e *Engine) update(ctx context.Context, cl awsclient.EC2, req Request, r *r
 		return nil
 	}
 	e.refusedModify.Delete(o.ID)
+	e.changed(&out.EndpointChange, endpointDigest(o))
 	switch {
 	case adopted:
 		out.event(v1alpha1.EventModified, "ModifyVpcEndpoint", "Brought adopted VPC endpoint %s to the spec: %s", o.ID, p)

@@ -54,8 +54,10 @@ func (e *Engine) record(ctx context.Context, req Request, out *Outcome) error {
 var errNotRecorded = errors.New("the create was not recorded in the status, so it was not made")
 
 // intend records, in one status write, the creates about to be made that have no
-// recorded intent yet: the managed group's (group) and the endpoint's (endpoint,
-// replacing goneID when set, which gets a fresh ClientToken).
+// recorded intent yet: the managed group's (group) or the endpoint's (endpoint,
+// replacing goneID when set, which gets a fresh ClientToken). Each is recorded
+// right before its create, so a deletion never waits for a create that was not
+// about to be made.
 func (e *Engine) intend(ctx context.Context, req Request, out *Outcome, group, endpoint bool, goneID string) error {
 	changed := false
 	now := e.now().Truncate(time.Second) // as the status stores it

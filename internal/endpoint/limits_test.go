@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 	"unicode/utf8"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -126,5 +127,33 @@ func TestPlanTurningPrivateDNSOnSendsTheInboundOption(t *testing.T) {
 	d.ExplicitInbound = false // ssm: AWS's default is false already
 	if p := ComputePlan(d, o, nil); p.OnlyInbound != nil {
 		t.Fatalf("plan %s sends the option for a service without gateway endpoints", p)
+	}
+}
+
+func TestOwnChangeSeenLateIsNotDrift(t *testing.T) {
+	now := time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
+	e := &Engine{ConsistencyBound: time.Minute, Now: func() time.Time { return now }}
+	before := Observed{RouteTableIDs: []string{"rtb-1"}, Tags: map[string]string{"a": "1"}}
+	after := Observed{RouteTableIDs: []string{"rtb-1", "rtb-2"}, Tags: map[string]string{"a": "1"}}
+	var c *Change
+	e.changed(&c, endpointDigest(before))
+	switch {
+	case !e.settling(c, endpointDigest(before)):
+		t.Error("the state before the change, read within the bound, is not waited out")
+	case e.settling(c, endpointDigest(after)):
+		t.Error("the changed state is taken for the old one")
+	case e.settling(c, endpointDigest(Observed{RouteTableIDs: []string{"rtb-3"}, Tags: before.Tags})):
+		t.Error("a third state (drift) is waited out")
+	case e.settling(nil, endpointDigest(before)):
+		t.Error("no recorded change, yet waited")
+	}
+	now = now.Add(time.Minute)
+	if e.settling(c, endpointDigest(before)) {
+		t.Error("still waiting once the bound has passed")
+	}
+	retagged := before
+	retagged.Tags = map[string]string{"a": "2"}
+	if endpointDigest(retagged) == endpointDigest(before) {
+		t.Error("tags are not part of the digest")
 	}
 }

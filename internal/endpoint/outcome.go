@@ -79,7 +79,9 @@ type Outcome struct {
 	// (status.createIntent, status.securityGroupCreateIntent); nil once seen.
 	EndpointIntent *Intent
 	GroupIntent    *Intent
-	PrivateDNS     bool
+	// EndpointChange and GroupChange are the last changes AWS may not show yet.
+	EndpointChange, GroupChange *Change
+	PrivateDNS                  bool
 	Interfaces     []v1alpha1.NetworkInterface
 	DNSEntries     []v1alpha1.DNSEntry
 	// AccountID is the AWS account the endpoint lives in, as EC2 lists its owner.
@@ -111,6 +113,10 @@ type Outcome struct {
 	Events []Event
 	// DriftFields names what was repaired behind the controller's back, for metrics.
 	DriftFields []string
+
+	// groupSettling is set when AWS does not show the controller's last change to
+	// the managed group yet.
+	groupSettling bool
 }
 
 // durable is the part of the outcome that must survive a crash.

@@ -51,7 +51,7 @@ func resolveVPC(ctx context.Context, cl awsclient.EC2, region string, s Spec) (v
 		page, err := p.NextPage(ctx)
 		if err != nil {
 			if awserr.IsNotFound(err) {
-				return vpcInfo{}, problemf(v1alpha1.ReasonVPCNotFound, "spec.vpc.id: VPC %s does not exist in %s; name an existing VPC", s.VPCID, region)
+				return vpcInfo{}, problemf(v1alpha1.ReasonVPCNotFound, "spec.vpc.id: VPC %s does not exist in %s; check spec.region (or the manager's --region), or, as spec.vpc is immutable, delete this object and create it with an existing VPC", s.VPCID, region)
 			}
 			return vpcInfo{}, fromAWS(err, "describing the VPC")
 		}
@@ -60,9 +60,9 @@ func resolveVPC(ctx context.Context, cl awsclient.EC2, region string, s Spec) (v
 	switch len(vpcs) {
 	case 0:
 		if s.VPCID != "" {
-			return vpcInfo{}, problemf(v1alpha1.ReasonVPCNotFound, "spec.vpc.id: VPC %s does not exist in %s; name an existing VPC", s.VPCID, region)
+			return vpcInfo{}, problemf(v1alpha1.ReasonVPCNotFound, "spec.vpc.id: VPC %s does not exist in %s; check spec.region (or the manager's --region), or, as spec.vpc is immutable, delete this object and create it with an existing VPC", s.VPCID, region)
 		}
-		return vpcInfo{}, problemf(v1alpha1.ReasonVPCNotFound, "spec.vpc.tags: no VPC in %s has tags %s; tag the VPC or change the selector", region, formatTags(s.VPCTags))
+		return vpcInfo{}, problemf(v1alpha1.ReasonVPCNotFound, "spec.vpc.tags: no VPC in %s has tags %s; tag the VPC, or, as spec.vpc is immutable, delete this object and create it with another selector", region, formatTags(s.VPCTags))
 	case 1:
 	default:
 		ids := make([]string, 0, len(vpcs))
@@ -70,7 +70,7 @@ func resolveVPC(ctx context.Context, cl awsclient.EC2, region string, s Spec) (v
 			ids = append(ids, aws.ToString(v.VpcId))
 		}
 		slices.Sort(ids)
-		return vpcInfo{}, problemf(v1alpha1.ReasonVPCAmbiguous, "spec.vpc.tags: %d VPCs in %s have tags %s (%s); add a tag that only one of them carries, or use spec.vpc.id", len(vpcs), region, formatTags(s.VPCTags), strings.Join(ids, ", "))
+		return vpcInfo{}, problemf(v1alpha1.ReasonVPCAmbiguous, "spec.vpc.tags: %d VPCs in %s have tags %s (%s); add a tag that only one of them carries, or, as spec.vpc is immutable, delete this object and create it with spec.vpc.id", len(vpcs), region, formatTags(s.VPCTags), strings.Join(ids, ", "))
 	}
 	v := vpcs[0]
 	info := vpcInfo{ID: aws.ToString(v.VpcId), Tags: tagMap(v.Tags)}
@@ -104,6 +104,10 @@ func resolveService(ctx context.Context, cl awsclient.EC2, name string, t Type) 
 		}
 		return serviceInfo{}, p
 	}
+	offersGateway := false // AWS lists S3's gateway and interface services as one entry or as two
+	for _, d := range out.ServiceDetails {
+		offersGateway = offersGateway || aws.ToString(d.ServiceName) == name && hasServiceType(d.ServiceType, Gateway)
+	}
 	for _, d := range out.ServiceDetails {
 		if aws.ToString(d.ServiceName) != name || !hasServiceType(d.ServiceType, t) {
 			continue
@@ -114,7 +118,7 @@ func resolveService(ctx context.Context, cl awsclient.EC2, name string, t Type) 
 			AcceptanceRequired: aws.ToBool(d.AcceptanceRequired),
 			PrivateDNSName:     aws.ToString(d.PrivateDnsName),
 			PolicySupported:    aws.ToBool(d.VpcEndpointPolicySupported),
-			OffersGateway:      t == Interface && hasServiceType(d.ServiceType, Gateway),
+			OffersGateway:      t == Interface && offersGateway,
 		}
 		return info, nil
 	}

@@ -210,8 +210,18 @@ func (e *Engine) findGroup(ctx context.Context, cl awsclient.EC2, req Request, v
 	}
 	out.ManagedGroupID = aws.ToString(g.GroupId)
 	out.GroupIntent = nil
-	if err := keepGroupOwned(ctx, cl, req.Owner, g, out); err != nil {
+	if c := req.Prior.GroupChange; e.settling(c, groupDigest(*g)) {
+		// AWS still shows the group as it was before the controller changed it.
+		out.groupSettling = true
+		return g, nil
+	}
+	out.GroupChange = nil
+	restored, err := keepGroupOwned(ctx, cl, req.Owner, g, out)
+	if err != nil {
 		return nil, err
+	}
+	if restored {
+		e.changed(&out.GroupChange, groupDigest(*g))
 	}
 	return g, nil
 }
@@ -219,10 +229,10 @@ func (e *Engine) findGroup(ctx context.Context, cl awsclient.EC2, req Request, v
 // keepGroupOwned restores ownership tags stripped from the managed group. Under the
 // published IAM policy the controller may not (it changes only groups that carry
 // them): the user then must, and the condition says how.
-func keepGroupOwned(ctx context.Context, cl awsclient.EC2, owner Owner, g *types.SecurityGroup, out *Outcome) error {
+func keepGroupOwned(ctx context.Context, cl awsclient.EC2, owner Owner, g *types.SecurityGroup, out *Outcome) (bool, error) {
 	id, have := aws.ToString(g.GroupId), tagMap(g.Tags)
 	if c, u := have[TagCluster], have[TagOwnerUID]; c != "" && c != owner.Cluster || u != "" && u != owner.UID {
-		return problemf(v1alpha1.ReasonSecurityGroupOwnershipLost, "status.managedSecurityGroupID: security group %s now carries the ownership tags of %s in cluster %s, so this object leaves it alone; delete this object and recreate it, or give the group back its tags (see docs/troubleshooting.md)", id, have[TagOwner], c)
+		return false, problemf(v1alpha1.ReasonSecurityGroupOwnershipLost, "status.managedSecurityGroupID: security group %s now carries the ownership tags of %s in cluster %s, so this object leaves it alone; delete this object and recreate it, or give the group back its tags (see docs/troubleshooting.md)", id, have[TagOwner], c)
 	}
 	missing := map[string]string{}
 	for k, v := range ownershipTags(owner) {
@@ -231,18 +241,18 @@ func keepGroupOwned(ctx context.Context, cl awsclient.EC2, owner Owner, g *types
 		}
 	}
 	if len(missing) == 0 {
-		return nil
+		return false, nil
 	}
 	_, err := cl.CreateTags(ctx, &ec2.CreateTagsInput{Resources: []string{id}, Tags: ec2Tags(missing)})
 	switch {
 	case err == nil:
 		out.event(v1alpha1.EventDriftCorrected, "CreateTags", "Restored the ownership tags %s of security group %s", strings.Join(sortedKeys(missing), ","), id)
 		out.DriftFields = append(out.DriftFields, "security-group-tags")
-		return nil
+		return true, nil
 	case awserr.Code(err) == "UnauthorizedOperation":
-		return ownershipLost(owner, id, "change it")
+		return false, ownershipLost(owner, id, "change it")
 	default:
-		return fromAWS(err, "restoring the ownership tags of security group "+id)
+		return false, fromAWS(err, "restoring the ownership tags of security group "+id)
 	}
 }
 
@@ -268,6 +278,10 @@ func (e *Engine) ensureGroup(ctx context.Context, cl awsclient.EC2, req Request,
 		have = observedRules(g.IpPermissions)
 	}
 	id := aws.ToString(g.GroupId)
+	if out.groupSettling {
+		out.Poll = e.pendingPoll()
+		return id, nil
+	}
 	notYet := func(err error) bool {
 		// A group made moments ago may be unknown to the rule calls for a while
 		// (AWS's own example of eventual consistency).
@@ -291,6 +305,9 @@ func (e *Engine) ensureGroup(ctx context.Context, cl awsclient.EC2, req Request,
 		}
 	}
 	if len(have) > 0 && len(authorize)+len(revoke) > 0 {
+		if out.GroupChange == nil {
+			e.changed(&out.GroupChange, groupDigest(*g))
+		}
 		msg := fmt.Sprintf("security group %s rules: %s", id, describeRuleChanges(authorize, revoke))
 		if !req.Prior.SpecChanged {
 			out.event(v1alpha1.EventDriftCorrected, "UpdateSecurityGroupRules", "Repaired %s", msg)

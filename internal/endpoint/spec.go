@@ -90,6 +90,10 @@ type Prior struct {
 	// AppliedTagKeys are the keys of the tags the controller set on the endpoint
 	// (status.appliedTagKeys): the only ones it may remove.
 	AppliedTagKeys []string
+	// EndpointChange and GroupChange are the controller's last changes to the
+	// endpoint and to the managed group, which AWS may not show yet
+	// (status.lastChange, status.securityGroupLastChange).
+	EndpointChange, GroupChange *Change
 	// SpecChanged is true when the spec changed since the last reconcile
 	// (metadata.generation differs from status.observedGeneration): changes are then
 	// reported as Modified rather than DriftCorrected.
@@ -103,6 +107,14 @@ type Prior struct {
 type Intent struct {
 	ClientToken string
 	Since       time.Time
+}
+
+// Change is a change the controller made to a resource: when, and a digest of
+// the resource's state before it. Reading that state again within the
+// consistency bound means AWS does not show the change yet.
+type Change struct {
+	At   time.Time
+	From string
 }
 
 // Durable is what must survive a crash between an AWS write and the status write:

@@ -18,7 +18,6 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
-	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	"github.com/vpce-dev/vpce-controller/api/v1alpha1"
 	"github.com/vpce-dev/vpce-controller/controllers"
@@ -40,9 +39,10 @@ type Options struct {
 	LeaderElect             bool
 	LeaderElectionID        string
 	LeaderElectionNamespace string
-	MetricsBindAddress      string
-	HealthProbeBindAddress  string
-	WatchNamespace          string
+	// Metrics configures the /metrics endpoint: address, HTTPS and its authentication.
+	Metrics                MetricsOptions
+	HealthProbeBindAddress string
+	WatchNamespace         string
 	// SkipNameValidation lets several managers run in one process (tests).
 	SkipNameValidation bool
 	// Backoff paces retries; zero means backoff.DefaultPolicy.
@@ -100,24 +100,35 @@ func Scheme() *runtime.Scheme {
 	return s
 }
 
-// New builds a manager with its controllers registered.
-func New(ctx context.Context, restCfg *rest.Config, o Options) (*Manager, error) {
+// Validate checks the options that have no safe default, naming the flag at fault.
+func (o Options) Validate() error {
 	if o.Region == "" {
-		return nil, fmt.Errorf("--region is required")
+		return fmt.Errorf("--region is required (or AWS_REGION)")
+	}
+	if err := ValidateClusterName(o.ClusterName); err != nil {
+		return err
 	}
 	if o.RequireAccountRef && o.DefaultAccount != "" {
-		return nil, fmt.Errorf("--require-account-ref and --default-account exclude each other: with the first, no object goes without spec.accountRef")
+		return fmt.Errorf("--require-account-ref and --default-account exclude each other: with the first, no object goes without spec.accountRef")
+	}
+	if _, err := ParseTags(o.DefaultTags); err != nil {
+		return err
+	}
+	return o.Metrics.Validate()
+}
+
+// New builds a manager with its controllers registered.
+func New(ctx context.Context, restCfg *rest.Config, o Options) (*Manager, error) {
+	if err := o.Validate(); err != nil {
+		return nil, err
 	}
 	defaultTags, err := ParseTags(o.DefaultTags)
 	if err != nil {
 		return nil, err
 	}
-	if o.ClusterName == "" {
-		o.ClusterName = "default"
-	}
 	mopts := ctrl.Options{
 		Scheme:                  Scheme(),
-		Metrics:                 metricsserver.Options{BindAddress: o.MetricsBindAddress},
+		Metrics:                 o.Metrics.serverOptions(),
 		HealthProbeBindAddress:  o.HealthProbeBindAddress,
 		LeaderElection:          o.LeaderElect,
 		LeaderElectionID:        o.LeaderElectionID,
@@ -126,7 +137,7 @@ func New(ctx context.Context, restCfg *rest.Config, o Options) (*Manager, error)
 		LeaderElectionReleaseOnCancel: true,
 	}
 	if mopts.LeaderElectionID == "" {
-		mopts.LeaderElectionID = "vpce-controller-" + o.ClusterName + ".vpce.dev"
+		mopts.LeaderElectionID = LeaderElectionID(o.ClusterName)
 	}
 	if o.WatchNamespace != "" {
 		namespaces := map[string]cache.Config{}

@@ -1,7 +1,7 @@
 // Package metrics defines the controller's Prometheus metrics, registered on
 // controller-runtime's registry (served on --metrics-bind-address): EC2 calls by
 // action and outcome, their latency, throttling, client-side limiter waits, drift
-// repairs, endpoints by state, and time to first Ready.
+// repairs, endpoints by state, Stalled objects by reason, and time to first Ready.
 package metrics
 
 import (
@@ -44,6 +44,11 @@ var (
 		Name: "vpce_endpoints",
 		Help: "Endpoint objects by kind and AWS state (none before the endpoint exists).",
 	}, []string{"kind", "state"})
+	// Stalled gauges the objects whose Stalled condition is True, by kind and reason.
+	Stalled = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "vpce_endpoints_stalled",
+		Help: "Endpoint objects whose Stalled condition is True (only a change to the spec or in AWS can help), by kind and reason.",
+	}, []string{"kind", "reason"})
 	// TimeToReady observes the time from object creation to its first Ready.
 	TimeToReady = prometheus.NewHistogramVec(prometheus.HistogramOpts{
 		Name:    "vpce_time_to_ready_seconds",
@@ -57,6 +62,6 @@ var registerOnce sync.Once
 // Register adds the metrics to controller-runtime's registry (once per process).
 func Register() {
 	registerOnce.Do(func() {
-		ctrlmetrics.Registry.MustRegister(EC2Calls, EC2Latency, EC2Throttled, ThrottleWait, DriftRepairs, Endpoints, TimeToReady)
+		ctrlmetrics.Registry.MustRegister(EC2Calls, EC2Latency, EC2Throttled, ThrottleWait, DriftRepairs, Endpoints, Stalled, TimeToReady)
 	})
 }

@@ -8,18 +8,26 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/vpce-dev/vpce-controller/api/v1alpha1"
+	"github.com/vpce-dev/vpce-controller/internal/awserr"
 	"github.com/vpce-dev/vpce-controller/internal/endpoint"
 )
 
-// Recorder turns reconcile outcomes into the endpoint, drift and time-to-ready
-// metrics. It implements controllers.Observer.
+// Recorder turns reconcile outcomes into the endpoint, stalled, drift and
+// time-to-ready metrics. It implements controllers.Observer.
 type Recorder struct {
 	mu    sync.Mutex
-	state map[string][2]string // object UID -> kind, state
+	state map[string]objectState // by object UID
+}
+
+// objectState is what the gauges last counted an object as.
+type objectState struct {
+	kind, state string
+	// stalledReason is the Stalled condition's reason, empty when not Stalled.
+	stalledReason string
 }
 
 // NewRecorder returns a Recorder.
-func NewRecorder() *Recorder { return &Recorder{state: map[string][2]string{}} }
+func NewRecorder() *Recorder { return &Recorder{state: map[string]objectState{}} }
 
 // Reconciled records one reconcile of obj. obj still holds the status from before
 // the reconcile, so a first Ready is recognised.
@@ -31,21 +39,31 @@ func (r *Recorder) Reconciled(kind string, obj client.Object, out endpoint.Outco
 	if out.Ready && !wasReady(obj) {
 		TimeToReady.WithLabelValues(kind).Observe(time.Since(obj.GetCreationTimestamp().Time).Seconds())
 	}
-	state := out.State
-	if state == "" {
-		state = "none"
+	now := objectState{kind: kind, state: out.State}
+	if now.state == "" {
+		now.state = "none"
+	}
+	// Stalled as the reconciler sets the condition: a terminal problem outside deletion.
+	if out.Problem != nil && out.Problem.Class == awserr.Terminal && obj.GetDeletionTimestamp().IsZero() {
+		now.stalledReason = out.Problem.Reason
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if prev, ok := r.state[uid]; ok {
-		Endpoints.WithLabelValues(prev[0], prev[1]).Dec()
+		Endpoints.WithLabelValues(prev.kind, prev.state).Dec()
+		if prev.stalledReason != "" {
+			Stalled.WithLabelValues(prev.kind, prev.stalledReason).Dec()
+		}
 	}
 	if out.Done {
 		delete(r.state, uid)
 		return
 	}
-	r.state[uid] = [2]string{kind, state}
-	Endpoints.WithLabelValues(kind, state).Inc()
+	r.state[uid] = now
+	Endpoints.WithLabelValues(kind, now.state).Inc()
+	if now.stalledReason != "" {
+		Stalled.WithLabelValues(kind, now.stalledReason).Inc()
+	}
 }
 
 func wasReady(obj client.Object) bool {

@@ -21,7 +21,7 @@ type ManagerOptions struct {
 	EC2URL string
 	// Region of the manager (default us-east-1).
 	Region string
-	// ClusterName written into ownership tags (default "default").
+	// ClusterName written into ownership tags (--cluster-name, required).
 	ClusterName string
 	// SyncPeriod of drift checks (0: the manager's default).
 	SyncPeriod time.Duration
@@ -37,7 +37,8 @@ type ManagerOptions struct {
 
 // Manager is a manager process that can be killed and restarted.
 type Manager struct {
-	// MetricsURL is the Prometheus endpoint, http://127.0.0.1:PORT/metrics.
+	// MetricsURL is the Prometheus endpoint, http://127.0.0.1:PORT/metrics (plain
+	// HTTP: the harness passes --metrics-secure=false).
 	MetricsURL string
 	// HealthURL is the probe server, http://127.0.0.1:PORT (/healthz, /readyz).
 	HealthURL string
@@ -47,14 +48,15 @@ type Manager struct {
 }
 
 // StartManager runs bin/manager with dummy AWS credentials, loopback metrics
-// and probe ports, and returns once /readyz answers. ctx bounds only the start.
+// (plain HTTP) and probe ports, and returns once /readyz answers. ctx bounds only
+// the start.
 func StartManager(ctx context.Context, opts ManagerOptions) (*Manager, error) {
 	path, err := binPath("manager")
 	if err != nil {
 		return nil, err
 	}
-	if opts.LogFile == "" || opts.Kubeconfig == "" || opts.EC2URL == "" {
-		return nil, fmt.Errorf("e2e: ManagerOptions need Kubeconfig, EC2URL and LogFile")
+	if opts.LogFile == "" || opts.Kubeconfig == "" || opts.EC2URL == "" || opts.ClusterName == "" {
+		return nil, fmt.Errorf("e2e: ManagerOptions need Kubeconfig, EC2URL, ClusterName and LogFile")
 	}
 	if opts.Region == "" {
 		opts.Region = "us-east-1"
@@ -73,11 +75,10 @@ func StartManager(ctx context.Context, opts ManagerOptions) (*Manager, error) {
 	args := []string{
 		"--region", opts.Region,
 		"--aws-endpoint-url", opts.EC2URL,
+		"--cluster-name", opts.ClusterName,
 		"--metrics-bind-address", metrics,
+		"--metrics-secure=false",
 		"--health-probe-bind-address", health,
-	}
-	if opts.ClusterName != "" {
-		args = append(args, "--cluster-name", opts.ClusterName)
 	}
 	if opts.SyncPeriod > 0 {
 		args = append(args, "--sync-period", opts.SyncPeriod.String())

@@ -233,10 +233,16 @@ func TestConsistencyAdminRoute(t *testing.T) {
 	if c := e.sim.ConsistencySettings(); c.Window != 3*time.Second || !c.Jitter {
 		t.Fatalf("settings %+v", c)
 	}
-	if code := post(`{"window":"2s"}`); code != 200 { // the body of earlier versions
+	if code := post(`{"window":"2s"}`); code != 200 { // the body of earlier versions keeps its narrow meaning
 		t.Fatalf("POST consistency (window only): HTTP %d", code)
 	}
-	if c := e.sim.ConsistencySettings(); c.Window != 2*time.Second || c.Jitter {
+	if c := e.sim.ConsistencySettings(); c.Window != 2*time.Second || c.Jitter || !c.OnlyNewEndpointsByID {
+		t.Fatalf("settings %+v", c)
+	}
+	if code := post(`{"window":"2s","jitter":false}`); code != 200 {
+		t.Fatalf("POST consistency: HTTP %d", code)
+	}
+	if c := e.sim.ConsistencySettings(); c.Window != 2*time.Second || c.Jitter || c.OnlyNewEndpointsByID {
 		t.Fatalf("settings %+v", c)
 	}
 	if code := post(`{"window":"soon"}`); code != 400 {

@@ -6,7 +6,8 @@ import (
 	"time"
 )
 
-// Endpoint states, as EC2 spells them.
+// Endpoint states, as EC2 spells them on the wire (the SDK's enum spells
+// them in PascalCase: "Available").
 const (
 	statePendingAcceptance = "pendingAcceptance"
 	statePending           = "pending"
@@ -14,7 +15,19 @@ const (
 	stateDeleting          = "deleting"
 	stateDeleted           = "deleted"
 	stateRejected          = "rejected"
+	stateFailed            = "failed"
+	stateExpired           = "expired"
+	statePartial           = "partial"
 )
+
+// endpointStates are every state EC2 reports for a VPC endpoint.
+var endpointStates = []string{statePendingAcceptance, statePending, stateAvailable, stateDeleting, stateDeleted, stateRejected, stateFailed, stateExpired, statePartial}
+
+// lastError is the error EC2 reports for a failed endpoint.
+type lastError struct {
+	Code    string `xml:"code"`
+	Message string `xml:"message"`
+}
 
 // endpoint is a VPC endpoint of type Gateway or Interface.
 type endpoint struct {
@@ -37,6 +50,7 @@ type endpoint struct {
 	ipAddressType string
 	dnsLabel      string // the random part of the endpoint's DNS names
 	privateZone   string // hosted zone of the private DNS name
+	lastErr       *lastError
 }
 
 func (e *endpoint) order() int64 { return e.seq }
@@ -54,7 +68,7 @@ func (s *Server) advanceEndpoint(e *endpoint, now time.Time) {
 		case stateDeleting:
 			e.state = stateDeleted
 			for _, id := range e.enis {
-				s.removeENI(id)
+				s.lingerENI(id, at.Add(s.delay(s.opts.ENILinger)))
 			}
 			e.enis = map[string]string{}
 			e.until = e.until.Add(s.delay(s.opts.DeletedLinger))
@@ -120,6 +134,7 @@ type xmlEndpoint struct {
 	NetworkInterfaceIDs []string             `xml:"networkInterfaceIdSet>item"`
 	DNSEntries          []xmlDNSEntry        `xml:"dnsEntrySet>item"`
 	CreationTimestamp   string               `xml:"creationTimestamp"`
+	LastError           *lastError           `xml:"lastError,omitempty"`
 	Tags                []xmlTag             `xml:"tagSet>item"`
 	OwnerID             string               `xml:"ownerId"`
 }
@@ -137,6 +152,7 @@ func (s *Server) endpointXML(e *endpoint, tags map[string]string) xmlEndpoint {
 		SubnetIDs:         e.subnets,
 		PrivateDNSEnabled: e.privateDNS,
 		CreationTimestamp: timestamp(e.created),
+		LastError:         e.lastErr,
 		Tags:              tagSet(tags),
 		OwnerID:           accountID,
 	}

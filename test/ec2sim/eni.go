@@ -66,6 +66,30 @@ func (s *Server) removeENI(id string) {
 	s.w.forget(id)
 }
 
+// lingeringENI is an interface of a deleted endpoint and when it goes.
+type lingeringENI struct {
+	id string
+	at time.Time
+}
+
+// lingerENI schedules the removal of an interface of a deleted endpoint: it
+// stays (and keeps its security groups in use) until at.
+func (s *Server) lingerENI(id string, at time.Time) {
+	s.w.lingering = append(s.w.lingering, lingeringENI{id, at})
+	slices.SortStableFunc(s.w.lingering, func(a, b lingeringENI) int { return a.at.Compare(b.at) })
+}
+
+// removeLingeringENIs removes the interfaces whose time has come, each
+// recorded for reads at its removal time.
+func (s *Server) removeLingeringENIs(now time.Time) {
+	for len(s.w.lingering) > 0 && !now.Before(s.w.lingering[0].at) {
+		n := s.w.lingering[0]
+		s.w.lingering = s.w.lingering[1:]
+		s.removeENI(n.id)
+		s.record(n.at)
+	}
+}
+
 type xmlPrivateIP struct {
 	PrivateIPAddress string `xml:"privateIpAddress"`
 	PrivateDNSName   string `xml:"privateDnsName"`

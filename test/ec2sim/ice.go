@@ -75,7 +75,7 @@ func (s *Server) iceXML(ice *iceEndpoint, tags map[string]string) xmlICE {
 	out := xmlICE{
 		OwnerID:                    accountID,
 		InstanceConnectEndpointID:  ice.id,
-		InstanceConnectEndpointArn: "arn:aws:ec2:" + s.opts.Region + ":" + accountID + ":instance-connect-endpoint/" + ice.id,
+		InstanceConnectEndpointArn: s.arn("instance-connect-endpoint", ice.id),
 		State:                      ice.state,
 		DNSName:                    host + suffix,
 		FipsDNSName:                host + ".fips" + suffix,

@@ -1,6 +1,7 @@
 package ec2sim
 
 import (
+	"regexp"
 	"slices"
 	"strings"
 )
@@ -36,7 +37,7 @@ type xmlSecurityGroup struct {
 }
 
 func (s *Server) groupArn(id string) string {
-	return "arn:aws:ec2:" + s.opts.Region + ":" + accountID + ":security-group/" + id
+	return s.arn("security-group", id)
 }
 
 func (s *Server) groupXML(g *securityGroup, tags map[string]string) xmlSecurityGroup {
@@ -68,6 +69,15 @@ func (g *securityGroup) attrs(name string) ([]string, bool) {
 	}
 	return nil, false
 }
+
+// groupTextSet is the character set EC2 allows in a VPC security group's
+// name and description and in a rule's description, as its error spells it.
+const groupTextSet = "a-zA-Z0-9. _-:/()#,@[]+=&;{}!$*"
+
+var groupText = regexp.MustCompile(`^[a-zA-Z0-9. _\-:/()#,@\[\]+=&;{}!$*]{0,255}$`)
+
+// validGroupText reports whether s is at most 255 characters of groupTextSet.
+func validGroupText(s string) bool { return groupText.MatchString(s) }
 
 // findGroup returns an existing group or the error EC2 answers for its ID
 // (InvalidGroup.NotFound before its creation is visible).
@@ -109,9 +119,11 @@ func (s *Server) createSecurityGroup(p params) (any, *apiError) {
 	case name == "default":
 		return nil, errInvalidParameterValue("Cannot use reserved security group name: default")
 	case strings.HasPrefix(name, "sg-"):
-		return nil, errInvalidParameterValue("Group names may not be in the format sg-*")
-	case len(name) > 255 || len(desc) > 255:
-		return nil, errInvalidParameterValue("Group name and description may not exceed 255 characters")
+		return nil, errInvalidParameterValue("Value (%s) for parameter GroupName is invalid. Group names may not be in the format sg-*.", name)
+	case !validGroupText(name):
+		return nil, errInvalidParameterValue("Invalid security group name. Valid names are strings less than 256 characters from the following set:  %s", groupTextSet)
+	case !validGroupText(desc):
+		return nil, errInvalidParameterValue("Invalid security group description. Valid descriptions are strings less than 256 characters from the following set:  %s", groupTextSet)
 	}
 	v, err := s.findVpc(p.str("VpcId"))
 	if err != nil {

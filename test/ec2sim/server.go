@@ -20,6 +20,7 @@ type Options struct {
 	Region        string        // default "us-east-1"
 	StateDelay    time.Duration // pending->available for interface endpoints and after ModifyVpcEndpoint; default 2s
 	DeletedLinger time.Duration // how long a deleted endpoint is still listed as "deleted"; default 2s
+	ENILinger     time.Duration // how long the network interfaces of an interface endpoint remain after it is "deleted"; default DeletedLinger
 	TimeScale     float64       // divides all delays and multiplies throttle refill rates; default 1
 	Throttle      bool          // enable AWS token buckets
 	Fixture       bool          // load the demo world at start
@@ -110,6 +111,9 @@ func New(opts Options) *Server {
 	if opts.DeletedLinger == 0 {
 		opts.DeletedLinger = 2 * time.Second
 	}
+	if opts.ENILinger == 0 {
+		opts.ENILinger = opts.DeletedLinger
+	}
 	if opts.TimeScale <= 0 {
 		opts.TimeScale = 1
 	}
@@ -161,10 +165,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 // call runs one action: injected latency and faults, throttling, the
-// authorizer, DryRun, then the handler; every call is counted.
+// authorizer, DryRun, then the handler; every call is counted. A lost
+// response is counted "lostResponse" when the call took effect.
 func (s *Server) call(action string, p params) (any, string, *apiError) {
 	s.mu.Lock()
-	latency, fault := s.pickFault(action)
+	latency, fault, lost := s.pickFault(action)
 	s.mu.Unlock()
 	if latency > 0 {
 		s.clock.Sleep(latency)
@@ -173,6 +178,14 @@ func (s *Server) call(action string, p params) (any, string, *apiError) {
 	defer s.mu.Unlock()
 	requestID := s.newRequestID()
 	body, err := s.dispatch(action, p, fault)
+	switch {
+	case lost != nil && err == nil:
+		s.countOutcome(action, "lostResponse")
+		return nil, requestID, lost
+	case lost != nil:
+		s.count(action, err)
+		return nil, requestID, lost
+	}
 	s.count(action, err)
 	return body, requestID, err
 }

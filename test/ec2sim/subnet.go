@@ -42,7 +42,7 @@ func (s *Server) subnetXML(sn *subnet, tags map[string]string) xmlSubnet {
 	}
 	return xmlSubnet{
 		SubnetID:                sn.id,
-		SubnetArn:               "arn:aws:ec2:" + s.opts.Region + ":" + accountID + ":subnet/" + sn.id,
+		SubnetArn:               s.arn("subnet", sn.id),
 		State:                   "available",
 		VpcID:                   sn.vpcID,
 		OwnerID:                 accountID,
@@ -74,7 +74,7 @@ func (s *Server) subnetAttrs(sn *subnet) attrs {
 		case "owner-id":
 			return []string{accountID}, true
 		case "subnet-arn":
-			return []string{"arn:aws:ec2:" + s.opts.Region + ":" + accountID + ":subnet/" + sn.id}, true
+			return []string{s.arn("subnet", sn.id)}, true
 		}
 		return nil, false
 	}

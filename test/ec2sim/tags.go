@@ -3,6 +3,7 @@ package ec2sim
 import (
 	"sort"
 	"strings"
+	"unicode/utf8"
 )
 
 // tagsOf returns the tags of an existing resource of the world and whether it
@@ -81,7 +82,17 @@ func tagSet(tags map[string]string) []xmlTag {
 // forget removes a deleted resource's tags.
 func (w *world) forget(id string) { delete(w.tags, id) }
 
-// validateTags applies EC2's limits on keys and values.
+// Tag limits of EC2 ("Tag restrictions", Amazon EC2 user guide): at most 50
+// user tags per resource, keys of at most 128 and values of at most 256
+// Unicode characters.
+const (
+	maxTags        = 50
+	maxTagKeyLen   = 128
+	maxTagValueLen = 256
+)
+
+// validateTags applies EC2's limits on keys and values, and on the number
+// of tags a new resource may carry.
 func validateTags(tags []xmlTag) *apiError {
 	for _, t := range tags {
 		switch {
@@ -89,11 +100,28 @@ func validateTags(tags []xmlTag) *apiError {
 			return errInvalidParameterValue("Tag key must not be empty")
 		case strings.HasPrefix(strings.ToLower(t.Key), "aws:"):
 			return errInvalidParameterValue("Tag keys starting with 'aws:' are reserved for internal use")
-		case len(t.Key) > 128:
-			return errInvalidParameterValue("Tag key exceeds the maximum length of 128 characters")
-		case len(t.Value) > 256:
-			return errInvalidParameterValue("Tag value exceeds the maximum length of 256 characters")
+		case utf8.RuneCountInString(t.Key) > maxTagKeyLen:
+			return errInvalidParameterValue("Tag key exceeds the maximum length of %d characters", maxTagKeyLen)
+		case utf8.RuneCountInString(t.Value) > maxTagValueLen:
+			return errInvalidParameterValue("Tag value exceeds the maximum length of %d characters", maxTagValueLen)
 		}
+	}
+	return checkTagCount(nil, tags)
+}
+
+// checkTagCount answers TagLimitExceeded when a resource with the existing
+// tags would carry more than 50 once tags are added; a key it already has
+// only changes its value and does not count again.
+func checkTagCount(existing map[string]string, tags []xmlTag) *apiError {
+	keys := make(map[string]bool, len(existing)+len(tags))
+	for k := range existing {
+		keys[k] = true
+	}
+	for _, t := range tags {
+		keys[t.Key] = true
+	}
+	if len(keys) > maxTags {
+		return errf("TagLimitExceeded", "The maximum number of Tags for a resource has been reached.")
 	}
 	return nil
 }
@@ -130,6 +158,11 @@ func (s *Server) createTags(p params) (any, *apiError) {
 	}
 	if err := validateTags(tags); err != nil {
 		return nil, err
+	}
+	for _, id := range ids {
+		if err := checkTagCount(s.w.tags[id], tags); err != nil {
+			return nil, err
+		}
 	}
 	for _, id := range ids {
 		s.w.addTags(id, tags)

@@ -1,7 +1,9 @@
-// Package gitops_test checks that GatewayEndpoint and InterfaceEndpoint status
-// follows the kstatus conventions that Flux, Argo CD and `kubectl wait` rely on:
-// it builds objects in each phase exactly as the controller writes them and asserts
-// what sigs.k8s.io/cli-utils/pkg/kstatus/status computes for them.
+// Package gitops_test checks what GitOps tools make of GatewayEndpoints and
+// InterfaceEndpoints: it builds objects in each phase exactly as the controller
+// writes them and asserts what sigs.k8s.io/cli-utils/pkg/kstatus/status computes for
+// them (Flux, `kubectl wait`) and what the Argo CD health check of docs/gitops.md,
+// run with gopher-lua as Argo CD runs it, reports; and it checks that section's
+// account of changing an immutable field against a real apiserver.
 package gitops_test
 
 import (
@@ -90,6 +92,8 @@ type phase struct {
 	conditions           []cond
 	// want are the acceptable kstatus results.
 	want []status.Status
+	// argo is the health the Argo CD check of docs/gitops.md must report.
+	argo string
 }
 
 func ready(s metav1.ConditionStatus, reason, msg string) cond {
@@ -121,7 +125,7 @@ var phases = []phase{
 			ready(metav1.ConditionFalse, v1alpha1.ReasonPending, "endpoint "+vpceID+" is pending"), applied,
 			reconciling(v1alpha1.ReasonPending, "endpoint "+vpceID+" is pending"),
 		},
-		want: []status.Status{status.InProgressStatus},
+		want: []status.Status{status.InProgressStatus}, argo: "Progressing",
 	},
 	{
 		name: "waiting for AWS to list a new endpoint", generation: 1, observed: 1,
@@ -129,7 +133,7 @@ var phases = []phase{
 			ready(metav1.ConditionFalse, v1alpha1.ReasonPending, "waiting for AWS to list endpoint "+vpceID), applied,
 			reconciling(v1alpha1.ReasonPending, "waiting for AWS to list endpoint "+vpceID),
 		},
-		want: []status.Status{status.InProgressStatus},
+		want: []status.Status{status.InProgressStatus}, argo: "Progressing",
 	},
 	{
 		name: "pending acceptance by the service owner", generation: 1, observed: 1, state: "pendingAcceptance",
@@ -137,17 +141,17 @@ var phases = []phase{
 			ready(metav1.ConditionFalse, v1alpha1.ReasonPendingAcceptance, "endpoint "+vpceID+" waits for the owner of com.amazonaws.vpce.us-east-1.vpce-svc-0a1b2c3d4e5f67890 to accept the connection"), applied,
 			reconciling(v1alpha1.ReasonPendingAcceptance, "endpoint "+vpceID+" waits for the owner to accept the connection"),
 		},
-		want: []status.Status{status.InProgressStatus},
+		want: []status.Status{status.InProgressStatus}, argo: "Progressing",
 	},
 	{
 		name: "available", generation: 1, observed: 1, state: "available",
 		conditions: []cond{ready(metav1.ConditionTrue, v1alpha1.ReasonAvailable, "endpoint "+vpceID+" is available"), applied},
-		want:       []status.Status{status.CurrentStatus},
+		want:       []status.Status{status.CurrentStatus}, argo: "Healthy",
 	},
 	{
 		name: "available again after a drift repair", generation: 3, observed: 3, state: "available",
 		conditions: []cond{ready(metav1.ConditionTrue, v1alpha1.ReasonAvailable, "endpoint "+vpceID+" is available"), applied},
-		want:       []status.Status{status.CurrentStatus},
+		want:       []status.Status{status.CurrentStatus}, argo: "Healthy",
 	},
 	{
 		name: "modifying after a spec change", generation: 2, observed: 2, state: "pending",
@@ -155,21 +159,21 @@ var phases = []phase{
 			ready(metav1.ConditionFalse, v1alpha1.ReasonPending, "endpoint "+vpceID+" is pending"), applied,
 			reconciling(v1alpha1.ReasonPending, "endpoint "+vpceID+" is pending"),
 		},
-		want: []status.Status{status.InProgressStatus},
+		want: []status.Status{status.InProgressStatus}, argo: "Progressing",
 	},
 	{
 		name: "spec changed, not yet observed (was available)", generation: 2, observed: 1, state: "available",
 		conditions: []cond{ready(metav1.ConditionTrue, v1alpha1.ReasonAvailable, "endpoint "+vpceID+" is available"), applied},
-		want:       []status.Status{status.InProgressStatus},
+		want:       []status.Status{status.InProgressStatus}, argo: "Progressing",
 	},
 	{
 		name: "spec fixed, not yet observed (was stalled)", generation: 2, observed: 1,
 		conditions: []cond{
-			notReady("spec.vpc.id: VPC vpc-0a1b2c3d4e5f67890 does not exist in us-east-1; name an existing VPC"),
-			synced(metav1.ConditionFalse, v1alpha1.ReasonVPCNotFound, "spec.vpc.id: VPC vpc-0a1b2c3d4e5f67890 does not exist in us-east-1; name an existing VPC"),
-			stalled(v1alpha1.ReasonVPCNotFound, "spec.vpc.id: VPC vpc-0a1b2c3d4e5f67890 does not exist in us-east-1; name an existing VPC"),
+			notReady("spec.vpc.id: VPC vpc-0a1b2c3d4e5f67890 does not exist in us-east-1; check spec.region (or the manager's --region), or, as spec.vpc is immutable, delete this object and create it with an existing VPC"),
+			synced(metav1.ConditionFalse, v1alpha1.ReasonVPCNotFound, "spec.vpc.id: VPC vpc-0a1b2c3d4e5f67890 does not exist in us-east-1; check spec.region (or the manager's --region), or, as spec.vpc is immutable, delete this object and create it with an existing VPC"),
+			stalled(v1alpha1.ReasonVPCNotFound, "spec.vpc.id: VPC vpc-0a1b2c3d4e5f67890 does not exist in us-east-1; check spec.region (or the manager's --region), or, as spec.vpc is immutable, delete this object and create it with an existing VPC"),
 		},
-		want: []status.Status{status.InProgressStatus},
+		want: []status.Status{status.InProgressStatus}, argo: "Progressing",
 	},
 	{
 		name: "throttled, retrying", generation: 1, observed: 1,
@@ -178,7 +182,7 @@ var phases = []phase{
 			synced(metav1.ConditionFalse, v1alpha1.ReasonThrottled, "reconciling: Request limit exceeded."),
 			reconciling(v1alpha1.ReasonNotSynced, "the spec is not applied: reconciling: Request limit exceeded."),
 		},
-		want: []status.Status{status.InProgressStatus},
+		want: []status.Status{status.InProgressStatus}, argo: "Progressing",
 	},
 	{
 		name: "AWS unavailable, retrying", generation: 1, observed: 1,
@@ -187,16 +191,16 @@ var phases = []phase{
 			synced(metav1.ConditionFalse, v1alpha1.ReasonAWSUnavailable, "reconciling: We encountered an internal error."),
 			reconciling(v1alpha1.ReasonNotSynced, "the spec is not applied: reconciling: We encountered an internal error."),
 		},
-		want: []status.Status{status.InProgressStatus},
+		want: []status.Status{status.InProgressStatus}, argo: "Progressing",
 	},
 	{
 		name: "bad input: VPC not found", generation: 1, observed: 1,
 		conditions: []cond{
-			notReady("spec.vpc.id: VPC vpc-0a1b2c3d4e5f67890 does not exist in us-east-1; name an existing VPC"),
-			synced(metav1.ConditionFalse, v1alpha1.ReasonVPCNotFound, "spec.vpc.id: VPC vpc-0a1b2c3d4e5f67890 does not exist in us-east-1; name an existing VPC"),
-			stalled(v1alpha1.ReasonVPCNotFound, "spec.vpc.id: VPC vpc-0a1b2c3d4e5f67890 does not exist in us-east-1; name an existing VPC"),
+			notReady("spec.vpc.id: VPC vpc-0a1b2c3d4e5f67890 does not exist in us-east-1; check spec.region (or the manager's --region), or, as spec.vpc is immutable, delete this object and create it with an existing VPC"),
+			synced(metav1.ConditionFalse, v1alpha1.ReasonVPCNotFound, "spec.vpc.id: VPC vpc-0a1b2c3d4e5f67890 does not exist in us-east-1; check spec.region (or the manager's --region), or, as spec.vpc is immutable, delete this object and create it with an existing VPC"),
+			stalled(v1alpha1.ReasonVPCNotFound, "spec.vpc.id: VPC vpc-0a1b2c3d4e5f67890 does not exist in us-east-1; check spec.region (or the manager's --region), or, as spec.vpc is immutable, delete this object and create it with an existing VPC"),
 		},
-		want: []status.Status{status.FailedStatus},
+		want: []status.Status{status.FailedStatus}, argo: "Degraded",
 	},
 	{
 		name: "AWS denies the call", generation: 1, observed: 1,
@@ -205,7 +209,7 @@ var phases = []phase{
 			synced(metav1.ConditionFalse, "UnauthorizedOperation", "reconciling: You are not authorized to perform this operation."),
 			stalled("UnauthorizedOperation", "reconciling: You are not authorized to perform this operation."),
 		},
-		want: []status.Status{status.FailedStatus},
+		want: []status.Status{status.FailedStatus}, argo: "Degraded",
 	},
 	{
 		name: "rejected by the service owner", generation: 1, observed: 1, state: "rejected",
@@ -214,7 +218,7 @@ var phases = []phase{
 			synced(metav1.ConditionFalse, v1alpha1.ReasonRejected, "endpoint "+vpceID+" is rejected; delete this object (or its endpoint in AWS) to try again"),
 			stalled(v1alpha1.ReasonRejected, "endpoint "+vpceID+" is rejected; delete this object (or its endpoint in AWS) to try again"),
 		},
-		want: []status.Status{status.FailedStatus},
+		want: []status.Status{status.FailedStatus}, argo: "Degraded",
 	},
 	{
 		name: "failed in AWS", generation: 1, observed: 1, state: "failed",
@@ -223,7 +227,7 @@ var phases = []phase{
 			synced(metav1.ConditionFalse, v1alpha1.ReasonFailed, "endpoint "+vpceID+" is failed: insufficient capacity; delete this object (or its endpoint in AWS) to try again"),
 			stalled(v1alpha1.ReasonFailed, "endpoint "+vpceID+" is failed: insufficient capacity; delete this object (or its endpoint in AWS) to try again"),
 		},
-		want: []status.Status{status.FailedStatus},
+		want: []status.Status{status.FailedStatus}, argo: "Degraded",
 	},
 	{
 		name: "deleting", generation: 1, observed: 1, deleting: true, state: "deleting",
@@ -232,7 +236,7 @@ var phases = []phase{
 			synced(metav1.ConditionFalse, v1alpha1.ReasonDeletePending, "deleting the endpoint in AWS"),
 			reconciling(v1alpha1.ReasonDeleting, "the object is being deleted"),
 		},
-		want: []status.Status{status.TerminatingStatus, status.InProgressStatus},
+		want: []status.Status{status.TerminatingStatus, status.InProgressStatus}, argo: "Progressing",
 	},
 }
 

@@ -55,3 +55,37 @@ app.kubernetes.io/component: controller
 {{- .Values.watchNamespace }}
 {{- end }}
 {{- end }}
+
+{{/* The cluster name, which has no default. */}}
+{{- define "vpce-controller.clusterName" -}}
+{{- required "clusterName is required: set it to this cluster's name (--set clusterName=prod-eu), different in every cluster sharing an AWS account; it is written into the vpce.dev/cluster ownership tag of everything the controller creates" .Values.clusterName }}
+{{- end }}
+
+{{/* The manager image: by digest when image.digest is set, else by tag (default: appVersion). */}}
+{{- define "vpce-controller.image" -}}
+{{- if .Values.image.digest }}
+{{- printf "%s@%s" .Values.image.repository .Values.image.digest }}
+{{- else }}
+{{- printf "%s:%s" .Values.image.repository (.Values.image.tag | default .Chart.AppVersion) }}
+{{- end }}
+{{- end }}
+
+{{/* Where the metrics serving certificate is mounted. */}}
+{{- define "vpce-controller.metricsCertPath" -}}
+/etc/vpce-controller/metrics-cert
+{{- end }}
+
+{{/* Non-empty when the metrics certificate Secret is mounted. */}}
+{{- define "vpce-controller.mountsMetricsCert" -}}
+{{- if and .Values.metrics.enabled .Values.metrics.secure .Values.metrics.certSecret }}true{{ end }}
+{{- end }}
+
+{{/* Non-empty when the cluster serves the Prometheus Operator's API. */}}
+{{- define "vpce-controller.hasPrometheusOperator" -}}
+{{- if .Capabilities.APIVersions.Has "monitoring.coreos.com/v1" }}true{{ end }}
+{{- end }}
+
+{{/* Label matchers that select this install's series in Prometheus. */}}
+{{- define "vpce-controller.seriesSelector" -}}
+{{- .Values.prometheusRule.seriesSelector | default (printf "job=%q,namespace=%q" (printf "%s-metrics" (include "vpce-controller.fullname" .)) .Release.Namespace) }}
+{{- end }}

@@ -21,6 +21,20 @@ type simControls struct {
 
 func (c simControls) Advance(d time.Duration) { c.clock.Advance(d) }
 
+func (c simControls) SetConsistency(window time.Duration) {
+	c.sim.SetConsistency(ec2sim.Consistency{Window: window})
+}
+
+func (c simControls) LoseNextResponse(action string) {
+	c.sim.InjectFault(ec2sim.Fault{Action: action, LostResponse: true, Count: 1})
+}
+
+func (c simControls) FailEndpoint(id, code, message string) error {
+	return c.sim.FailEndpoint(id, code, message)
+}
+
+func (c simControls) SetIAMPolicy(doc []byte) error { return c.sim.SetIAMPolicy(doc) }
+
 // startSim serves a fresh, empty ec2sim on a manual clock for the length of
 // the test.
 func startSim(t *testing.T) Target {

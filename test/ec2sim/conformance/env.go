@@ -324,3 +324,32 @@ func sameSet(a, b []string) bool {
 	}
 	return true
 }
+
+// consistencyWindow is the window scenarios set on targets that can show
+// eventual consistency: long enough to be the worst case of any scenario.
+const consistencyWindow = 5 * time.Second
+
+// setConsistency sets the target's consistency window when it can; a target
+// without controls shows whatever consistency it has.
+func (e *Env) setConsistency(window time.Duration) {
+	if e.controls != nil {
+		e.controls.SetConsistency(window)
+	}
+}
+
+// waitWindow lets the consistency window pass.
+func (e *Env) waitWindow(ctx context.Context) error {
+	return e.wait(ctx, consistencyWindow)
+}
+
+// loseNextResponse makes the next call of action lose its response on a
+// target with controls. It reports false for a target without them, whose
+// caller then makes the call once more and ignores that answer, which is
+// what a lost response amounts to.
+func (e *Env) loseNextResponse(action string) bool {
+	if e.controls == nil {
+		return false
+	}
+	e.controls.LoseNextResponse(action)
+	return true
+}
