@@ -52,7 +52,8 @@ type AWSAccountSpec struct {
 	// AllowedVPCs lists the VPCs objects may use, each by id or by tags (a VPC
 	// carrying all of them). Omitted: any VPC. Needs allowedRegions: the
 	// controller lists the allowed VPCs of each allowed region into
-	// status.allowedVPCs, and checks objects against that list before any AWS call.
+	// status.allowedVPCs, and checks objects against that list before any AWS
+	// call.
 	// +kubebuilder:validation:MinItems=1
 	// +kubebuilder:validation:MaxItems=50
 	// +optional
@@ -100,13 +101,15 @@ type VPCRule struct {
 	Tags map[string]string `json:"tags,omitempty"`
 }
 
-// AllowedVPC is a VPC that spec.allowedVPCs allows, as the controller last listed it.
+// AllowedVPC is a VPC that spec.allowedVPCs allows, as the controller last
+// listed it.
 type AllowedVPC struct {
 	// Region of the VPC.
 	Region string `json:"region"`
 	// ID of the VPC.
 	ID string `json:"id"`
-	// Tags of the VPC, against which objects that select their VPC by tags are checked.
+	// Tags of the VPC, against which objects that select their VPC by tags are
+	// checked.
 	// +optional
 	Tags map[string]string `json:"tags,omitempty"`
 }
@@ -132,7 +135,8 @@ type AWSAccountStatus struct {
 	// +optional
 	AllowedVPCs []AllowedVPC `json:"allowedVPCs,omitempty"`
 
-	// LastChecked is when the controller last assumed the role and listed the VPCs.
+	// LastChecked is when the controller last assumed the role and listed the
+	// VPCs.
 	// +optional
 	LastChecked *metav1.Time `json:"lastChecked,omitempty"`
 

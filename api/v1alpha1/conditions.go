@@ -133,8 +133,6 @@ const (
 	// ReasonAccountVerified: the controller assumed the role (or used its own
 	// identity) and STS GetCallerIdentity answered.
 	ReasonAccountVerified = "Verified"
-	// ReasonAccountChecking: the controller has not checked the account yet.
-	ReasonAccountChecking = "Checking"
 	// ReasonAssumeRoleDenied: STS refused AssumeRole: the role does not exist, or its
 	// trust policy does not allow the controller (or the external ID or session tags).
 	ReasonAssumeRoleDenied = "AssumeRoleDenied"

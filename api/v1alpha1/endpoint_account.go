@@ -1,10 +1,11 @@
 package v1alpha1
 
 // ClaimAnnotation records, on each endpoint object, the --cluster-name of the
-// install that acts on it. It is written together with the finalizer before any
-// AWS call; another install (another --cluster-name) in the same Kubernetes
-// cluster leaves the object alone and never removes the claim or the finalizer.
-// To hand an object over, overwrite the annotation with the new install's name.
+// install that acts on it. It is written together with the finalizer before
+// any AWS call; another install (another --cluster-name) in the same
+// Kubernetes cluster leaves the object alone and never removes the claim or
+// the finalizer. To hand an object over, overwrite the annotation with the new
+// install's name.
 const ClaimAnnotation = "vpce.dev/claimed-by"
 
 // AccountReference names the AWSAccount an endpoint lives in.
@@ -40,9 +41,9 @@ type EndpointAccountStatus struct {
 	EndpointARN string `json:"endpointARN,omitempty"`
 
 	// AppliedTagKeys are the keys of the tags the controller set on the endpoint
-	// (spec.tags, the manager's --default-tags, and the Name it adds). It removes a
-	// tag only when its key is listed here and the spec no longer asks for it: tags
-	// that others set are never touched.
+	// (spec.tags, the manager's --default-tags, and the Name it adds). It removes
+	// a tag only when its key is listed here and the spec no longer asks for it:
+	// tags that others set are never touched.
 	// +listType=set
 	// +optional
 	AppliedTagKeys []string `json:"appliedTagKeys,omitempty"`
@@ -56,8 +57,8 @@ func (s *EndpointAccountSpec) AccountName() string {
 	return s.AccountRef.Name
 }
 
-// AccountFinalizer keeps an AWSAccount while endpoint objects use it, so none is
-// left without the credentials to delete its endpoint.
+// AccountFinalizer keeps an AWSAccount while endpoint objects use it, so none
+// is left without the credentials to delete its endpoint.
 const AccountFinalizer = "networking.vpce.dev/account-in-use"
 
 // CommonSpec returns the spec fields both kinds share.
@@ -66,8 +67,8 @@ func (e *GatewayEndpoint) CommonSpec() *EndpointSpecCommon { return &e.Spec.Endp
 // CommonSpec returns the spec fields both kinds share.
 func (e *InterfaceEndpoint) CommonSpec() *EndpointSpecCommon { return &e.Spec.EndpointSpecCommon }
 
-// AccountUser is an endpoint kind that may name an AWSAccount: every kind whose
-// spec embeds EndpointSpecCommon.
+// AccountUser is an endpoint kind that may name an AWSAccount: every kind
+// whose spec embeds EndpointSpecCommon.
 // +kubebuilder:object:generate=false
 type AccountUser interface {
 	CommonSpec() *EndpointSpecCommon

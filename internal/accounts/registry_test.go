@@ -247,7 +247,9 @@ func TestOneBusyAccountDoesNotSlowAnother(t *testing.T) {
 	r := NewRegistry(aws.Config{Region: "us-east-1"}, Options{Throttle: map[string]awsclient.Bucket{"describe": {Rate: 0.001, Burst: 2}}})
 	busy := Credentials{RoleARN: "arn:aws:iam::222222222222:role/a"}
 	other := Credentials{RoleARN: "arn:aws:iam::333333333333:role/a"}
-	soon := func() (context.Context, context.CancelFunc) { return context.WithTimeout(context.Background(), time.Minute) }
+	soon := func() (context.Context, context.CancelFunc) {
+		return context.WithTimeout(context.Background(), time.Minute)
+	}
 	take := func(c Credentials, region string) error {
 		ctx, cancel := soon()
 		defer cancel()

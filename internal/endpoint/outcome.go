@@ -82,8 +82,8 @@ type Outcome struct {
 	// EndpointChange and GroupChange are the last changes AWS may not show yet.
 	EndpointChange, GroupChange *Change
 	PrivateDNS                  bool
-	Interfaces     []v1alpha1.NetworkInterface
-	DNSEntries     []v1alpha1.DNSEntry
+	Interfaces                  []v1alpha1.NetworkInterface
+	DNSEntries                  []v1alpha1.DNSEntry
 	// AccountID is the AWS account the endpoint lives in, as EC2 lists its owner.
 	AccountID string
 	// AppliedTagKeys are the keys of the tags the controller has set on the
