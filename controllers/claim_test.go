@@ -77,12 +77,18 @@ func TestTwoInstallsInOneCluster(t *testing.T) {
 	}
 	oneEndpointEach()
 
-	// Drift checks run (three repairs of a removed route) and no tag is written.
+	// Drift checks run (three repairs of the routes) and no tag is written.
 	tagWrites := func() int { c := h.simCalls(); return c["CreateTags"] + c["DeleteTags"] }
 	before := tagWrites()
 	gw := objs[0].(*v1alpha1.GatewayEndpoint)
 	for round := range 3 {
-		if _, err := h.ec2.ModifyVpcEndpoint(h.ctx, &ec2.ModifyVpcEndpointInput{VpcEndpointId: aws.String(gw.Status.EndpointID), RemoveRouteTableIds: rts[:1]}); err != nil {
+		// A route removed, then one added, in turns: a drift back to the very state
+		// before the controller's last repair would read as AWS not showing it yet.
+		drift := &ec2.ModifyVpcEndpointInput{VpcEndpointId: aws.String(gw.Status.EndpointID), RemoveRouteTableIds: rts[:1]}
+		if round%2 == 1 {
+			drift = &ec2.ModifyVpcEndpointInput{VpcEndpointId: aws.String(gw.Status.EndpointID), AddRouteTableIds: []string{h.fix.PublicRouteTableID}}
+		}
+		if _, err := h.ec2.ModifyVpcEndpoint(h.ctx, drift); err != nil {
 			t.Fatal(err)
 		}
 		h.eventually(4*syncPeriod, fmt.Sprintf("round %d: route repaired", round), func() error {
