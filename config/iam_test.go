@@ -39,13 +39,19 @@ var unconditional = map[string][]string{
 	"ModifyVpcEndpoint":   {"vpc", "subnet", "security-group", "route-table", "vpc-endpoint-service"},
 	"CreateSecurityGroup": {"vpc"},
 	"ModifyVpcAttribute":  {"vpc"}, // OptionalEnableVpcDns
+	// PrivateDnsHostedZone: a dependent action of ec2:CreateVpcEndpoint (private
+	// DNS) in the Service Authorization Reference, on AWS's own hosted zone.
+	"route53:AssociateVPCWithHostedZone": {"hostedzone", "vpc"},
 }
 
-// TestIAMPolicyIsLeastPrivilege keeps config/iam/policy.json to exactly the
-// EC2 calls of awsclient.EC2, with every grant on endpoints and security
-// groups conditioned on the cluster tag.
-func TestIAMPolicyIsLeastPrivilege(t *testing.T) {
-	raw, err := os.ReadFile("iam/policy.json")
+// dependentActions are the non-EC2 actions granted: those the Service
+// Authorization Reference lists as dependent actions of the EC2 calls made.
+var dependentActions = map[string]bool{"route53:AssociateVPCWithHostedZone": true}
+
+// readPolicy parses a policy file of config/iam.
+func readPolicy(t *testing.T, name string) []iamStatement {
+	t.Helper()
+	raw, err := os.ReadFile("iam/" + name)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -57,19 +63,84 @@ func TestIAMPolicyIsLeastPrivilege(t *testing.T) {
 		t.Fatal(err)
 	}
 	if doc.Version != "2012-10-17" {
-		t.Errorf("Version %q, want 2012-10-17", doc.Version)
+		t.Errorf("%s: Version %q, want 2012-10-17", name, doc.Version)
 	}
+	return doc.Statement
+}
+
+// nullCondition returns the value of a Null condition on key ("" when absent).
+func nullCondition(st iamStatement, key string) string {
+	v, _ := st.Condition["Null"][key].(string)
+	return v
+}
+
+// TestIAMPolicyProtectsTheOwnershipTag: in policy.json, tags of existing endpoints
+// and groups change only without the cluster tag in the request (so the role can
+// never claim an endpoint or group it does not own, and then modify or delete
+// it), as aws-load-balancer-controller's policy does; claiming an unowned endpoint
+// (adoption) is the one grant of adoption-policy.json, and only for endpoints
+// without the tag.
+func TestIAMPolicyProtectsTheOwnershipTag(t *testing.T) {
+	for _, st := range readPolicy(t, "policy.json") {
+		if !slices.Contains(st.Action, "ec2:CreateTags") {
+			continue
+		}
+		createOnly := st.Condition["StringEquals"]["ec2:CreateAction"] != nil
+		if !createOnly && nullCondition(st, "aws:RequestTag/vpce.dev/cluster") != "true" {
+			t.Errorf("statement %s lets CreateTags set vpce.dev/cluster on existing resources", st.Sid)
+		}
+	}
+	adoption := readPolicy(t, "adoption-policy.json")
+	if len(adoption) != 1 {
+		t.Fatalf("adoption-policy.json has %d statements, want 1", len(adoption))
+	}
+	st := adoption[0]
+	if !slices.Equal(st.Action, stringOrList{"ec2:CreateTags"}) || !slices.Equal(st.Resource, stringOrList{"arn:*:ec2:*:*:vpc-endpoint/*"}) {
+		t.Errorf("adoption statement grants %v on %v, want only ec2:CreateTags on endpoints", st.Action, st.Resource)
+	}
+	if nullCondition(st, "aws:RequestTag/vpce.dev/cluster") != "false" || nullCondition(st, "aws:ResourceTag/vpce.dev/cluster") != "true" {
+		t.Errorf("adoption statement must require the cluster tag in the request and its absence on the endpoint: %v", st.Condition)
+	}
+}
+
+// TestIAMPolicyServesEveryPartition: no ARN names a partition, so the policy
+// works in aws-cn and aws-us-gov too.
+func TestIAMPolicyServesEveryPartition(t *testing.T) {
+	for _, name := range []string{"policy.json", "adoption-policy.json"} {
+		for _, st := range readPolicy(t, name) {
+			for _, r := range st.Resource {
+				if r != "*" && !strings.HasPrefix(r, "arn:*:") {
+					t.Errorf("%s: statement %s names a partition in %s; use arn:*:", name, st.Sid, r)
+				}
+			}
+		}
+	}
+}
+
+// TestIAMPolicyIsLeastPrivilege keeps config/iam/policy.json to exactly the
+// EC2 calls of awsclient.EC2, with every grant on endpoints and security
+// groups conditioned on the cluster tag.
+func TestIAMPolicyIsLeastPrivilege(t *testing.T) {
+	statements := append(readPolicy(t, "policy.json"), readPolicy(t, "adoption-policy.json")...)
 	used := map[string]bool{}
 	iface := reflect.TypeFor[awsclient.EC2]()
 	for i := range iface.NumMethod() {
 		used[iface.Method(i).Name] = false
 	}
-	for _, st := range doc.Statement {
+	for _, st := range statements {
 		if st.Effect != "Allow" || st.Sid == "" {
 			t.Errorf("statement %q: want a Sid and Effect Allow", st.Sid)
 		}
 		tagged := hasClusterCondition(st.Condition)
 		for _, a := range st.Action {
+			if dependentActions[a] {
+				for _, r := range st.Resource {
+					if !slices.Contains(unconditional[a], resourceType(r)) {
+						t.Errorf("statement %s grants %s on %s", st.Sid, a, r)
+					}
+				}
+				continue
+			}
 			name, ok := strings.CutPrefix(a, "ec2:")
 			if _, known := used[name]; !ok || !known {
 				t.Errorf("statement %s grants %s, which awsclient.EC2 does not call", st.Sid, a)

@@ -54,6 +54,8 @@ func (gatewayKind) setStatus(obj client.Object, out endpoint.Outcome) {
 	}
 }
 
+func (gatewayKind) setDurable(client.Object, endpoint.Durable) {}
+
 // SetupGatewayEndpoint registers the GatewayEndpoint controller with the manager.
 func SetupGatewayEndpoint(mgr ctrl.Manager, engine *endpoint.Engine, opts Options, metrics Observer) error {
 	r := newReconciler(mgr, gatewayKind{}, engine, opts, metrics)

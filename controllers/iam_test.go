@@ -1,9 +1,10 @@
 package controllers_test
 
 import (
-	"os"
-	"path/filepath"
+	"fmt"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
@@ -11,7 +12,6 @@ import (
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 
 	"github.com/vpce-dev/vpce-controller/api/v1alpha1"
-	"github.com/vpce-dev/vpce-controller/test/testenv"
 )
 
 // TestUnderPublishedIAMPolicy runs the controller's whole life cycle (create,
@@ -20,14 +20,8 @@ import (
 // publishes, and is never refused.
 func TestUnderPublishedIAMPolicy(t *testing.T) {
 	h := newHarness(t)
-	root, err := testenv.RepoRoot()
-	if err != nil {
-		t.Fatal(err)
-	}
-	doc, err := os.ReadFile(filepath.Join(root, "config", "iam", "policy.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	// Adoption (spec.endpointID) needs the opt-in statement too.
+	doc := publishedPolicy(t, "policy.json", "adoption-policy.json")
 	rts := h.privateRouteTables()
 	// An endpoint made by someone else, before the policy applies, to adopt.
 	existing, err := h.ec2.CreateVpcEndpoint(h.ctx, &ec2.CreateVpcEndpointInput{VpcId: aws.String(h.fix.VPCID), ServiceName: aws.String("com.amazonaws.us-east-1.dynamodb"), VpcEndpointType: types.VpcEndpointTypeGateway, RouteTableIds: rts[:1]})
@@ -72,4 +66,42 @@ func TestUnderPublishedIAMPolicy(t *testing.T) {
 			t.Errorf("%s refused %d times under the published policy", action, n)
 		}
 	}
+}
+
+// TestAdoptionIsOptIn (issue 11, failure 8): under config/iam/policy.json alone the
+// role cannot claim an endpoint it does not own (tagging it with the cluster tag,
+// after which the policy would let it modify and delete it): adoption is refused
+// with a message naming the opt-in statement, and the endpoint keeps its tags.
+func TestAdoptionIsOptIn(t *testing.T) {
+	h := newHarness(t)
+	rts := h.privateRouteTables()
+	existing, err := h.ec2.CreateVpcEndpoint(h.ctx, &ec2.CreateVpcEndpointInput{VpcId: aws.String(h.fix.VPCID), ServiceName: aws.String("com.amazonaws.us-east-1.dynamodb"), VpcEndpointType: types.VpcEndpointTypeGateway, RouteTableIds: rts[:1]})
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := aws.ToString(existing.VpcEndpoint.VpcEndpointId)
+	if err := h.sim.SetIAMPolicy(publishedPolicy(t, "policy.json")); err != nil {
+		t.Fatal(err)
+	}
+	adopt := gateway("adopt", h.fix.VPCID, v1alpha1.RouteTableSelector{IDs: rts[:1]})
+	adopt.Spec.Service = "dynamodb"
+	adopt.Spec.EndpointID = id
+	h.create(adopt)
+	c := h.waitCondition(adopt, v1alpha1.ConditionSynced, "False", "UnauthorizedOperation", 15*time.Second)
+	if !strings.Contains(c.Message, "config/iam/adoption-policy.json") {
+		t.Fatalf("message %q does not name the opt-in statement", c.Message)
+	}
+	if tags := tagsOf(h.endpoint(id).Tags); len(tags) != 0 {
+		t.Fatalf("the unowned endpoint was tagged: %v", tags)
+	}
+	// With the opt-in statement the same object adopts it.
+	if err := h.sim.SetIAMPolicy(publishedPolicy(t, "policy.json", "adoption-policy.json")); err != nil {
+		t.Fatal(err)
+	}
+	h.eventually(30*time.Second, "adopted once the statement is attached", func() error {
+		if tagsOf(h.endpoint(id).Tags)["vpce.dev/owner-uid"] != string(adopt.UID) {
+			return fmt.Errorf("tags %v", tagsOf(h.endpoint(id).Tags))
+		}
+		return nil
+	})
 }

@@ -48,8 +48,16 @@ func (interfaceKind) prior(obj client.Object) endpoint.Prior {
 	return endpoint.Prior{
 		EndpointID:             o.Status.EndpointID,
 		ManagedSecurityGroupID: o.Status.ManagedSecurityGroupID,
+		GroupIntent:            toIntent(o.Status.SecurityGroupCreateIntent),
+		GroupChange:            toChange(o.Status.SecurityGroupLastChange),
 		NetworkInterfaces:      o.Status.NetworkInterfaces,
 	}
+}
+
+func (interfaceKind) setDurable(obj client.Object, d endpoint.Durable) {
+	st := &obj.(*v1alpha1.InterfaceEndpoint).Status
+	st.ManagedSecurityGroupID = d.ManagedGroupID
+	st.SecurityGroupCreateIntent = fromIntent(d.GroupIntent)
 }
 
 func (interfaceKind) common(obj client.Object) *v1alpha1.EndpointStatusCommon {
@@ -60,7 +68,7 @@ func (interfaceKind) status(obj client.Object) any { return obj.(*v1alpha1.Inter
 
 func (interfaceKind) setStatus(obj client.Object, out endpoint.Outcome) {
 	st := &obj.(*v1alpha1.InterfaceEndpoint).Status
-	st.ManagedSecurityGroupID = out.ManagedGroupID
+	st.SecurityGroupLastChange = fromChange(out.GroupChange)
 	if !out.Observed {
 		return
 	}

@@ -61,6 +61,8 @@ type kind interface {
 	status(obj client.Object) any
 	// setStatus writes the kind's own status fields; endpoint-derived ones only when out.Observed.
 	setStatus(obj client.Object, out endpoint.Outcome)
+	// setDurable writes the kind's own fields of what must survive a crash.
+	setDurable(obj client.Object, d endpoint.Durable)
 }
 
 // endpointReconciler is the reconcile loop shared by both kinds.
@@ -99,6 +101,23 @@ func (r *endpointReconciler) Reconcile(ctx context.Context, req ctrl.Request) (c
 	// Changes are "modifications" until the object has once been Ready at its
 	// current generation; after that, any difference is drift.
 	ereq.Prior.SpecChanged = common.ObservedGeneration != obj.GetGeneration() || !meta.IsStatusConditionTrue(common.Conditions, v1alpha1.ConditionReady)
+	ereq.Prior.EndpointIntent = toIntent(common.CreateIntent)
+	ereq.Prior.EndpointChange = toChange(common.LastChange)
+	if ts := obj.GetDeletionTimestamp(); ts != nil {
+		ereq.Prior.DeletionStarted = ts.Time
+	}
+	// The engine records every create here, in the status, before making it. The
+	// write must reach the API server unchanged by anyone else (optimistic lock), or
+	// the create is not made.
+	ereq.Record = func(ctx context.Context, d endpoint.Durable) error {
+		base := obj.DeepCopyObject().(client.Object)
+		r.setDurable(obj, d)
+		if err := r.Status().Patch(ctx, obj, client.MergeFromWithOptions(base, client.MergeFromWithOptimisticLock{})); err != nil {
+			return err
+		}
+		orig = obj.DeepCopyObject().(client.Object)
+		return nil
+	}
 
 	var out endpoint.Outcome
 	if !obj.GetDeletionTimestamp().IsZero() {
@@ -144,12 +163,51 @@ func (r *endpointReconciler) Reconcile(ctx context.Context, req ctrl.Request) (c
 	return r.next(obj, out), nil
 }
 
+// setDurable writes the IDs and create intents of d into obj's status.
+func (r *endpointReconciler) setDurable(obj client.Object, d endpoint.Durable) {
+	c := r.kind.common(obj)
+	c.EndpointID = d.EndpointID
+	c.CreateIntent = fromIntent(d.EndpointIntent)
+	r.kind.setDurable(obj, d)
+}
+
+// toIntent and fromIntent convert a create intent between the status and the engine.
+func toIntent(in *v1alpha1.CreateIntent) *endpoint.Intent {
+	if in == nil {
+		return nil
+	}
+	return &endpoint.Intent{ClientToken: in.ClientToken, Since: in.Since.Time}
+}
+
+func fromIntent(in *endpoint.Intent) *v1alpha1.CreateIntent {
+	if in == nil {
+		return nil
+	}
+	return &v1alpha1.CreateIntent{ClientToken: in.ClientToken, Since: metav1.NewTime(in.Since)}
+}
+
+// toChange and fromChange convert a recorded change between the status and the engine.
+func toChange(c *v1alpha1.Change) *endpoint.Change {
+	if c == nil {
+		return nil
+	}
+	return &endpoint.Change{At: c.At.Time, From: c.From}
+}
+
+func fromChange(c *endpoint.Change) *v1alpha1.Change {
+	if c == nil {
+		return nil
+	}
+	return &v1alpha1.Change{At: metav1.NewTime(c.At), From: c.From}
+}
+
 // writeStatus sets the common status fields and conditions from the outcome.
 func (r *endpointReconciler) writeStatus(obj client.Object, out endpoint.Outcome) {
 	c := r.kind.common(obj)
 	gen := obj.GetGeneration()
 	c.ObservedGeneration = gen
-	c.EndpointID = out.EndpointID
+	r.setDurable(obj, endpoint.Durable{EndpointID: out.EndpointID, EndpointIntent: out.EndpointIntent, ManagedGroupID: out.ManagedGroupID, GroupIntent: out.GroupIntent})
+	c.LastChange = fromChange(out.EndpointChange)
 	c.Region = out.Region
 	if out.ServiceName != "" {
 		c.ServiceName = out.ServiceName

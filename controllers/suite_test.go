@@ -2,9 +2,11 @@ package controllers_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http/httptest"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -76,6 +78,8 @@ type harness struct {
 	extra    []string
 	backoff  backoff.Policy
 	throttle string
+	// consistencyBound is the managers' --consistency-bound (zero: the default).
+	consistencyBound time.Duration
 	// managers running; cleanup waits for them after deleting the test's objects.
 	managers sync.WaitGroup
 }
@@ -90,6 +94,8 @@ type harnessOptions struct {
 	backoff backoff.Policy
 	// throttle overrides the manager's client-side EC2 buckets (--aws-api-throttle).
 	throttle string
+	// consistencyBound overrides the manager's --consistency-bound.
+	consistencyBound time.Duration
 	// moto runs the test against a moto_server instead of ec2sim (skipped when
 	// moto_server is not installed); the fixture is then built through the EC2 API.
 	moto bool
@@ -148,7 +154,7 @@ func newHarness(t *testing.T, hopts ...harnessOptions) *harness {
 		h.fix = buildFixture(t, h.ec2)
 	}
 	t.Cleanup(h.cleanup)
-	h.backoff, h.throttle = ho.backoff, ho.throttle
+	h.backoff, h.throttle, h.consistencyBound = ho.backoff, ho.throttle, ho.consistencyBound
 	if !ho.noStart {
 		h.startManager(ho.cluster)
 	}
@@ -175,6 +181,7 @@ func (h *harness) startManager(cluster string, apiOpts ...func(*ec2.Options)) co
 		EC2APIOptions:          apiOpts,
 		Backoff:                h.backoff,
 		AWSAPIThrottle:         h.throttle,
+		ConsistencyBound:       h.consistencyBound,
 		AWSLoadOptions: []func(*config.LoadOptions) error{
 			config.WithCredentialsProvider(credentials.NewStaticCredentialsProvider("test", "test", "")),
 		},
@@ -452,4 +459,31 @@ func (h *harness) privateSubnets() []string {
 		ids = append(ids, s.SubnetID)
 	}
 	return sortStrings(ids)
+}
+
+// publishedPolicy joins the statements of the named files of config/iam into one
+// policy document.
+func publishedPolicy(t *testing.T, files ...string) []byte {
+	t.Helper()
+	root, err := testenv.RepoRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var all []json.RawMessage
+	for _, f := range files {
+		raw, err := os.ReadFile(filepath.Join(root, "config", "iam", f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var doc struct{ Statement []json.RawMessage }
+		if err := json.Unmarshal(raw, &doc); err != nil {
+			t.Fatal(err)
+		}
+		all = append(all, doc.Statement...)
+	}
+	out, err := json.Marshal(map[string]any{"Version": "2012-10-17", "Statement": all})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
 }

@@ -66,9 +66,12 @@ type EndpointSpecCommon struct {
 	Policy *apiextensionsv1.JSON `json:"policy,omitempty"`
 
 	// Tags to put on the endpoint, in addition to the controller's ownership tags.
-	// At most 50; keys may not start with "aws:" or "vpce.dev/"; keys up to 128
-	// and values up to 256 characters.
-	// +kubebuilder:validation:MaxProperties=50
+	// At most 46 (47 when one is Name): AWS allows 50 per resource, and the
+	// controller adds three ownership tags and a Name unless this sets one. Keys
+	// may not start with "aws:" or "vpce.dev/"; keys up to 128 and values up to
+	// 256 characters.
+	// +kubebuilder:validation:MaxProperties=47
+	// +kubebuilder:validation:XValidation:rule="size(self) <= ('Name' in self ? 47 : 46)",message="at most 46 tags (47 when one is Name): AWS allows 50 per resource and the controller adds its ownership tags and a Name"
 	// +kubebuilder:validation:XValidation:rule="self.all(k, !k.startsWith('aws:') && !k.startsWith('vpce.dev/'))",message="tag keys may not start with 'aws:' or 'vpce.dev/' (reserved)"
 	// +kubebuilder:validation:XValidation:rule="self.all(k, size(k) >= 1 && size(k) <= 128)",message="tag keys must be 1 to 128 characters"
 	// +optional
@@ -118,6 +121,23 @@ type EndpointStatusCommon struct {
 	// +optional
 	Region string `json:"region,omitempty"`
 
+	// CreateIntent records a CreateVpcEndpoint the controller is about to make (or
+	// has made) and has not yet seen AWS list. It is written, and confirmed by the
+	// API server, before the create call, and cleared once the endpoint is seen.
+	// While it is set, every attempt of the create sends the same ClientToken, so
+	// AWS returns the endpoint of an earlier attempt instead of making a second
+	// one, and a "not found" within the manager's --consistency-bound of it means
+	// "not visible yet".
+	// +optional
+	CreateIntent *CreateIntent `json:"createIntent,omitempty"`
+
+	// LastChange records the controller's last change to the endpoint that AWS may
+	// not show yet: AWS shows a changed resource in its previous state for a
+	// while, and reading that state within the manager's --consistency-bound of
+	// the change is waited out, not taken for drift.
+	// +optional
+	LastChange *Change `json:"lastChange,omitempty"`
+
 	// Conditions: Ready says whether the endpoint is available and matches the
 	// spec; Synced says whether the last reconcile applied the spec, and why not;
 	// Reconciling (while work goes on) and Stalled (when the user must act) follow
@@ -128,6 +148,28 @@ type EndpointStatusCommon struct {
 	// +patchMergeKey=type
 	// +optional
 	Conditions []metav1.Condition `json:"conditions,omitempty" patchStrategy:"merge" patchMergeKey:"type"`
+}
+
+// CreateIntent is a create recorded in the status before it is made, kept
+// until AWS lists what it made.
+type CreateIntent struct {
+	// ClientToken is sent with every attempt of this create. Empty for a security
+	// group: EC2 takes no token there, and the group's name is unique per object.
+	// +optional
+	ClientToken string `json:"clientToken,omitempty"`
+
+	// Since is when the intent was recorded, before the first attempt.
+	Since metav1.Time `json:"since"`
+}
+
+// Change is a change the controller made to an AWS resource: when, and a
+// digest of the resource's state before it.
+type Change struct {
+	// At is when the change was made.
+	At metav1.Time `json:"at"`
+
+	// From is a digest of the resource's state before the change.
+	From string `json:"from"`
 }
 
 // Condition types.

@@ -12,6 +12,10 @@ const (
 	ReasonRejected = "Rejected"
 	// ReasonFailed: AWS reports the endpoint as failed.
 	ReasonFailed = "Failed"
+	// ReasonExpired: the PrivateLink service owner did not accept the connection in time.
+	ReasonExpired = "Expired"
+	// ReasonPartial: AWS reports the endpoint as partial (not provisioned in every subnet).
+	ReasonPartial = "Partial"
 	// ReasonDeleting: the object is being deleted.
 	ReasonDeleting = "Deleting"
 	// ReasonNotSynced: the spec is not applied yet; the Synced condition says why.
@@ -55,6 +59,16 @@ const (
 	ReasonInvalidPrivateDNS = "InvalidPrivateDNS"
 	// ReasonVPCDNSAttributesOff: private DNS needs VPC attributes that are off.
 	ReasonVPCDNSAttributesOff = "VPCDNSAttributesOff"
+	// ReasonPrivateDNSConflict: another endpoint of the VPC already has private DNS for the service.
+	ReasonPrivateDNSConflict = "PrivateDNSConflict"
+	// ReasonTooManyTags: spec.tags plus the controller's tags exceed AWS's 50 per resource.
+	ReasonTooManyTags = "TooManyTags"
+	// ReasonSecurityGroupOwnershipLost: the managed security group lost its ownership
+	// tags (or carries another owner's), and the controller may not change or delete it.
+	ReasonSecurityGroupOwnershipLost = "SecurityGroupOwnershipLost"
+	// ReasonSecurityGroupInUse: the managed security group cannot be deleted because
+	// something outside the endpoint still references it.
+	ReasonSecurityGroupInUse = "SecurityGroupInUse"
 	// ReasonThrottled: AWS throttled the controller; it retries with backoff.
 	ReasonThrottled = "Throttled"
 	// ReasonAWSUnavailable: AWS answered with a server error; the controller retries with backoff.
@@ -77,6 +91,9 @@ const (
 	EventDeleted = "Deleted"
 	// EventRetained: the endpoint was left in AWS on deletion (deletionPolicy Retain).
 	EventRetained = "Retained"
+	// EventNeverListed: an endpoint the controller created was never listed by AWS
+	// within --consistency-bound, and another one is created.
+	EventNeverListed = "NeverListed"
 	// EventSyncFailed: a reconcile could not apply the spec.
 	EventSyncFailed = "SyncFailed"
 )

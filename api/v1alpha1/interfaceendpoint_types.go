@@ -224,6 +224,18 @@ type InterfaceEndpointStatus struct {
 	// +optional
 	ManagedSecurityGroupID string `json:"managedSecurityGroupID,omitempty"`
 
+	// SecurityGroupLastChange records the controller's last change to the managed
+	// group (rules, tags) that AWS may not show yet, like lastChange for the
+	// endpoint.
+	// +optional
+	SecurityGroupLastChange *Change `json:"securityGroupLastChange,omitempty"`
+
+	// SecurityGroupCreateIntent records a CreateSecurityGroup of the managed group
+	// the controller is about to make (or has made) and has not yet seen AWS list,
+	// like createIntent for the endpoint.
+	// +optional
+	SecurityGroupCreateIntent *CreateIntent `json:"securityGroupCreateIntent,omitempty"`
+
 	// PrivateDNSEnabled says whether private DNS is on for the endpoint.
 	// +optional
 	PrivateDNSEnabled bool `json:"privateDNSEnabled,omitempty"`

@@ -35,7 +35,7 @@ var validCases = []validCase{
 	{name: "vpc and route tables by tags", kind: gatewayKind,
 		spec: `{service: dynamodb, vpc: {id: null, tags: {env: prod}}, routeTables: {ids: null, tags: {tier: private}}}`},
 	{name: "no region", kind: interfaceKind, spec: `region: null`},
-	{name: "50 tags", kind: gatewayKind, spec: "tags: " + manyTags(50)},
+	{name: "46 tags", kind: gatewayKind, spec: "tags: " + manyTags(46)},
 	{name: "tag key of 128 and value of 256 characters", kind: interfaceKind,
 		spec: "tags: {" + strings.Repeat("k", 128) + ": " + strings.Repeat("v", 256) + "}"},
 	{name: "tag key merely containing aws:", kind: gatewayKind, spec: `tags: {"team/aws:name": x}`},

@@ -12,6 +12,7 @@ import (
 	"github.com/vpce-dev/vpce-controller/api/v1alpha1"
 	"github.com/vpce-dev/vpce-controller/internal/awsclient"
 	"github.com/vpce-dev/vpce-controller/internal/awserr"
+	"github.com/vpce-dev/vpce-controller/internal/ec2cache"
 )
 
 // Delete carries out the object's deletion policy. It never blocks: while AWS is
@@ -20,6 +21,10 @@ func (e *Engine) Delete(ctx context.Context, req Request) Outcome {
 	cl, region := e.client(req)
 	out := newOutcome(req, region)
 	out.notReady(v1alpha1.ReasonDeleting, "the object is being deleted")
+	if req.Prior.EndpointIntent != nil || req.Prior.GroupIntent != nil {
+		// A create whose result was not seen: look at AWS now, not at a snapshot.
+		ctx = ec2cache.WithMaxAge(ctx, freshness)
+	}
 	var err error
 	if req.Spec.DeletionPolicy == v1alpha1.DeletionPolicyRetain {
 		err = e.retain(ctx, cl, req, &out)
@@ -64,18 +69,28 @@ func ownedEndpoints(ctx context.Context, cl awsclient.EC2, req Request) ([]Obser
 	return found, nil
 }
 
+// waitForCreate reports whether a deletion must keep looking before it concludes
+// that a recorded create made nothing: AWS may not list what it made yet.
+func (e *Engine) waitForCreate(eps []Observed, req Request, out *Outcome) bool {
+	if len(eps) > 0 {
+		out.EndpointIntent = nil // seen
+		return false
+	}
+	in := req.Prior.EndpointIntent
+	if !e.within(in) {
+		return false
+	}
+	out.notReady(v1alpha1.ReasonDeleting, "looking for the endpoint created at %s before concluding none was made (for up to %s more: AWS is eventually consistent)", in.Since.UTC().Format(time.RFC3339), e.until(in))
+	out.Poll, out.PollBackoff = e.pendingPoll(), true
+	return true
+}
+
 func (e *Engine) remove(ctx context.Context, cl awsclient.EC2, req Request, out *Outcome) error {
 	eps, err := ownedEndpoints(ctx, cl, req)
 	if err != nil {
 		return err
 	}
-	for _, o := range eps {
-		e.recent.Delete(o.ID) // seen: a later "not found" means it is gone
-	}
-	if id := req.Prior.EndpointID; id != "" && len(eps) == 0 && e.recentlyCreated(id) {
-		// Created moments ago and not listed yet: EC2 is eventually consistent,
-		// and finishing now would leak the endpoint.
-		out.Poll = time.Second
+	if e.waitForCreate(eps, req, out) {
 		return nil
 	}
 	var toDelete []string
@@ -113,27 +128,34 @@ func (e *Engine) remove(ctx context.Context, cl awsclient.EC2, req Request, out 
 	}
 	out.State = ""
 	if req.Spec.Type == Interface {
-		done, err := deleteManagedGroup(ctx, cl, req.Owner, req.Prior.ManagedSecurityGroupID, out)
+		done, err := e.deleteManagedGroup(ctx, cl, req, out)
 		if err != nil {
 			return err
 		}
 		if !done {
-			out.Poll = e.pendingPoll() // DependencyViolation: the interfaces are still going away
+			out.Poll = e.pendingPoll() // DependencyViolation, or a group AWS may not list yet
 			return nil
 		}
+		out.ManagedGroupID, out.GroupIntent = "", nil
 	}
+	out.EndpointIntent = nil
 	out.Done = true
 	return nil
 }
 
 func isNotFoundCode(code string) bool { return strings.HasSuffix(code, ".NotFound") }
 
-// retain leaves the endpoint (and its security group) in AWS and removes the
-// ownership tags, so nothing of this cluster claims it any more.
+// retain leaves the endpoint (and its managed security group, which keeps guarding
+// it) in AWS and removes the ownership tags, so nothing of this cluster claims them
+// any more. The group keeps its name, which ends in the object's UID fragment, so
+// a new object of the same name makes a group of its own.
 func (e *Engine) retain(ctx context.Context, cl awsclient.EC2, req Request, out *Outcome) error {
 	eps, err := ownedEndpoints(ctx, cl, req)
 	if err != nil {
 		return err
+	}
+	if e.waitForCreate(eps, req, out) {
+		return nil
 	}
 	keys := []types.Tag{{Key: aws.String(TagCluster)}, {Key: aws.String(TagOwner)}, {Key: aws.String(TagOwnerUID)}}
 	var ids []string
@@ -143,9 +165,14 @@ func (e *Engine) retain(ctx context.Context, cl awsclient.EC2, req Request, out 
 		}
 	}
 	if req.Spec.Type == Interface {
-		g, err := findManagedGroup(ctx, cl, req.Owner, req.Prior.ManagedSecurityGroupID)
+		g, err := lookupManagedGroup(ctx, cl, req.Owner, req.Prior.ManagedSecurityGroupID)
 		if err != nil {
 			return err
+		}
+		if in := req.Prior.GroupIntent; g == nil && e.within(in) {
+			out.notReady(v1alpha1.ReasonDeleting, "looking for the security group created at %s before concluding none was made (for up to %s more: AWS is eventually consistent)", in.Since.UTC().Format(time.RFC3339), e.until(in))
+			out.Poll, out.PollBackoff = e.pendingPoll(), true
+			return nil
 		}
 		if g != nil && tagMap(g.Tags)[TagOwnerUID] == req.Owner.UID {
 			ids = append(ids, aws.ToString(g.GroupId))

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"strings"
 	"sync"
 	"time"
 
@@ -34,18 +33,30 @@ type Engine struct {
 	Cluster string
 	// PendingPoll is how soon to look again while AWS is working on an endpoint.
 	PendingPoll time.Duration
-	// ConsistencyGrace is how long after a create a "not found" is taken for
-	// eventual consistency rather than for deletion, until EC2 first lists it.
-	ConsistencyGrace time.Duration
+	// ConsistencyBound (--consistency-bound) is how long after a recorded create AWS
+	// may still not list what it made: until then "not found" means "not visible
+	// yet", never "gone", and a deletion keeps looking before it concludes that
+	// nothing was made. Zero means DefaultConsistencyBound.
+	ConsistencyBound time.Duration
+	// Now is the engine's clock; nil means time.Now.
+	Now func() time.Time
 
-	recent sync.Map // endpoint ID -> creation time, for eventual consistency
+	// refusedModify remembers, per endpoint, a plan whose ModifyVpcEndpoint AWS
+	// refused although a fresh read still asked for it, and when: the refusal may
+	// answer a retried call whose first attempt succeeded (and whose change AWS does
+	// not show yet), so it is terminal only after refusedModifyGrace. Losing it
+	// costs a few retries.
+	refusedModify sync.Map
 }
 
 // freshness is how old cached EC2 data may be when a reconcile needs it current.
 const freshness = time.Second
 
-// errNotYetVisible means EC2 does not list an endpoint it just created.
+// errNotYetVisible means EC2 does not list an endpoint the controller created.
 var errNotYetVisible = errors.New("endpoint not visible yet")
+
+// errGroupNotYetVisible means EC2 does not show a security group the controller created.
+var errGroupNotYetVisible = errors.New("security group not visible yet")
 
 // errPriorDeleting means the object's endpoint is being deleted outside the controller.
 var errPriorDeleting = errors.New("endpoint being deleted outside the controller")
@@ -57,22 +68,6 @@ func (e *Engine) pendingPoll() time.Duration {
 	return 2 * time.Second
 }
 
-func (e *Engine) recentlyCreated(id string) bool {
-	v, ok := e.recent.Load(id)
-	if !ok {
-		return false
-	}
-	grace := e.ConsistencyGrace
-	if grace == 0 {
-		grace = 30 * time.Second
-	}
-	if time.Since(v.(time.Time)) < grace {
-		return true
-	}
-	e.recent.Delete(id)
-	return false
-}
-
 func (e *Engine) client(req Request) (awsclient.EC2, string) {
 	region := req.Spec.Region
 	if region == "" {
@@ -82,12 +77,16 @@ func (e *Engine) client(req Request) (awsclient.EC2, string) {
 }
 
 // newOutcome starts from what the status already records, so a failed reconcile
-// never loses an ID.
+// never loses an ID or a recorded intent.
 func newOutcome(req Request, region string) Outcome {
 	return Outcome{
 		Region:         region,
 		EndpointID:     req.Prior.EndpointID,
 		ManagedGroupID: req.Prior.ManagedSecurityGroupID,
+		EndpointIntent: req.Prior.EndpointIntent,
+		GroupIntent:    req.Prior.GroupIntent,
+		EndpointChange: req.Prior.EndpointChange,
+		GroupChange:    req.Prior.GroupChange,
 		Interfaces:     req.Prior.NetworkInterfaces,
 	}
 }
@@ -100,11 +99,28 @@ func (e *Engine) Reconcile(ctx context.Context, req Request) Outcome {
 		// A new or edited spec acts on what AWS looks like now, not on a snapshot.
 		ctx = ec2cache.WithMaxAge(ctx, freshness)
 	}
+	if req.Prior.EndpointIntent != nil || req.Prior.GroupIntent != nil {
+		// A create whose result was not seen yet: look at AWS now, not at a snapshot.
+		ctx = ec2cache.WithMaxAge(ctx, freshness)
+	}
 	err := e.converge(ctx, cl, region, req, &out)
 	switch {
 	case errors.Is(err, errNotYetVisible):
-		out.notReady(v1alpha1.ReasonPending, "waiting for AWS to list endpoint %s", out.EndpointID)
+		what := "the endpoint it created"
+		if out.EndpointID != "" {
+			what = "endpoint " + out.EndpointID
+		}
+		if in := out.EndpointIntent; in != nil {
+			what += fmt.Sprintf(", created %s ago", e.now().Sub(in.Since).Round(time.Second))
+		}
+		out.notReady(v1alpha1.ReasonPending, "waiting for AWS to list %s (AWS is eventually consistent)", what)
 		out.Poll = time.Second
+	case errors.Is(err, errGroupNotYetVisible):
+		out.notReady(v1alpha1.ReasonPending, "waiting for AWS to show security group %s, created moments ago (AWS is eventually consistent)", out.ManagedGroupID)
+		out.Poll = time.Second
+	case errors.Is(err, errNotRecorded):
+		out.notReady(v1alpha1.ReasonPending, "%v; retrying", err)
+		out.Poll, out.PollBackoff = e.pendingPoll(), true
 	case errors.Is(err, errPriorDeleting):
 		out.notReady(v1alpha1.ReasonPending, "endpoint %s is being deleted outside the controller; a new one is created once it is gone", out.EndpointID)
 		out.State = stateDeleting
@@ -137,6 +153,9 @@ type resolved struct {
 func (e *Engine) resolve(ctx context.Context, cl awsclient.EC2, region string, req Request, out *Outcome) (*resolved, error) {
 	s := req.Spec
 	r := &resolved{desired: Desired{Type: s.Type, Tags: desiredTags(req.Owner, s.Tags)}}
+	if n := len(r.desired.Tags); n > maxTagsPerResource {
+		return nil, problemf(v1alpha1.ReasonTooManyTags, "spec.tags: its %d tags and the controller's %d make %d, and AWS allows %d per resource; remove %d of spec.tags", len(s.Tags), n-len(s.Tags), n, maxTagsPerResource, n-maxTagsPerResource)
+	}
 	if s.Policy != nil {
 		doc, err := policy.Compact(s.Policy)
 		if err != nil {
@@ -179,6 +198,7 @@ func (e *Engine) resolve(ctx context.Context, cl awsclient.EC2, region string, r
 		pdns, inbound := s.PrivateDNS, s.PrivateDNS && s.OnlyInbound
 		r.desired.PrivateDNS, r.desired.OnlyInbound = &pdns, &inbound
 		r.desired.DNSRecordIPType, r.desired.IPAddressType = s.DNSRecordIPType, s.IPAddressType
+		r.desired.ExplicitInbound = r.svc.OffersGateway
 	}
 	r.desired.ManagePolicy = r.svc.PolicySupported
 	if !r.svc.PolicySupported && s.Policy != nil {
@@ -198,12 +218,16 @@ func (e *Engine) converge(ctx context.Context, cl awsclient.EC2, region string, 
 	if err != nil {
 		return err
 	}
-	obs, adopted, err := e.find(ctx, cl, req, r)
+	f, err := e.find(ctx, cl, req, r, out)
 	if err != nil {
 		return err
 	}
+	obs := f.obs
 	wantDNS := r.desired.PrivateDNS != nil && *r.desired.PrivateDNS
 	if wantDNS && (obs == nil || !obs.PrivateDNS) {
+		if err := e.checkPrivateDNSConflict(ctx, cl, req, r, obs); err != nil {
+			return err
+		}
 		err := checkVPCDNS(ctx, cl, r.vpc.ID, req.Spec.EnsureVPCDNS, out)
 		var p *Problem
 		if errors.As(err, &p) && p.Reason == v1alpha1.ReasonVPCDNSAttributesOff {
@@ -214,8 +238,18 @@ func (e *Engine) converge(ctx context.Context, cl awsclient.EC2, region string, 
 			return err
 		}
 	}
+	var group *types.SecurityGroup
 	if req.Spec.Managed != nil {
-		id, err := ensureManagedGroup(ctx, cl, req.Owner, r.vpc, *req.Spec.Managed, req.Prior.ManagedSecurityGroupID, out, !req.Prior.SpecChanged)
+		if group, err = e.findGroup(ctx, cl, req, r.vpc.ID, out); err != nil {
+			return err
+		}
+	}
+	if req.Spec.Managed != nil {
+		// Record the group's create before making it.
+		if err := e.intend(ctx, req, out, group == nil, false, ""); err != nil {
+			return err
+		}
+		id, err := e.ensureGroup(ctx, cl, req, r.vpc, group, *req.Spec.Managed, out)
 		if id != "" {
 			out.ManagedGroupID = id
 		}
@@ -225,13 +259,17 @@ func (e *Engine) converge(ctx context.Context, cl awsclient.EC2, region string, 
 		r.desired.SecurityGroupIDs = sortedSet(append(r.desired.SecurityGroupIDs, id))
 	}
 	if obs == nil {
+		// Record the endpoint's create before making it.
+		if err := e.intend(ctx, req, out, false, true, f.goneID); err != nil {
+			return err
+		}
 		return e.create(ctx, cl, req, r, out)
 	}
 	out.EndpointID = obs.ID
-	if adopted {
+	if f.adopted {
 		out.event(v1alpha1.EventAdopted, "AdoptVpcEndpoint", "Adopted VPC endpoint %s", obs.ID)
 	}
-	if err := e.update(ctx, cl, req, r, *obs, adopted, out); err != nil {
+	if err := e.update(ctx, cl, req, r, *obs, f.adopted, out); err != nil {
 		return err
 	}
 	if req.Spec.Type == Interface && req.Spec.Managed == nil {
@@ -244,54 +282,114 @@ func (e *Engine) converge(ctx context.Context, cl awsclient.EC2, region string, 
 // for one, once the endpoint has let go of it (AWS answers DependencyViolation until
 // the interfaces have moved to the new groups).
 func (e *Engine) dropManagedGroup(ctx context.Context, cl awsclient.EC2, req Request, out *Outcome) error {
+	if req.Prior.ManagedSecurityGroupID == "" && req.Prior.GroupIntent == nil {
+		return nil // none was ever made or about to be
+	}
 	if slices.Contains(out.SecurityGroupIDs, out.ManagedGroupID) && out.ManagedGroupID != "" {
 		out.Poll = e.pendingPoll()
 		return nil
 	}
-	done, err := deleteManagedGroup(ctx, cl, req.Owner, req.Prior.ManagedSecurityGroupID, out)
+	done, err := e.deleteManagedGroup(ctx, cl, req, out)
 	if err != nil {
 		return err
 	}
 	if done {
 		out.ManagedGroupID = ""
+		out.GroupIntent = nil
 	} else if out.Poll == 0 {
 		out.Poll = e.pendingPoll()
 	}
 	return nil
 }
 
+// found is what find learned about the object's endpoint.
+type found struct {
+	// obs is the endpoint, nil when there is none to converge.
+	obs *Observed
+	// adopted is set when obs is the endpoint spec.endpointID names, seen for the first time.
+	adopted bool
+	// goneID is the endpoint the status recorded and that is gone: its replacement
+	// gets a ClientToken of its own.
+	goneID string
+}
+
 // find returns the object's endpoint: the one its status records, else the one
-// spec.endpointID adopts, else the one carrying its ownership tags.
-func (e *Engine) find(ctx context.Context, cl awsclient.EC2, req Request, r *resolved) (*Observed, bool, error) {
+// spec.endpointID adopts, else the one carrying its ownership tags. A recorded
+// create not yet seen is "not visible yet" within the consistency bound, never
+// gone; an endpoint the controller has seen is gone only when it is deleted, or
+// when neither a read by ID nor the owner listing shows it.
+func (e *Engine) find(ctx context.Context, cl awsclient.EC2, req Request, r *resolved, out *Outcome) (found, error) {
+	pending := req.Prior.EndpointIntent
+	var f found
 	if id := req.Prior.EndpointID; id != "" {
 		o, err := describeByID(ctx, cl, id)
 		if err != nil {
-			return nil, false, err
+			return f, err
 		}
-		if o != nil {
-			e.recent.Delete(id) // seen once: a later "not found" means it is gone
+		if o == nil && pending == nil {
+			// Seen before and not found by ID now: the owner listing must agree.
+			if o, err = e.listedOwned(ctx, cl, req.Owner, id); err != nil {
+				return f, err
+			}
 		}
-		if o != nil && !gone(o.State) {
-			return o, false, nil
-		}
-		if o == nil && e.recentlyCreated(id) {
-			return nil, false, errNotYetVisible
-		}
-		if o != nil && strings.EqualFold(o.State, stateDeleting) {
+		switch {
+		case o != nil && !gone(o.State):
+			e.seen(out, o.ID)
+			return found{obs: o}, nil
+		case o != nil && o.State == stateDeleting:
 			// Deleted outside the controller: a replacement created now could clash
 			// with the routes or DNS names the old one still holds.
-			return nil, false, errPriorDeleting
+			e.seen(out, o.ID)
+			return f, errPriorDeleting
+		case o == nil && e.within(pending):
+			return f, errNotYetVisible
+		case o == nil && pending != nil:
+			out.warning(v1alpha1.EventNeverListed, "CreateVpcEndpoint", "VPC endpoint %s, created at %s, was never listed by AWS within the consistency bound (%s); creating another", id, pending.Since.UTC().Format(time.RFC3339), e.bound())
+		default:
+			out.event(v1alpha1.EventDriftCorrected, "RecreateVpcEndpoint", "VPC endpoint %s was deleted outside the controller; creating a new one", id)
+			out.DriftFields = append(out.DriftFields, "endpoint")
 		}
+		f.goneID = id
+		pending = nil
 	}
 	if id := req.Spec.AdoptID; id != "" && id != req.Prior.EndpointID {
 		o, err := e.checkAdoptable(ctx, cl, req, r, id)
-		return o, o != nil, err
+		if o != nil {
+			e.seen(out, o.ID)
+		}
+		return found{obs: o, adopted: o != nil, goneID: f.goneID}, err
 	}
-	found, err := describeByOwner(ctx, cl, req.Owner)
-	if err != nil || len(found) == 0 {
-		return nil, false, err
+	listed, err := describeByOwner(ctx, cl, req.Owner)
+	if err != nil {
+		return f, err
 	}
-	return &found[0], false, nil
+	for _, o := range listed {
+		if o.ID != f.goneID {
+			e.seen(out, o.ID)
+			return found{obs: &o}, nil
+		}
+	}
+	return f, nil
+}
+
+// seen records that AWS lists the object's endpoint: its create intent is settled.
+func (e *Engine) seen(out *Outcome, id string) {
+	out.EndpointID = id
+	out.EndpointIntent = nil
+}
+
+// listedOwned returns the endpoint id from a fresh owner listing, or nil.
+func (e *Engine) listedOwned(ctx context.Context, cl awsclient.EC2, owner Owner, id string) (*Observed, error) {
+	listed, err := describeByOwner(ec2cache.WithMaxAge(ctx, freshness), cl, owner)
+	if err != nil {
+		return nil, err
+	}
+	for _, o := range listed {
+		if o.ID == id {
+			return &o, nil
+		}
+	}
+	return nil, nil
 }
 
 func (e *Engine) checkAdoptable(ctx context.Context, cl awsclient.EC2, req Request, r *resolved, id string) (*Observed, error) {
@@ -364,13 +462,16 @@ func checkVPCDNS(ctx context.Context, cl awsclient.EC2, vpcID string, ensure boo
 	return nil
 }
 
+// create makes the endpoint with the recorded intent's ClientToken: a create
+// repeated after a crash or a lost response returns the endpoint of the first.
 func (e *Engine) create(ctx context.Context, cl awsclient.EC2, req Request, r *resolved, out *Outcome) error {
 	d := r.desired
+	intent := out.EndpointIntent
 	in := &ec2.CreateVpcEndpointInput{
 		VpcId:             aws.String(r.vpc.ID),
 		ServiceName:       aws.String(r.svc.Name),
 		VpcEndpointType:   types.VpcEndpointType(d.Type),
-		ClientToken:       aws.String(clientToken(req.Owner, req.Prior.EndpointID)),
+		ClientToken:       aws.String(intent.ClientToken),
 		TagSpecifications: tagSpec(types.ResourceTypeVpcEndpoint, d.Tags),
 	}
 	if d.ManagePolicy && d.Policy != "" {
@@ -382,70 +483,110 @@ func (e *Engine) create(ctx context.Context, cl awsclient.EC2, req Request, r *r
 		in.SubnetIds = d.SubnetIDs
 		in.SecurityGroupIds = d.SecurityGroupIDs
 		// Private DNS on a service that needs acceptance is enabled once accepted.
-		in.PrivateDnsEnabled = aws.Bool(*d.PrivateDNS && !r.svc.AcceptanceRequired)
+		dns := *d.PrivateDNS && !r.svc.AcceptanceRequired
+		in.PrivateDnsEnabled = aws.Bool(dns)
 		if d.IPAddressType != "" {
 			in.IpAddressType = types.IpAddressType(d.IPAddressType)
 		}
-		if d.DNSRecordIPType != "" || *d.OnlyInbound {
-			in.DnsOptions = &types.DnsOptionsSpecification{DnsRecordIpType: types.DnsRecordIpType(d.DNSRecordIPType)}
-			if *d.OnlyInbound {
-				in.DnsOptions.PrivateDnsOnlyForInboundResolverEndpoint = aws.Bool(true)
-			}
-		}
+		in.DnsOptions = dnsOptions(d, r.svc, dns)
 	}
 	res, err := cl.CreateVpcEndpoint(ctx, in)
 	if err != nil {
 		p := fromAWS(err, "creating the VPC endpoint")
-		if awserr.Code(err) == "RouteAlreadyExists" {
+		switch code := awserr.Code(err); {
+		case code == "IdempotentParameterMismatch" && e.within(intent):
+			// An earlier attempt with this token made an endpoint (the spec changed
+			// since): it is listed once AWS is consistent, and then converged.
+			return errNotYetVisible
+		case code == "RouteAlreadyExists":
 			p.Message += "; another endpoint for this service already serves one of the route tables: remove the table from spec.routeTables or from the other endpoint"
+		}
+		if p.Class == awserr.Terminal && awserr.Code(err) != "IdempotentParameterMismatch" {
+			// AWS refused the request, and a repeat of a successful one with the same
+			// token would have returned it: nothing was made.
+			out.EndpointIntent = nil
 		}
 		return p
 	}
 	o := observe(*res.VpcEndpoint)
-	e.recent.Store(o.ID, time.Now())
-	if prev := req.Prior.EndpointID; prev != "" {
-		out.event(v1alpha1.EventDriftCorrected, "RecreateVpcEndpoint", "VPC endpoint %s was deleted outside the controller; created %s", prev, o.ID)
-		out.DriftFields = append(out.DriftFields, "endpoint")
-	} else {
-		out.event(v1alpha1.EventCreated, "CreateVpcEndpoint", "Created VPC endpoint %s", o.ID)
-	}
+	out.event(v1alpha1.EventCreated, "CreateVpcEndpoint", "Created VPC endpoint %s", o.ID)
 	out.EndpointID = o.ID
 	e.report(ctx, cl, r, o, out)
 	return nil
 }
 
-func (e *Engine) update(ctx context.Context, cl awsclient.EC2, req Request, r *resolved, o Observed, adopted bool, out *Outcome) error {
-	switch o.State {
-	case stateRejected, stateFailed:
-		e.report(ctx, cl, r, o, out)
-		reason := v1alpha1.ReasonRejected
-		if o.State == stateFailed {
-			reason = v1alpha1.ReasonFailed
+// dnsOptions is the DnsOptions of a create. For a service that offers gateway
+// endpoints too (S3), AWS turns PrivateDnsOnlyForInboundResolverEndpoint on by
+// default when private DNS is, and then refuses the endpoint in a VPC without a
+// gateway endpoint for the service: the controller always sends the spec's choice.
+func dnsOptions(d Desired, svc serviceInfo, privateDNS bool) *types.DnsOptionsSpecification {
+	var o *types.DnsOptionsSpecification
+	if d.DNSRecordIPType != "" {
+		o = &types.DnsOptionsSpecification{DnsRecordIpType: types.DnsRecordIpType(d.DNSRecordIPType)}
+	}
+	if privateDNS && (svc.OffersGateway || *d.OnlyInbound) {
+		if o == nil {
+			o = &types.DnsOptionsSpecification{}
 		}
+		o.PrivateDnsOnlyForInboundResolverEndpoint = aws.Bool(*d.OnlyInbound)
+	}
+	return o
+}
+
+func (e *Engine) update(ctx context.Context, cl awsclient.EC2, req Request, r *resolved, o Observed, adopted bool, out *Outcome) error {
+	if c := req.Prior.EndpointChange; e.settling(c, endpointDigest(o)) {
+		// AWS still shows the endpoint as it was before the controller changed it:
+		// neither drift nor a reason to change it again.
+		out.notReady(v1alpha1.ReasonPending, "waiting for AWS to show the change made to endpoint %s at %s (AWS is eventually consistent)", o.ID, c.At.UTC().Format(time.RFC3339))
+		out.Poll, out.PollBackoff = e.pendingPoll(), true
+		return nil
+	}
+	out.EndpointChange = nil
+	switch o.State {
+	case stateRejected, stateFailed, stateExpired:
+		e.report(ctx, cl, r, o, out)
+		reason := map[string]string{stateRejected: v1alpha1.ReasonRejected, stateFailed: v1alpha1.ReasonFailed, stateExpired: v1alpha1.ReasonExpired}[o.State]
 		msg := fmt.Sprintf("endpoint %s is %s", o.ID, o.State)
+		if o.State == stateExpired {
+			msg += ": the service owner did not accept the connection in time"
+		}
 		if o.LastError != "" {
 			msg += ": " + o.LastError
 		}
 		out.notReady(reason, "%s", msg)
 		return problemf(reason, "%s; delete this object (or its endpoint in AWS) to try again", msg)
-	case stateAvailable:
+	case stateAvailable, statePartial:
 	default:
 		// AWS is working on it (pending, pendingAcceptance): only tags may change now.
 		p := ComputePlan(r.desired, o, r.subnetAZ)
 		if err := applyTags(ctx, cl, o.ID, p); err != nil {
 			return err
 		}
+		if len(p.SetTags)+len(p.RemoveTags) > 0 {
+			e.changed(&out.EndpointChange, endpointDigest(o))
+		}
 		e.report(ctx, cl, r, o, out)
 		return nil
 	}
 	p := ComputePlan(r.desired, o, r.subnetAZ)
 	if !p.HasChanges() {
+		e.refusedModify.Delete(o.ID)
 		e.report(ctx, cl, r, o, out)
 		return nil
 	}
 	if err := applyPlan(ctx, cl, o.ID, p); err != nil {
-		return err
+		fresh, rerr := e.recheckRefused(ctx, cl, r, o, p, err)
+		if rerr != nil {
+			return rerr
+		}
+		// The change is in AWS already: the call succeeded before, and its
+		// response was lost (the SDK's retry of it was what AWS refused).
+		o, p = *fresh, ComputePlan(r.desired, *fresh, r.subnetAZ)
+		e.report(ctx, cl, r, o, out)
+		return nil
 	}
+	e.refusedModify.Delete(o.ID)
+	e.changed(&out.EndpointChange, endpointDigest(o))
 	switch {
 	case adopted:
 		out.event(v1alpha1.EventModified, "ModifyVpcEndpoint", "Brought adopted VPC endpoint %s to the spec: %s", o.ID, p)
@@ -466,6 +607,56 @@ func (e *Engine) update(ctx context.Context, cl awsclient.EC2, req Request, r *r
 	}
 	return nil
 }
+
+// recheckRefused classifies a refused change only after a fresh read: when the
+// endpoint already is as the spec wants, the refused call was a retry of one that
+// succeeded and it returns the fresh endpoint; when it is partly changed, the rest
+// is retried. When AWS still shows the endpoint unchanged, the first refusal of a
+// plan is retried too (AWS may not show the change yet) and only a repeat is
+// terminal.
+func (e *Engine) recheckRefused(ctx context.Context, cl awsclient.EC2, r *resolved, o Observed, p Plan, err error) (*Observed, error) {
+	prob := fromAWS(err, "modifying VPC endpoint "+o.ID)
+	if prob.Class != awserr.Terminal {
+		return nil, prob
+	}
+	fresh, ferr := describeByID(ec2cache.WithMaxAge(ctx, 0), cl, o.ID)
+	if ferr != nil || fresh == nil {
+		return nil, prob
+	}
+	again := ComputePlan(r.desired, *fresh, r.subnetAZ)
+	switch {
+	case !again.HasChanges():
+		e.refusedModify.Delete(o.ID)
+		return fresh, nil
+	case again.String() != p.String():
+		return nil, &Problem{Reason: prob.Reason, Message: prob.Message + "; part of the change is in AWS already, retrying the rest", Class: awserr.Retryable}
+	}
+	if prob.Reason != "InvalidParameter" {
+		return nil, prob // not an answer an already-made change gets
+	}
+	first := e.now()
+	if prev, ok := e.refusedModify.Load(o.ID); ok && prev.(refusal).plan == p.String() {
+		first = prev.(refusal).at
+	} else {
+		e.refusedModify.Store(o.ID, refusal{plan: p.String(), at: first})
+	}
+	if e.now().Sub(first) < refusedModifyGrace {
+		return nil, &Problem{Reason: prob.Reason, Message: prob.Message + "; checking again whether an earlier attempt made the change", Class: awserr.Retryable}
+	}
+	return nil, prob
+}
+
+// refusal is a plan AWS refused, and when it first did.
+type refusal struct {
+	plan string
+	at   time.Time
+}
+
+// refusedModifyGrace is how long a refused change whose effect AWS does not show is
+// retried before it is reported as needing the user: a retried call whose first
+// attempt succeeded is refused too, and AWS may show that first attempt's change
+// only seconds later.
+const refusedModifyGrace = 30 * time.Second
 
 // applyPlan makes the plan's changes: tags set first (an adopted endpoint must carry
 // the ownership tags before the IAM policy lets the controller modify it), then one
@@ -509,7 +700,11 @@ func applyPlan(ctx context.Context, cl awsclient.EC2, id string, p Plan) error {
 func applyTags(ctx context.Context, cl awsclient.EC2, id string, p Plan) error {
 	if len(p.SetTags) > 0 {
 		if _, err := cl.CreateTags(ctx, &ec2.CreateTagsInput{Resources: []string{id}, Tags: ec2Tags(p.SetTags)}); err != nil {
-			return fromAWS(err, "tagging "+id)
+			prob := fromAWS(err, "tagging "+id)
+			if _, claims := p.SetTags[TagCluster]; claims && awserr.Code(err) == "UnauthorizedOperation" {
+				prob.Message += "; tagging an endpoint that lacks the " + TagCluster + " tag (adopting it with spec.endpointID, or restoring a tag removed outside the controller) needs the opt-in statement of config/iam/adoption-policy.json"
+			}
+			return prob
 		}
 	}
 	if len(p.RemoveTags) > 0 {
@@ -549,7 +744,15 @@ func (e *Engine) report(ctx context.Context, cl awsclient.EC2, r *resolved, o Ob
 		out.notReady(v1alpha1.ReasonPendingAcceptance, "endpoint %s waits for the owner of %s to accept the connection", o.ID, o.ServiceName)
 		out.Poll = 3 * e.pendingPoll()
 		out.PollBackoff = true
-	case stateRejected, stateFailed:
+	case statePartial:
+		msg := fmt.Sprintf("endpoint %s is partial: AWS could not provision it in every subnet", o.ID)
+		if o.LastError != "" {
+			msg += " (" + o.LastError + ")"
+		}
+		out.notReady(v1alpha1.ReasonPartial, "%s", msg)
+		out.Poll = 3 * e.pendingPoll()
+		out.PollBackoff = true
+	case stateRejected, stateFailed, stateExpired:
 	default:
 		out.notReady(v1alpha1.ReasonPending, "endpoint %s is %s", o.ID, o.State)
 		out.Poll = e.pendingPoll()

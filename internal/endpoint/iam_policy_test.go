@@ -2,6 +2,7 @@ package endpoint
 
 import (
 	"context"
+	"encoding/json"
 	"net/http/httptest"
 	"os"
 	"testing"
@@ -46,6 +47,7 @@ func converge(t *testing.T, e *Engine, req *Request, done func(Outcome) bool) {
 	for range 100 {
 		out := e.Reconcile(context.Background(), *req)
 		req.Prior.EndpointID, req.Prior.ManagedSecurityGroupID = out.EndpointID, out.ManagedGroupID
+		req.Prior.EndpointIntent, req.Prior.GroupIntent = out.EndpointIntent, out.GroupIntent
 		if out.Problem != nil {
 			t.Fatalf("reconcile: %v", out.Problem)
 		}
@@ -95,8 +97,32 @@ func TestEngineUnderPublishedPolicy(t *testing.T) {
 	}
 }
 
+// withAdoption is config/iam/policy.json with the opt-in statement of
+// config/iam/adoption-policy.json.
+func withAdoption(t *testing.T) []byte {
+	t.Helper()
+	var all []json.RawMessage
+	for _, f := range []string{"policy.json", "adoption-policy.json"} {
+		raw, err := os.ReadFile("../../config/iam/" + f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var doc struct{ Statement []json.RawMessage }
+		if err := json.Unmarshal(raw, &doc); err != nil {
+			t.Fatal(err)
+		}
+		all = append(all, doc.Statement...)
+	}
+	out, err := json.Marshal(map[string]any{"Version": "2012-10-17", "Statement": all})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
 // TestAdoptionUnderPublishedPolicy adopts an untagged gateway endpoint whose
-// route tables differ from the spec.
+// route tables differ from the spec, under the published policy with its opt-in
+// adoption statement.
 func TestAdoptionUnderPublishedPolicy(t *testing.T) {
 	t.Parallel()
 	e, c, sim, fx := policyEngine(t)
@@ -109,8 +135,7 @@ func TestAdoptionUnderPublishedPolicy(t *testing.T) {
 		t.Fatal(err)
 	}
 	id := aws.ToString(out.VpcEndpoint.VpcEndpointId)
-	doc, _ := os.ReadFile("../../config/iam/policy.json")
-	if err := sim.SetIAMPolicy(doc); err != nil {
+	if err := sim.SetIAMPolicy(withAdoption(t)); err != nil {
 		t.Fatal(err)
 	}
 	req := Request{

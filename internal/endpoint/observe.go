@@ -14,7 +14,7 @@ import (
 	"github.com/vpce-dev/vpce-controller/internal/awserr"
 )
 
-// Endpoint states as EC2 reports them.
+// Endpoint states, as the controller spells them once read (normalState).
 const (
 	statePending           = "pending"
 	stateAvailable         = "available"
@@ -24,19 +24,41 @@ const (
 	stateRejected          = "rejected"
 	stateFailed            = "failed"
 	stateExpired           = "expired"
+	statePartial           = "partial"
 )
 
-// gone reports whether an endpoint in this state no longer serves anyone.
+// knownStates maps a state in lower case to its one spelling: the wire says
+// "pendingAcceptance", the SDK's constants "PendingAcceptance", and the case has
+// varied by endpoint type.
+var knownStates = map[string]string{}
+
+func init() {
+	for _, s := range []string{statePending, stateAvailable, statePendingAcceptance, stateDeleting, stateDeleted, stateRejected, stateFailed, stateExpired, statePartial} {
+		knownStates[strings.ToLower(s)] = s
+	}
+}
+
+// normalState spells an endpoint state as the controller compares it, whatever
+// case AWS or the SDK used; an unknown state is kept as it is.
+func normalState(s string) string {
+	if n, ok := knownStates[strings.ToLower(s)]; ok {
+		return n
+	}
+	return s
+}
+
+// gone reports whether an endpoint in this state is going or gone for good.
+// rejected, failed and expired endpoints are not: they stay until deleted.
 func gone(state string) bool {
-	s := strings.ToLower(state)
-	return s == strings.ToLower(stateDeleting) || s == strings.ToLower(stateDeleted) || s == stateExpired
+	s := normalState(state)
+	return s == stateDeleting || s == stateDeleted
 }
 
 // observe converts an EC2 endpoint description.
 func observe(e types.VpcEndpoint) Observed {
 	o := Observed{
 		ID:               aws.ToString(e.VpcEndpointId),
-		State:            string(e.State),
+		State:            normalState(string(e.State)),
 		Type:             Type(e.VpcEndpointType),
 		VPCID:            aws.ToString(e.VpcId),
 		ServiceName:      aws.ToString(e.ServiceName),

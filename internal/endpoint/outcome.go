@@ -75,9 +75,15 @@ type Outcome struct {
 	SubnetIDs        []string
 	SecurityGroupIDs []string
 	ManagedGroupID   string
-	PrivateDNS       bool
-	Interfaces       []v1alpha1.NetworkInterface
-	DNSEntries       []v1alpha1.DNSEntry
+	// EndpointIntent and GroupIntent are the recorded creates not yet seen in AWS
+	// (status.createIntent, status.securityGroupCreateIntent); nil once seen.
+	EndpointIntent *Intent
+	GroupIntent    *Intent
+	// EndpointChange and GroupChange are the last changes AWS may not show yet.
+	EndpointChange, GroupChange *Change
+	PrivateDNS                  bool
+	Interfaces     []v1alpha1.NetworkInterface
+	DNSEntries     []v1alpha1.DNSEntry
 	// Observed is true when the endpoint-derived fields above describe AWS now;
 	// when false they are left as the status has them.
 	Observed bool
@@ -102,6 +108,19 @@ type Outcome struct {
 	Events []Event
 	// DriftFields names what was repaired behind the controller's back, for metrics.
 	DriftFields []string
+
+	// groupSettling is set when AWS does not show the controller's last change to
+	// the managed group yet.
+	groupSettling bool
+}
+
+// durable is the part of the outcome that must survive a crash.
+func (o *Outcome) durable() Durable {
+	return Durable{EndpointID: o.EndpointID, EndpointIntent: o.EndpointIntent, ManagedGroupID: o.ManagedGroupID, GroupIntent: o.GroupIntent}
+}
+
+func (o *Outcome) warning(reason, action, format string, args ...any) {
+	o.Events = append(o.Events, Event{Warning: true, Reason: reason, Action: action, Message: fmt.Sprintf(format, args...)})
 }
 
 func (o *Outcome) event(reason, action, format string, args ...any) {

@@ -17,9 +17,30 @@ const (
 	TagName     = "Name"
 )
 
+// maxTagValue is AWS's limit on a tag value, in Unicode characters.
+const maxTagValue = 256
+
+// maxTagsPerResource is AWS's limit on the tags of one resource. The controller
+// adds up to four (three ownership tags, and Name unless spec.tags has it).
+const maxTagsPerResource = 50
+
+// truncate shortens s to at most n characters (runes).
+func truncate(s string, n int) string {
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	return string(r[:n])
+}
+
+// tagValue fits a value the controller writes into a tag within AWS's limit. A
+// namespace/name can exceed it; the owner-uid tag, not the owner tag, identifies
+// the object.
+func tagValue(s string) string { return truncate(s, maxTagValue) }
+
 // ownershipTags are the tags that mark an AWS object as the owner's.
 func ownershipTags(o Owner) map[string]string {
-	return map[string]string{TagCluster: o.Cluster, TagOwner: o.Ref(), TagOwnerUID: o.UID}
+	return map[string]string{TagCluster: o.Cluster, TagOwner: tagValue(o.Ref()), TagOwnerUID: o.UID}
 }
 
 // desiredTags are the endpoint's complete tags: the user's, the ownership tags, and
@@ -30,7 +51,7 @@ func desiredTags(o Owner, user map[string]string) map[string]string {
 		tags[k] = v
 	}
 	if _, ok := tags[TagName]; !ok {
-		tags[TagName] = o.Ref()
+		tags[TagName] = tagValue(o.Ref())
 	}
 	for k, v := range ownershipTags(o) {
 		tags[k] = v
@@ -46,10 +67,12 @@ func ownerFilters(o Owner) []types.Filter {
 	}
 }
 
-// clientToken makes CreateVpcEndpoint idempotent across crashes: the same object
-// creating its endpoint again (after a crash before the status write) gets the same
-// token. previousID is the endpoint the object had before, if it vanished, so a
-// deliberate re-create after outside deletion gets a fresh token.
+// clientToken is the ClientToken of an object's endpoint create, recorded in its
+// status before the first attempt and sent with every attempt until the endpoint
+// is seen, so AWS returns the endpoint of an earlier attempt instead of making a
+// second one. previousID is the endpoint the object had and the controller saw
+// gone (deleted outside it): its replacement gets a token of its own, for AWS
+// would answer the old token with the deleted endpoint.
 func clientToken(o Owner, previousID string) string {
 	sum := sha256.Sum256([]byte(o.Cluster + "/" + o.UID + "/" + previousID))
 	return "vpce-" + hex.EncodeToString(sum[:])[:40]

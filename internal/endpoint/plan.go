@@ -24,6 +24,10 @@ type Desired struct {
 	OnlyInbound     *bool
 	DNSRecordIPType string // "" leaves AWS's choice
 	IPAddressType   string // "" leaves AWS's choice
+	// ExplicitInbound sends OnlyInbound with every change that turns private DNS on,
+	// for services whose AWS default for it is not false (those offering gateway
+	// endpoints too).
+	ExplicitInbound bool
 }
 
 // Observed is an endpoint as EC2 describes it.
@@ -173,7 +177,7 @@ func ComputePlan(d Desired, o Observed, subnetAZ map[string]string) Plan {
 			v := *d.PrivateDNS
 			p.PrivateDNS = &v
 		}
-		if d.OnlyInbound != nil && *d.OnlyInbound != o.OnlyInbound {
+		if d.OnlyInbound != nil && (*d.OnlyInbound != o.OnlyInbound || d.ExplicitInbound && p.PrivateDNS != nil && *p.PrivateDNS) {
 			v := *d.OnlyInbound
 			p.OnlyInbound = &v
 		}

@@ -28,6 +28,9 @@ type serviceInfo struct {
 	AcceptanceRequired bool
 	PrivateDNSName     string
 	PolicySupported    bool
+	// OffersGateway is set for services that offer gateway endpoints too (S3,
+	// DynamoDB): AWS then defaults PrivateDnsOnlyForInboundResolverEndpoint to true.
+	OffersGateway bool
 }
 
 // resolveVPC finds the VPC by ID or by tags (which must match exactly one).
@@ -99,6 +102,10 @@ func resolveService(ctx context.Context, cl awsclient.EC2, name string, t Type) 
 		}
 		return serviceInfo{}, p
 	}
+	offersGateway := false // AWS lists S3's gateway and interface services as one entry or as two
+	for _, d := range out.ServiceDetails {
+		offersGateway = offersGateway || aws.ToString(d.ServiceName) == name && hasServiceType(d.ServiceType, Gateway)
+	}
 	for _, d := range out.ServiceDetails {
 		if aws.ToString(d.ServiceName) != name || !hasServiceType(d.ServiceType, t) {
 			continue
@@ -109,6 +116,7 @@ func resolveService(ctx context.Context, cl awsclient.EC2, name string, t Type) 
 			AcceptanceRequired: aws.ToBool(d.AcceptanceRequired),
 			PrivateDNSName:     aws.ToString(d.PrivateDnsName),
 			PolicySupported:    aws.ToBool(d.VpcEndpointPolicySupported),
+			OffersGateway:      t == Interface && offersGateway,
 		}
 		return info, nil
 	}
@@ -117,7 +125,7 @@ func resolveService(ctx context.Context, cl awsclient.EC2, name string, t Type) 
 
 func hasServiceType(ts []types.ServiceTypeDetail, t Type) bool {
 	for _, x := range ts {
-		if string(x.ServiceType) == string(t) {
+		if strings.EqualFold(string(x.ServiceType), string(t)) {
 			return true
 		}
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
@@ -137,17 +138,36 @@ func permissions(rules []sgRule) []types.IpPermission {
 	return out
 }
 
-// groupName is the managed group's name: unique per cluster, namespace and name.
+// groupName is the managed group's name: unique per object (the UID's first
+// eight characters end it), so a group left behind by deletionPolicy Retain never
+// blocks a new object of the same name, and one object can never make two groups
+// in its VPC, where names are unique.
 func groupName(o Owner) string {
-	n := fmt.Sprintf("vpce-%s-%s-%s", o.Cluster, o.Namespace, o.Name)
-	if len(n) > 255 {
-		n = n[:255]
-	}
-	return n
+	suffix := "-" + uidFragment(o.UID)
+	return truncate(fmt.Sprintf("vpce-%s-%s-%s", o.Cluster, o.Namespace, o.Name), maxGroupName-len(suffix)) + suffix
 }
 
-// findManagedGroup finds the owner's group by its recorded ID or by ownership tags.
-func findManagedGroup(ctx context.Context, cl awsclient.EC2, owner Owner, priorID string) (*types.SecurityGroup, error) {
+// maxGroupName and maxGroupDescription are EC2's limits, in characters.
+const (
+	maxGroupName        = 255
+	maxGroupDescription = 255
+)
+
+func uidFragment(uid string) string {
+	if len(uid) > 8 {
+		return uid[:8]
+	}
+	return uid
+}
+
+// groupDescription describes the managed group, within EC2's limit.
+func groupDescription(o Owner) string {
+	return truncate(fmt.Sprintf("Managed by vpce-controller for %s %s", o.Kind, o.Ref()), maxGroupDescription)
+}
+
+// lookupManagedGroup finds the owner's group by the ID its status records, by its
+// ownership tags, or by its name.
+func lookupManagedGroup(ctx context.Context, cl awsclient.EC2, owner Owner, priorID string) (*types.SecurityGroup, error) {
 	if priorID != "" {
 		out, err := cl.DescribeSecurityGroups(ctx, &ec2.DescribeSecurityGroupsInput{GroupIds: []string{priorID}})
 		if err != nil && !awserr.IsNotFound(err) {
@@ -161,48 +181,135 @@ func findManagedGroup(ctx context.Context, cl awsclient.EC2, owner Owner, priorI
 	if err != nil {
 		return nil, fromAWS(err, "looking up the managed security group by its ownership tags")
 	}
-	if len(out.SecurityGroups) == 0 {
-		return nil, nil
+	if len(out.SecurityGroups) > 0 {
+		return &out.SecurityGroups[0], nil
 	}
-	return &out.SecurityGroups[0], nil
+	// Tags may lag behind a create, and may have been stripped: the name is the
+	// object's too.
+	out, err = cl.DescribeSecurityGroups(ctx, &ec2.DescribeSecurityGroupsInput{Filters: []types.Filter{
+		{Name: aws.String("group-name"), Values: []string{groupName(owner)}},
+	}})
+	if err != nil {
+		return nil, fromAWS(err, "looking up the managed security group by its name")
+	}
+	for _, g := range out.SecurityGroups {
+		if t := tagMap(g.Tags); t[TagOwnerUID] == owner.UID || t[TagOwnerUID] == "" && t[TagCluster] == "" {
+			return &g, nil
+		}
+	}
+	return nil, nil
 }
 
-// ensureManagedGroup creates the owner's security group if it is missing and keeps
-// its ingress rules exact. It returns the group's ID.
-func ensureManagedGroup(ctx context.Context, cl awsclient.EC2, owner Owner, vpc vpcInfo, spec ManagedGroupSpec, priorID string, out *Outcome, drift bool) (string, error) {
-	g, err := findManagedGroup(ctx, cl, owner, priorID)
+// findGroup finds the object's managed group in its VPC. A group found is seen (its
+// create intent is settled); one that lost its ownership tags gets them back, or a
+// condition says how to restore them.
+func (e *Engine) findGroup(ctx context.Context, cl awsclient.EC2, req Request, vpcID string, out *Outcome) (*types.SecurityGroup, error) {
+	g, err := lookupManagedGroup(ctx, cl, req.Owner, req.Prior.ManagedSecurityGroupID)
+	if err != nil || g == nil || aws.ToString(g.VpcId) != vpcID {
+		return nil, err
+	}
+	out.ManagedGroupID = aws.ToString(g.GroupId)
+	out.GroupIntent = nil
+	if c := req.Prior.GroupChange; e.settling(c, groupDigest(*g)) {
+		// AWS still shows the group as it was before the controller changed it.
+		out.groupSettling = true
+		return g, nil
+	}
+	out.GroupChange = nil
+	restored, err := keepGroupOwned(ctx, cl, req.Owner, g, out)
 	if err != nil {
-		return "", err
+		return nil, err
 	}
-	if g != nil && aws.ToString(g.VpcId) != vpc.ID {
-		g = nil
+	if restored {
+		e.changed(&out.GroupChange, groupDigest(*g))
 	}
+	return g, nil
+}
+
+// keepGroupOwned restores ownership tags stripped from the managed group. Under the
+// published IAM policy the controller may not (it changes only groups that carry
+// them): the user then must, and the condition says how.
+func keepGroupOwned(ctx context.Context, cl awsclient.EC2, owner Owner, g *types.SecurityGroup, out *Outcome) (bool, error) {
+	id, have := aws.ToString(g.GroupId), tagMap(g.Tags)
+	if c, u := have[TagCluster], have[TagOwnerUID]; c != "" && c != owner.Cluster || u != "" && u != owner.UID {
+		return false, problemf(v1alpha1.ReasonSecurityGroupOwnershipLost, "status.managedSecurityGroupID: security group %s now carries the ownership tags of %s in cluster %s, so this object leaves it alone; delete this object and recreate it, or give the group back its tags (see docs/troubleshooting.md)", id, have[TagOwner], c)
+	}
+	missing := map[string]string{}
+	for k, v := range ownershipTags(owner) {
+		if have[k] != v {
+			missing[k] = v
+		}
+	}
+	if len(missing) == 0 {
+		return false, nil
+	}
+	_, err := cl.CreateTags(ctx, &ec2.CreateTagsInput{Resources: []string{id}, Tags: ec2Tags(missing)})
+	switch {
+	case err == nil:
+		out.event(v1alpha1.EventDriftCorrected, "CreateTags", "Restored the ownership tags %s of security group %s", strings.Join(sortedKeys(missing), ","), id)
+		out.DriftFields = append(out.DriftFields, "security-group-tags")
+		return true, nil
+	case awserr.Code(err) == "UnauthorizedOperation":
+		return false, ownershipLost(owner, id, "change it")
+	default:
+		return false, fromAWS(err, "restoring the ownership tags of security group "+id)
+	}
+}
+
+// ownershipLost is the problem of a managed group whose ownership tags are gone,
+// when the IAM policy then forbids what the controller must do to it.
+func ownershipLost(owner Owner, id, what string) *Problem {
+	return problemf(v1alpha1.ReasonSecurityGroupOwnershipLost,
+		"status.managedSecurityGroupID: security group %s lost its ownership tags, and the controller's IAM policy lets it %s only while the group carries them: restore them (aws ec2 create-tags --resources %s --tags Key=%s,Value=%s Key=%s,Value=%s Key=%s,Value=%s) or, to delete this object, delete the group yourself",
+		id, what, id, TagCluster, owner.Cluster, TagOwner, tagValue(owner.Ref()), TagOwnerUID, owner.UID)
+}
+
+// ensureGroup creates the managed group when g is nil and keeps its ingress rules
+// exact. It returns the group's ID.
+func (e *Engine) ensureGroup(ctx context.Context, cl awsclient.EC2, req Request, vpc vpcInfo, g *types.SecurityGroup, spec ManagedGroupSpec, out *Outcome) (string, error) {
 	var have []sgRule
 	if g == nil {
-		id, err := createManagedGroup(ctx, cl, owner, vpc.ID)
+		id, err := e.createManagedGroup(ctx, cl, req.Owner, vpc.ID, out)
 		if err != nil {
 			return "", err
 		}
 		g = &types.SecurityGroup{GroupId: aws.String(id), VpcId: aws.String(vpc.ID)}
-		out.event(v1alpha1.EventCreated, "CreateSecurityGroup", "Created security group %s", id)
 	} else {
 		have = observedRules(g.IpPermissions)
 	}
 	id := aws.ToString(g.GroupId)
+	if out.groupSettling {
+		out.Poll = e.pendingPoll()
+		return id, nil
+	}
+	notYet := func(err error) bool {
+		// A group made moments ago may be unknown to the rule calls for a while
+		// (AWS's own example of eventual consistency).
+		return awserr.Code(err) == "InvalidGroup.NotFound" && (out.GroupIntent != nil || e.within(req.Prior.GroupIntent))
+	}
 	authorize, revoke := diffRules(desiredRules(spec, vpc.CIDRs), have)
 	if len(revoke) > 0 {
 		if _, err := cl.RevokeSecurityGroupIngress(ctx, &ec2.RevokeSecurityGroupIngressInput{GroupId: aws.String(id), IpPermissions: permissions(revoke)}); err != nil && awserr.Code(err) != "InvalidPermission.NotFound" {
+			if notYet(err) {
+				return id, errGroupNotYetVisible
+			}
 			return id, fromAWS(err, "revoking rules of security group "+id)
 		}
 	}
 	if len(authorize) > 0 {
 		if _, err := cl.AuthorizeSecurityGroupIngress(ctx, &ec2.AuthorizeSecurityGroupIngressInput{GroupId: aws.String(id), IpPermissions: permissions(authorize)}); err != nil && awserr.Code(err) != "InvalidPermission.Duplicate" {
+			if notYet(err) {
+				return id, errGroupNotYetVisible
+			}
 			return id, fromAWS(err, "authorizing rules of security group "+id)
 		}
 	}
 	if len(have) > 0 && len(authorize)+len(revoke) > 0 {
+		if out.GroupChange == nil {
+			e.changed(&out.GroupChange, groupDigest(*g))
+		}
 		msg := fmt.Sprintf("security group %s rules: %s", id, describeRuleChanges(authorize, revoke))
-		if drift {
+		if !req.Prior.SpecChanged {
 			out.event(v1alpha1.EventDriftCorrected, "UpdateSecurityGroupRules", "Repaired %s", msg)
 			out.DriftFields = append(out.DriftFields, "security-group-rules")
 		} else {
@@ -223,24 +330,34 @@ func describeRuleChanges(authorize, revoke []sgRule) string {
 	return strings.Join(parts, ", ")
 }
 
-func createManagedGroup(ctx context.Context, cl awsclient.EC2, owner Owner, vpcID string) (string, error) {
+// createManagedGroup makes the owner's group. Its name is the object's, so a
+// repeated create (after a crash, or while AWS does not list the first yet) fails
+// InvalidGroup.Duplicate instead of making a second group.
+func (e *Engine) createManagedGroup(ctx context.Context, cl awsclient.EC2, owner Owner, vpcID string, out *Outcome) (string, error) {
 	name := groupName(owner)
 	tags := ownershipTags(owner)
-	tags[TagName] = name
+	tags[TagName] = tagValue(name)
 	res, err := cl.CreateSecurityGroup(ctx, &ec2.CreateSecurityGroupInput{
 		GroupName:         aws.String(name),
-		Description:       aws.String(fmt.Sprintf("Managed by vpce-controller for %s %s", owner.Kind, owner.Ref())),
+		Description:       aws.String(groupDescription(owner)),
 		VpcId:             aws.String(vpcID),
 		TagSpecifications: tagSpec(types.ResourceTypeSecurityGroup, tags),
 	})
 	if err == nil {
-		return aws.ToString(res.GroupId), nil
+		id := aws.ToString(res.GroupId)
+		out.ManagedGroupID = id
+		out.event(v1alpha1.EventCreated, "CreateSecurityGroup", "Created security group %s", id)
+		return id, nil
 	}
 	if awserr.Code(err) != "InvalidGroup.Duplicate" {
-		return "", fromAWS(err, "creating the managed security group")
+		p := fromAWS(err, "creating the managed security group")
+		if p.Class == awserr.Terminal {
+			out.GroupIntent = nil // refused: nothing was made
+		}
+		return "", p
 	}
-	// A group of that name exists: ours if it carries our UID (a create whose tag
-	// lookup was not yet consistent), someone else's otherwise.
+	// A group of this name exists: this object's (an earlier attempt AWS does not
+	// show yet), or, after the consistency bound, one made by hand.
 	desc, derr := cl.DescribeSecurityGroups(ctx, &ec2.DescribeSecurityGroupsInput{Filters: []types.Filter{
 		{Name: aws.String("vpc-id"), Values: []string{vpcID}},
 		{Name: aws.String("group-name"), Values: []string{name}},
@@ -250,23 +367,36 @@ func createManagedGroup(ctx context.Context, cl awsclient.EC2, owner Owner, vpcI
 	}
 	for _, g := range desc.SecurityGroups {
 		if tagMap(g.Tags)[TagOwnerUID] == owner.UID {
+			out.ManagedGroupID = aws.ToString(g.GroupId)
 			return aws.ToString(g.GroupId), nil
 		}
+	}
+	if e.within(out.GroupIntent) {
+		return "", errGroupNotYetVisible
 	}
 	return "", problemf("InvalidGroupDuplicate", "a security group named %s that this object does not own already exists in %s; delete or rename it", name, vpcID)
 }
 
 // deleteManagedGroup deletes the owner's group. It reports false while AWS still
-// holds it (DependencyViolation: the endpoint's interfaces are not gone yet).
-func deleteManagedGroup(ctx context.Context, cl awsclient.EC2, owner Owner, priorID string, out *Outcome) (bool, error) {
-	g, err := findManagedGroup(ctx, cl, owner, priorID)
-	if err != nil || g == nil {
-		return err == nil, err
+// holds it (DependencyViolation: the endpoint's interfaces are not gone yet) or
+// may not list it yet (a recorded create within the consistency bound).
+func (e *Engine) deleteManagedGroup(ctx context.Context, cl awsclient.EC2, req Request, out *Outcome) (bool, error) {
+	owner := req.Owner
+	g, err := lookupManagedGroup(ctx, cl, owner, req.Prior.ManagedSecurityGroupID)
+	if err != nil {
+		return false, err
 	}
-	if tagMap(g.Tags)[TagOwnerUID] != owner.UID {
-		return true, nil // not ours (any more): leave it
+	if g == nil {
+		if in := req.Prior.GroupIntent; e.within(in) {
+			out.notReady(v1alpha1.ReasonDeleting, "looking for the security group created at %s before concluding none was made (for up to %s more: AWS is eventually consistent)", in.Since.UTC().Format(time.RFC3339), e.until(in))
+			return false, nil
+		}
+		return true, nil
 	}
-	id := aws.ToString(g.GroupId)
+	id, have := aws.ToString(g.GroupId), tagMap(g.Tags)
+	if c, u := have[TagCluster], have[TagOwnerUID]; c != "" && c != owner.Cluster || u != "" && u != owner.UID {
+		return true, nil // someone else's now: leave it
+	}
 	_, err = cl.DeleteSecurityGroup(ctx, &ec2.DeleteSecurityGroupInput{GroupId: aws.String(id)})
 	switch {
 	case err == nil:
@@ -275,8 +405,82 @@ func deleteManagedGroup(ctx context.Context, cl awsclient.EC2, owner Owner, prio
 	case awserr.IsNotFound(err):
 		return true, nil
 	case awserr.Code(err) == "DependencyViolation":
-		return false, nil
+		return false, e.groupInUse(ctx, cl, req, g, out)
+	case awserr.Code(err) == "UnauthorizedOperation" && have[TagCluster] == "":
+		return false, ownershipLost(owner, id, "delete it")
 	default:
 		return false, fromAWS(err, "deleting security group "+id)
 	}
+}
+
+// groupInUse explains a DependencyViolation on the managed group. The interfaces of
+// the object's own endpoint release it on their own; anything else holding it (a
+// rule of another group, an interface attached by hand) never does, and is named in
+// a condition once the consistency bound has passed since the deletion began (at
+// once when a live object drops its managed group).
+func (e *Engine) groupInUse(ctx context.Context, cl awsclient.EC2, req Request, g *types.SecurityGroup, out *Outcome) error {
+	id := aws.ToString(g.GroupId)
+	out.notReady(v1alpha1.ReasonDeleting, "waiting for AWS to release security group %s (DependencyViolation: the endpoint's network interfaces are still going away)", id)
+	if start := req.Prior.DeletionStarted; !start.IsZero() && e.now().Sub(start) < e.bound() {
+		return nil
+	}
+	refs, err := groupReferences(ctx, cl, g, req.Prior.EndpointID)
+	if err != nil || len(refs) == 0 {
+		return err
+	}
+	return &Problem{
+		Reason:  v1alpha1.ReasonSecurityGroupInUse,
+		Message: fmt.Sprintf("managed security group %s cannot be deleted: it is still referenced by %s; remove those references and the controller finishes on its own", id, strings.Join(refs, ", ")),
+		Class:   awserr.Retryable,
+	}
+}
+
+// groupReferences names what holds the group other than the interfaces of the
+// object's own endpoint: network interfaces using it, and rules of the VPC's other
+// groups that name it.
+func groupReferences(ctx context.Context, cl awsclient.EC2, g *types.SecurityGroup, ownEndpoint string) ([]string, error) {
+	id := aws.ToString(g.GroupId)
+	var refs []string
+	nis, err := cl.DescribeNetworkInterfaces(ctx, &ec2.DescribeNetworkInterfacesInput{Filters: []types.Filter{{Name: aws.String("group-id"), Values: []string{id}}}})
+	if err != nil {
+		return nil, fromAWS(err, "looking up what uses security group "+id)
+	}
+	for _, n := range nis.NetworkInterfaces {
+		desc := aws.ToString(n.Description)
+		if ownEndpoint != "" && desc == "VPC Endpoint Interface "+ownEndpoint {
+			continue
+		}
+		ref := "network interface " + aws.ToString(n.NetworkInterfaceId)
+		if desc != "" {
+			ref += fmt.Sprintf(" (%q)", desc)
+		}
+		refs = append(refs, ref)
+	}
+	groups, err := cl.DescribeSecurityGroups(ctx, &ec2.DescribeSecurityGroupsInput{Filters: []types.Filter{{Name: aws.String("vpc-id"), Values: []string{aws.ToString(g.VpcId)}}}})
+	if err != nil {
+		return nil, fromAWS(err, "looking up the rules that name security group "+id)
+	}
+	for _, other := range groups.SecurityGroups {
+		if aws.ToString(other.GroupId) == id {
+			continue
+		}
+		for dir, perms := range map[string][]types.IpPermission{"an inbound": other.IpPermissions, "an outbound": other.IpPermissionsEgress} {
+			if namesGroup(perms, id) {
+				refs = append(refs, fmt.Sprintf("%s rule of security group %s (%s)", dir, aws.ToString(other.GroupId), aws.ToString(other.GroupName)))
+			}
+		}
+	}
+	sort.Strings(refs)
+	return refs, nil
+}
+
+func namesGroup(perms []types.IpPermission, id string) bool {
+	for _, p := range perms {
+		for _, pair := range p.UserIdGroupPairs {
+			if aws.ToString(pair.GroupId) == id {
+				return true
+			}
+		}
+	}
+	return false
 }

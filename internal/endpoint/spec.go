@@ -1,6 +1,11 @@
 package endpoint
 
-import "github.com/vpce-dev/vpce-controller/api/v1alpha1"
+import (
+	"context"
+	"time"
+
+	"github.com/vpce-dev/vpce-controller/api/v1alpha1"
+)
 
 // Type is the VPC endpoint type, as EC2 spells it.
 type Type string
@@ -70,10 +75,46 @@ type Prior struct {
 	EndpointID             string
 	ManagedSecurityGroupID string
 	NetworkInterfaces      []v1alpha1.NetworkInterface
+	// EndpointIntent is the create of an endpoint recorded before it was made and
+	// not yet seen in AWS (status.createIntent); nil once seen.
+	EndpointIntent *Intent
+	// GroupIntent is the same for the managed security group
+	// (status.securityGroupCreateIntent).
+	GroupIntent *Intent
+	// EndpointChange and GroupChange are the controller's last changes to the
+	// endpoint and to the managed group, which AWS may not show yet
+	// (status.lastChange, status.securityGroupLastChange).
+	EndpointChange, GroupChange *Change
 	// SpecChanged is true when the spec changed since the last reconcile
 	// (metadata.generation differs from status.observedGeneration): changes are then
 	// reported as Modified rather than DriftCorrected.
 	SpecChanged bool
+	// DeletionStarted is when the object's deletion began; zero while it lives.
+	DeletionStarted time.Time
+}
+
+// Intent is a create recorded durably before it is made: the ClientToken every
+// attempt sends (none for a security group) and when it was recorded.
+type Intent struct {
+	ClientToken string
+	Since       time.Time
+}
+
+// Change is a change the controller made to a resource: when, and a digest of
+// the resource's state before it. Reading that state again within the
+// consistency bound means AWS does not show the change yet.
+type Change struct {
+	At   time.Time
+	From string
+}
+
+// Durable is what must survive a crash between an AWS write and the status write:
+// the IDs the controller made and the creates it is about to make.
+type Durable struct {
+	EndpointID     string
+	EndpointIntent *Intent
+	ManagedGroupID string
+	GroupIntent    *Intent
 }
 
 // Request asks the engine to converge (or delete) one object's endpoint.
@@ -81,4 +122,8 @@ type Request struct {
 	Owner Owner
 	Spec  Spec
 	Prior Prior
+	// Record writes d into the object's status and returns once the API server has
+	// stored it. The engine calls it before every create that has no recorded intent
+	// yet, and makes no create when it fails. Nil records nothing (tables).
+	Record func(ctx context.Context, d Durable) error
 }

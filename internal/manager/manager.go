@@ -49,6 +49,9 @@ type Options struct {
 	AWSAPIThrottle string
 	// PendingPoll is how soon to look again while AWS works on an endpoint.
 	PendingPoll time.Duration
+	// ConsistencyBound is how long AWS may take to list what the controller created
+	// (--consistency-bound); zero means endpoint.DefaultConsistencyBound.
+	ConsistencyBound time.Duration
 	// AWSLoadOptions are extra options for the AWS config (tests pass static credentials).
 	AWSLoadOptions []func(*config.LoadOptions) error
 	// EC2APIOptions are extra EC2 client options (tests count calls).
@@ -147,8 +150,9 @@ func New(ctx context.Context, restCfg *rest.Config, o Options) (ctrl.Manager, er
 			ServiceTTL:   time.Hour,
 			PollTTL:      pendingPoll / 2,
 		}),
-		Cluster:     o.ClusterName,
-		PendingPoll: pendingPoll,
+		Cluster:          o.ClusterName,
+		PendingPoll:      pendingPoll,
+		ConsistencyBound: o.ConsistencyBound,
 	}
 	copts := controllers.Options{
 		ClusterName:             o.ClusterName,

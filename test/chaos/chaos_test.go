@@ -9,8 +9,10 @@ import (
 	"time"
 )
 
-// TestChaosReduced is `make chaos` in small: 12 objects, 5 kills, a fixed
-// seed. Replay a failure with `go run ./test/cmd/chaos -objects 12 -kills 5 -seed 7`.
+// TestChaosReduced is `make chaos` in small: 12 objects, 5 kills, a fixed seed,
+// and the consistency window at its worst case (every change seen exactly 3 s
+// late). Replay a failure with
+// `go run ./test/cmd/chaos -objects 12 -kills 5 -seed 7 -worst-case`.
 //
 // Seed 7's plan deletes an object inside AWS's eventual-consistency window right
 // after its create, which once leaked the endpoint.
@@ -20,7 +22,7 @@ func TestChaosReduced(t *testing.T) {
 	dir := t.TempDir()
 	var out strings.Builder
 	report, err := Run(ctx, Config{
-		Objects: 12, Kills: 5, Seed: 7, Dir: dir, Out: &out, Verbose: true,
+		Objects: 12, Kills: 5, Seed: 7, Dir: dir, Out: &out, Verbose: true, WorstCase: true, LostResponseRate: 0.2,
 		Converge: time.Minute, Duration: 150 * time.Second,
 	})
 	t.Log("\n" + out.String())
@@ -41,7 +43,13 @@ func TestChaosReduced(t *testing.T) {
 	if report.Kills != 5 || report.Leaked != 0 || report.Creates != 12 {
 		t.Errorf("kills %d, leaked %d, creates %d; want 5, 0, 12", report.Kills, report.Leaked, report.Creates)
 	}
-	if report.InternalErrors == 0 {
-		t.Error("no InternalError was injected")
+	if report.Duplicated+report.Stuck+report.FalseDrift != 0 {
+		t.Errorf("duplicated %d, stuck %d, false drift %d; want 0", report.Duplicated, report.Stuck, report.FalseDrift)
+	}
+	if report.DriftInjected == 0 {
+		t.Error("no drift was injected")
+	}
+	if report.InternalErrors == 0 || report.LostResponses == 0 {
+		t.Errorf("%d InternalError and %d lost responses injected; want some of each", report.InternalErrors, report.LostResponses)
 	}
 }

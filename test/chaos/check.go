@@ -9,6 +9,8 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
+	eventsv1 "k8s.io/api/events/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/vpce-dev/vpce-controller/api/v1alpha1"
 )
@@ -53,6 +55,7 @@ func (r *run) checkLive(ctx context.Context) error {
 	r.logf("checked %d live objects against %d endpoints, %d security groups, %d endpoint network interfaces",
 		live, len(st.endpoints), len(st.groups), len(st.enis))
 	r.rep.add("exactly one endpoint per live object (by owner-uid tag)", dup)
+	r.rep.Duplicated = len(dup)
 	r.rep.add("every live object matches AWS (endpoint available, route tables/subnets, tags, managed group)", mismatch)
 	r.rep.add("no managed security group once the spec stops asking for one", stale)
 	orphans, err := r.settle(ctx, r.orphans)
@@ -246,4 +249,41 @@ func (r *run) settle(ctx context.Context, find func(context.Context) ([]string, 
 			return nil, err
 		}
 	}
+}
+
+// driftCheck names the invariant that no DriftCorrected event reports drift the
+// run did not make.
+const driftCheck = "no DriftCorrected event for drift nobody made (only objects whose endpoint the run tagged)"
+
+// checkDriftEvents counts the DriftCorrected events of the run's objects: any on
+// an object whose endpoint the run never drifted is a false report.
+func (r *run) checkDriftEvents(ctx context.Context) error {
+	var list eventsv1.EventList
+	if err := r.cp.Client.List(ctx, &list, client.InNamespace(Namespace)); err != nil {
+		return fmt.Errorf("chaos: listing events: %w", err)
+	}
+	byUID := map[string]*tracked{}
+	for _, t := range r.objs {
+		if t.created {
+			byUID[string(t.obj.GetUID())] = t
+		}
+	}
+	var falseDrift []string
+	for _, e := range list.Items {
+		if e.Reason != v1alpha1.EventDriftCorrected {
+			continue
+		}
+		n := 1
+		if e.Series != nil && e.Series.Count > 1 {
+			n = int(e.Series.Count)
+		}
+		r.rep.DriftCorrected += n
+		if t := byUID[string(e.Regarding.UID)]; t == nil || !t.drifted {
+			r.rep.FalseDrift += n
+			falseDrift = append(falseDrift, fmt.Sprintf("%s %s/%s: %d× %q", e.Regarding.Kind, e.Regarding.Namespace, e.Regarding.Name, n, e.Note))
+		}
+	}
+	slices.Sort(falseDrift)
+	r.rep.add(driftCheck, falseDrift)
+	return nil
 }

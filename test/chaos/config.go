@@ -39,10 +39,26 @@ type Config struct {
 
 	// FaultRate is the share of EC2 calls failing InternalError (default 0.05).
 	FaultRate float64
+	// LostResponseRate is the share of the calls of each mutating action that
+	// take effect and are then answered InternalError, so the SDK retries a call
+	// already made (default 0.05).
+	LostResponseRate float64
 	// Latency is added to every EC2 call (default 20ms).
 	Latency time.Duration
-	// Consistency is the eventual-consistency window of new endpoints (default 2s).
+	// Consistency is ec2sim's eventual-consistency window (default 3s): for up to
+	// that long after a change, reads do not show it (a new resource is absent, a
+	// changed one shows its previous state). It is real time, not scaled.
 	Consistency time.Duration
+	// WorstCase turns jitter off: every change is seen exactly Consistency late.
+	// With jitter (the default) each resource lags its own random share of it.
+	WorstCase bool
+	// ConsistencyBound is the manager's --consistency-bound (default 20s): how long
+	// it lets AWS take to list what it created.
+	ConsistencyBound time.Duration
+	// DriftShare is the share of objects whose endpoint gets a tag added behind
+	// the controller's back during the run (default 0.2), the only drift the run
+	// makes: DriftCorrected events for any other object are false reports.
+	DriftShare float64
 	// MinUptime and MaxUptime bound how long the manager runs between kills
 	// (default 0.5s and 6s); MaxPause bounds the pause before a restart (default 1s).
 	MinUptime, MaxUptime, MaxPause time.Duration
@@ -51,8 +67,17 @@ type Config struct {
 // Defaults are the settings of `make chaos`.
 var Defaults = Config{
 	Objects: 60, Kills: 30, TimeScale: 10, Duration: 20 * time.Minute, Converge: 3 * time.Minute,
-	FaultRate: 0.05, Latency: 20 * time.Millisecond, Consistency: 2 * time.Second,
+	FaultRate: 0.05, LostResponseRate: 0.05, Latency: 20 * time.Millisecond, Consistency: 3 * time.Second,
+	ConsistencyBound: 20 * time.Second, DriftShare: 0.2,
 	MinUptime: 500 * time.Millisecond, MaxUptime: 6 * time.Second, MaxPause: time.Second,
+}
+
+// mutatingActions are the EC2 writes the controller makes; each loses a share
+// of its responses during the run.
+var mutatingActions = []string{
+	"CreateVpcEndpoint", "ModifyVpcEndpoint", "DeleteVpcEndpoints",
+	"CreateSecurityGroup", "DeleteSecurityGroup", "AuthorizeSecurityGroupIngress", "RevokeSecurityGroupIngress",
+	"CreateTags", "DeleteTags", "ModifyVpcAttribute",
 }
 
 // clusterName is the manager's --cluster-name.
@@ -81,10 +106,17 @@ func (c Config) withDefaults() (Config, error) {
 	if c.FaultRate == 0 {
 		c.FaultRate = d.FaultRate
 	}
+	if c.LostResponseRate == 0 {
+		c.LostResponseRate = d.LostResponseRate
+	}
 	setDur(&c.Duration, d.Duration)
 	setDur(&c.Converge, d.Converge)
 	setDur(&c.Latency, d.Latency)
 	setDur(&c.Consistency, d.Consistency)
+	setDur(&c.ConsistencyBound, d.ConsistencyBound)
+	if c.DriftShare == 0 {
+		c.DriftShare = d.DriftShare
+	}
 	setDur(&c.MinUptime, d.MinUptime)
 	setDur(&c.MaxUptime, d.MaxUptime)
 	setDur(&c.MaxPause, d.MaxPause)

@@ -7,6 +7,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -32,6 +35,8 @@ func (r *run) operate(ctx context.Context, ops []op, start time.Time) error {
 				r.rep.Deletes++
 			}
 			err = r.delete(ctx, t)
+		case opDrift:
+			err = r.drift(ctx, t)
 		}
 		if err != nil {
 			return fmt.Errorf("chaos: %s object %d: %w", o.Kind, o.Obj, err)
@@ -76,6 +81,29 @@ func (r *run) edit(ctx context.Context, t *tracked) error {
 		r.logf("edit %s %s: %s (generation %d): %s", kindOf(cur), cur.GetName(), what, cur.GetGeneration(), summary(cur))
 	}
 	return nil
+}
+
+// drift tags a live object's endpoint behind the controller's back (a tag the
+// spec does not have, which the controller removes and reports as drift).
+func (r *run) drift(ctx context.Context, t *tracked) error {
+	if !t.created || t.deleted {
+		return nil
+	}
+	cur := fresh(t.obj)
+	if err := r.cp.Client.Get(ctx, client.ObjectKeyFromObject(t.obj), cur); err != nil {
+		return err
+	}
+	id := statusOf(cur).EndpointID
+	if id == "" {
+		return nil // nothing to drift yet
+	}
+	t.drifted = true
+	r.rep.DriftInjected++
+	_, err := r.api.CreateTags(ctx, &ec2.CreateTagsInput{Resources: []string{id}, Tags: []ec2types.Tag{{Key: aws.String("chaos/drift"), Value: aws.String(fmt.Sprint(r.rep.DriftInjected))}}})
+	if r.cfg.Verbose {
+		r.logf("drift %s %s: tagged %s chaos/drift (%v)", kindOf(cur), cur.GetName(), id, err)
+	}
+	return nil // a refused or lost call may still have tagged it: the object counts as drifted
 }
 
 // delete deletes an object; the manager's finalizer keeps it until AWS is clean.

@@ -13,11 +13,13 @@ const (
 	opCreate opKind = iota
 	opEdit
 	opDelete
+	// opDrift tags the object's endpoint behind the controller's back.
+	opDrift
 )
 
 // String names the operation, for the log.
 func (k opKind) String() string {
-	return [...]string{"create", "edit", "delete"}[k]
+	return [...]string{"create", "edit", "delete", "drift"}[k]
 }
 
 // op is an operation on object Obj, At after the chaos phase starts.
@@ -74,6 +76,31 @@ func planOps(rng *rand.Rand, objects int, window time.Duration) []op {
 		}
 		return ops[a].Obj == ops[b].Obj && ops[a].Kind < ops[b].Kind
 	})
+	return ops
+}
+
+// planDrift adds, for driftShare of the objects, one drift at a random moment
+// between the object's create and its delete (or the window's end). Its own
+// generator keeps the other operations of a seed as they were.
+func planDrift(rng *rand.Rand, ops []op, window time.Duration, driftShare float64) []op {
+	created, end := map[int]time.Duration{}, map[int]time.Duration{}
+	var objs []int
+	for _, o := range ops {
+		switch o.Kind {
+		case opCreate:
+			created[o.Obj], end[o.Obj] = o.At, window
+			objs = append(objs, o.Obj)
+		case opDelete:
+			end[o.Obj] = o.At
+		}
+	}
+	sort.Ints(objs)
+	for _, i := range objs {
+		if rng.Float64() < driftShare && end[i] > created[i] {
+			ops = append(ops, op{At: created[i] + time.Duration(rng.Int64N(int64(end[i]-created[i]))), Kind: opDrift, Obj: i})
+		}
+	}
+	sort.SliceStable(ops, func(a, b int) bool { return ops[a].At < ops[b].At })
 	return ops
 }
 

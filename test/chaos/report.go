@@ -30,8 +30,18 @@ type Report struct {
 	// InternalErrors and Throttled count the injected faults ec2sim answered:
 	// InternalError, and RequestLimitExceeded from its token buckets.
 	InternalErrors, Throttled int
+	// LostResponses counts the writes ec2sim made and then answered InternalError.
+	LostResponses int
 	// Leaked counts what AWS held once every object was deleted.
 	Leaked int
+	// DriftInjected counts the drifts the run made (tags added to endpoints);
+	// DriftCorrected the DriftCorrected events; FalseDrift those on objects the
+	// run never drifted.
+	DriftInjected, DriftCorrected, FalseDrift int
+	// Duplicated counts live objects with more than one endpoint (or none), and
+	// Stuck the objects not Ready, or not gone, once faults were cleared (and at
+	// the end).
+	Duplicated, Stuck int
 	// Checks are the invariants, in the order they were checked.
 	Checks []Check
 	// Unexpected lists manager exits nobody caused.
@@ -43,8 +53,8 @@ type Report struct {
 	Dir string
 }
 
-// FaultsInjected is InternalErrors plus Throttled.
-func (r *Report) FaultsInjected() int { return r.InternalErrors + r.Throttled }
+// FaultsInjected is InternalErrors plus Throttled plus LostResponses.
+func (r *Report) FaultsInjected() int { return r.InternalErrors + r.Throttled + r.LostResponses }
 
 // Failed reports whether any invariant was violated.
 func (r *Report) Failed() bool {
@@ -91,8 +101,10 @@ func (r *Report) print(w io.Writer) {
 		{"objects", fmt.Sprintf("%d (%d gateway, %d interface)", r.Objects, r.Gateways, r.Interfaces)},
 		{"operations", fmt.Sprintf("%d creates, %d edits, %d deletes during chaos; the rest deleted at the end", r.Creates, r.Edits, r.Deletes)},
 		{"kills", fmt.Sprintf("%d SIGKILLs survived", r.Kills)},
-		{"faults injected", fmt.Sprintf("%d (%d InternalError, %d RequestLimitExceeded)", r.FaultsInjected(), r.InternalErrors, r.Throttled)},
+		{"faults injected", fmt.Sprintf("%d (%d InternalError, %d lost responses, %d RequestLimitExceeded)", r.FaultsInjected(), r.InternalErrors, r.LostResponses, r.Throttled)},
 		{"resources leaked", r.leakSummary()},
+		{"duplicated, stuck", fmt.Sprintf("%d objects with other than one endpoint, %d objects stuck", r.Duplicated, r.Stuck)},
+		{"drift", fmt.Sprintf("%d injected, %d DriftCorrected events, %d for drift nobody made", r.DriftInjected, r.DriftCorrected, r.FalseDrift)},
 		{"duration", fmt.Sprintf("%s (chaos %s, convergence after faults cleared %s)", r.Duration.Round(time.Second), r.ChaosPhase.Round(time.Second), r.Converged.Round(100*time.Millisecond))},
 		{"logs", r.Dir},
 		{"result", result},
@@ -134,6 +146,7 @@ func (r *run) countFaults() error {
 	}
 	for _, outcomes := range counters {
 		r.rep.InternalErrors += outcomes["InternalError"]
+		r.rep.LostResponses += outcomes["lostResponse"]
 		r.rep.Throttled += outcomes["throttled"] + outcomes["RequestLimitExceeded"]
 	}
 	return nil

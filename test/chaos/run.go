@@ -24,6 +24,9 @@ type tracked struct {
 	created bool
 	deleted bool // a delete was requested
 	edits   int
+	// drifted is set once drift was attempted on the object's endpoint (whether
+	// or not AWS answered: a lost response may have applied it).
+	drifted bool
 }
 
 // run is the state of one chaos run.
@@ -39,7 +42,7 @@ type run struct {
 	nets []network
 	objs []*tracked
 
-	opsRng, killRng *rand.Rand
+	opsRng, killRng, driftRng *rand.Rand
 }
 
 // Run performs one chaos run as cfg describes, printing its progress, the
@@ -55,11 +58,12 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	ctx, cancel := context.WithTimeout(ctx, cfg.Duration)
 	defer cancel()
 	r := &run{
-		cfg:     cfg,
-		rep:     &Report{Seed: cfg.Seed, Objects: cfg.Objects, Dir: cfg.Dir},
-		start:   time.Now(),
-		opsRng:  rand.New(rand.NewPCG(uint64(cfg.Seed), 1)),
-		killRng: rand.New(rand.NewPCG(uint64(cfg.Seed), 2)),
+		cfg:      cfg,
+		rep:      &Report{Seed: cfg.Seed, Objects: cfg.Objects, Dir: cfg.Dir},
+		start:    time.Now(),
+		opsRng:   rand.New(rand.NewPCG(uint64(cfg.Seed), 1)),
+		killRng:  rand.New(rand.NewPCG(uint64(cfg.Seed), 2)),
+		driftRng: rand.New(rand.NewPCG(uint64(cfg.Seed), 3)),
 	}
 	defer r.stop()
 	err = r.run(ctx)
@@ -79,9 +83,13 @@ func (r *run) run(ctx context.Context) error {
 	}
 	kills := planKills(r.killRng, r.cfg.Kills, r.cfg.MinUptime, r.cfg.MaxUptime, r.cfg.MaxPause)
 	w := max(window(kills), 10*time.Second)
-	ops := planOps(r.opsRng, r.cfg.Objects, w)
-	r.logf("chaos: %d objects in %d VPCs, %d operations and %d kills over ~%s; faults: %.0f%% InternalError, throttling x%g, %s consistency window, %s latency",
-		r.cfg.Objects, len(r.nets), len(ops), len(kills), w.Round(time.Second), 100*r.cfg.FaultRate, r.cfg.TimeScale, r.cfg.Consistency, r.cfg.Latency)
+	ops := planDrift(r.driftRng, planOps(r.opsRng, r.cfg.Objects, w), w, r.cfg.DriftShare)
+	lag := "jittered"
+	if r.cfg.WorstCase {
+		lag = "worst-case"
+	}
+	r.logf("chaos: %d objects in %d VPCs, %d operations and %d kills over ~%s; faults: %.0f%% InternalError, %.0f%% lost responses of every write, throttling x%g, %s %s consistency window, %s latency",
+		r.cfg.Objects, len(r.nets), len(ops), len(kills), w.Round(time.Second), 100*r.cfg.FaultRate, 100*r.cfg.LostResponseRate, r.cfg.TimeScale, r.cfg.Consistency, lag, r.cfg.Latency)
 	if err := r.injectFaults(); err != nil {
 		return err
 	}
@@ -101,6 +109,7 @@ func (r *run) run(ctx context.Context) error {
 	}
 	r.rep.Converged = time.Since(convergeStart)
 	r.rep.add("every live object Ready and every deleted object gone after faults clear", stuck)
+	r.rep.Stuck += len(stuck)
 	if err := r.checkLive(ctx); err != nil {
 		return err
 	}
@@ -112,7 +121,11 @@ func (r *run) run(ctx context.Context) error {
 		return err
 	}
 	r.rep.add(fmt.Sprintf("every deletion finishes within %s", r.cfg.Converge), stuck)
+	r.rep.Stuck += len(stuck)
 	if err := r.checkLeaks(ctx); err != nil {
+		return err
+	}
+	if err := r.checkDriftEvents(ctx); err != nil {
 		return err
 	}
 	r.checkManagerLog()
@@ -154,7 +167,7 @@ func (r *run) setup(ctx context.Context) error {
 		Kubeconfig: r.cp.Kubeconfig, EC2URL: r.sim.URL, Region: r.sim.Region,
 		ClusterName: clusterName,
 		PendingPoll: time.Duration(float64(2*time.Second) / r.cfg.TimeScale),
-		Args:        []string{"--aws-api-throttle", throttleFlag(r.cfg.TimeScale)},
+		Args:        []string{"--aws-api-throttle", throttleFlag(r.cfg.TimeScale), "--consistency-bound", r.cfg.ConsistencyBound.String()},
 		LogFile:     filepath.Join(r.cfg.Dir, "manager.log"),
 	})
 	return err
@@ -162,18 +175,22 @@ func (r *run) setup(ctx context.Context) error {
 
 // injectFaults zeroes ec2sim's counters and turns every fault on.
 func (r *run) injectFaults() error {
-	return errors.Join(
+	errs := []error{
 		r.sim.ResetCounters(),
 		r.sim.InjectFault(ec2sim.Fault{Action: "*", Code: "InternalError", Rate: r.cfg.FaultRate}),
 		r.sim.InjectFault(ec2sim.Fault{Action: "*", Latency: r.cfg.Latency}),
-		r.sim.Consistency(r.cfg.Consistency),
+		r.sim.Consistency(r.cfg.Consistency, !r.cfg.WorstCase),
 		r.sim.Throttle(true, r.cfg.TimeScale),
-	)
+	}
+	for _, a := range mutatingActions {
+		errs = append(errs, r.sim.InjectFault(ec2sim.Fault{Action: a, LostResponse: true, Rate: r.cfg.LostResponseRate}))
+	}
+	return errors.Join(errs...)
 }
 
 // clearFaults turns every fault off, throttling included.
 func (r *run) clearFaults() error {
-	return errors.Join(r.sim.ClearFaults(), r.sim.Consistency(0), r.sim.Throttle(false, 0))
+	return errors.Join(r.sim.ClearFaults(), r.sim.Consistency(0, false), r.sim.Throttle(false, 0))
 }
 
 // chaos runs the operations and the kills side by side and returns when both

@@ -140,10 +140,11 @@ func (s *EC2Sim) Throttle(on bool, timeScale float64) error {
 	return s.admin(http.MethodPost, "throttle", body, nil)
 }
 
-// InjectFault adds a fault: an error code for a rate of calls or the next
-// Count calls, and/or latency. Faults accumulate until ClearFaults.
+// InjectFault adds a fault: an error code (or a lost response: the call made,
+// then answered with the code) for a rate of calls or the next Count calls,
+// and/or latency. Faults accumulate until ClearFaults.
 func (s *EC2Sim) InjectFault(f ec2sim.Fault) error {
-	body := map[string]any{"action": f.Action, "code": f.Code, "rate": f.Rate, "count": f.Count}
+	body := map[string]any{"action": f.Action, "code": f.Code, "rate": f.Rate, "count": f.Count, "lostResponse": f.LostResponse}
 	if f.Action == "" {
 		body["action"] = "*"
 	}
@@ -158,10 +159,12 @@ func (s *EC2Sim) ClearFaults() error {
 	return s.admin(http.MethodDelete, "faults", nil, nil)
 }
 
-// Consistency sets the eventual-consistency window: for d after creation, a
-// new endpoint is InvalidVpcEndpointId.NotFound to describe-by-ID.
-func (s *EC2Sim) Consistency(d time.Duration) error {
-	return s.admin(http.MethodPost, "consistency", map[string]string{"window": d.String()}, nil)
+// Consistency sets the eventual-consistency window (see ec2sim's README): for up
+// to d after a change, reads do not show it (a new resource is absent, a changed
+// one shows its previous state). With jitter each resource lags a random share of
+// d; without, every change is seen exactly d late, the worst case. 0 turns it off.
+func (s *EC2Sim) Consistency(d time.Duration, jitter bool) error {
+	return s.admin(http.MethodPost, "consistency", map[string]any{"window": d.String(), "jitter": jitter}, nil)
 }
 
 // SetStateDelay sets how long endpoints stay pending or deleting.

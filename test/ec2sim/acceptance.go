@@ -80,12 +80,13 @@ func (s *Server) adminDecide(id string, accept bool) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.advance()
-	e, err := s.findEndpoint(id)
-	if err == nil {
-		err = s.decide(e, accept)
+	e, ok := s.w.endpoints[id] // the service owner sees the endpoint at once
+	if !ok {
+		return fmt.Errorf("%s: %s", kindEndpoint.notFound, kindEndpoint.notFoundErr(id).Message)
 	}
-	if err != nil {
+	if err := s.decide(e, accept); err != nil {
 		return fmt.Errorf("%s: %s", err.Code, err.Message)
 	}
+	s.record(s.now())
 	return nil
 }

@@ -56,24 +56,42 @@ func (s *Server) serveAdmin(w http.ResponseWriter, r *http.Request) {
 	case "DELETE faults":
 		s.ClearFaults()
 		writeJSON(w, http.StatusOK, map[string]bool{"ok": true})
-	case "POST consistency", "POST state-delay":
+	case "POST consistency":
 		var req struct {
 			Window string `json:"window"`
-			Delay  string `json:"delay"`
+			Jitter *bool  `json:"jitter"`
 		}
 		if !decode(w, r, &req) {
 			return
 		}
-		d, err := time.ParseDuration(req.Window + req.Delay)
+		d, err := time.ParseDuration(req.Window)
 		if err != nil {
 			writeJSON(w, http.StatusBadRequest, map[string]string{"error": err.Error()})
 			return
 		}
-		if path == "consistency" {
+		if req.Jitter == nil {
+			// The body of earlier versions keeps its meaning: the narrow window.
 			s.SetConsistencyWindow(d)
 		} else {
-			s.SetStateDelay(d)
+			s.SetConsistency(Consistency{Window: d, Jitter: *req.Jitter})
 		}
+		writeJSON(w, http.StatusOK, map[string]bool{"ok": true})
+	case "GET consistency":
+		c := s.ConsistencySettings()
+		writeJSON(w, http.StatusOK, map[string]any{"window": c.Window.String(), "jitter": c.Jitter, "onlyNewEndpointsByID": c.OnlyNewEndpointsByID})
+	case "POST state-delay":
+		var req struct {
+			Delay string `json:"delay"`
+		}
+		if !decode(w, r, &req) {
+			return
+		}
+		d, err := time.ParseDuration(req.Delay)
+		if err != nil {
+			writeJSON(w, http.StatusBadRequest, map[string]string{"error": err.Error()})
+			return
+		}
+		s.SetStateDelay(d)
 		writeJSON(w, http.StatusOK, map[string]bool{"ok": true})
 	case "POST services":
 		var cfg EndpointServiceConfig
@@ -91,6 +109,27 @@ func (s *Server) serveAdmin(w http.ResponseWriter, r *http.Request) {
 			decide = s.RejectEndpoint
 		}
 		if err := decide(parts[1]); err != nil {
+			writeJSON(w, http.StatusConflict, map[string]string{"error": err.Error()})
+			return
+		}
+		writeJSON(w, http.StatusOK, map[string]bool{"ok": true})
+	case "POST endpoints/{id}/fail", "POST endpoints/{id}/state":
+		parts := strings.Split(path, "/")
+		var req struct {
+			State   string `json:"state"`
+			Code    string `json:"code"`
+			Message string `json:"message"`
+		}
+		if len(parts) != 3 || !decode(w, r, &req) {
+			if len(parts) != 3 {
+				writeJSON(w, http.StatusNotFound, map[string]string{"error": "not found"})
+			}
+			return
+		}
+		if parts[2] == "fail" {
+			req.State = stateFailed
+		}
+		if err := s.SetEndpointState(parts[1], req.State, req.Code, req.Message); err != nil {
 			writeJSON(w, http.StatusConflict, map[string]string{"error": err.Error()})
 			return
 		}

@@ -30,9 +30,9 @@ func TestThrottlingUsesAWSBuckets(t *testing.T) {
 	// Other buckets are unaffected.
 	must(e.ec2.DescribeVpcEndpoints(ctx, &ec2.DescribeVpcEndpointsInput{}))
 	must(e.ec2.CreateTags(ctx, &ec2.CreateTagsInput{Resources: ids[:1], Tags: tagsOf("k", "v")}))
-	// A high time scale refills the 0.3/s bucket fast.
+	// A high time scale refills the 0.3/s bucket fast: 50ms at 30/s is 1.5 tokens.
 	e.sim.SetTimeScale(100)
-	time.Sleep(50 * time.Millisecond)
+	e.advance(50 * time.Millisecond)
 	must(e.ec2.DeleteVpcEndpoints(ctx, &ec2.DeleteVpcEndpointsInput{VpcEndpointIds: ids}))
 	if got := e.sim.Counters()["DeleteVpcEndpoints"]; got["throttled"] != 1 || got["ok"] != 1 {
 		t.Fatalf("counters = %v", got)
@@ -46,14 +46,27 @@ func TestThrottlingUsesAWSBuckets(t *testing.T) {
 func TestDescribeBucketThrottles(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, ec2sim.Options{Throttle: true})
-	throttled := 0
-	for i := 0; i < 110; i++ {
-		if _, err := e.ec2.DescribeVpcs(ctx, &ec2.DescribeVpcsInput{}); code(t, err) == "RequestLimitExceeded" {
-			throttled++
+	describe := func(n int) (throttled int) {
+		for i := 0; i < n; i++ {
+			if _, err := e.ec2.DescribeVpcs(ctx, &ec2.DescribeVpcsInput{}); code(t, err) == "RequestLimitExceeded" {
+				throttled++
+			}
 		}
+		return throttled
 	}
-	if throttled < 5 || throttled > 10 {
-		t.Fatalf("throttled %d of 110 describes, want about 10", throttled)
+	// The clock stands still: the bucket of 100 is all there is.
+	if n := describe(110); n != 10 {
+		t.Fatalf("throttled %d of 110 describes, want 10", n)
+	}
+	// One second refills 20 tokens.
+	e.advance(time.Second)
+	if n := describe(21); n != 1 {
+		t.Fatalf("after 1s throttled %d of 21 describes, want 1", n)
+	}
+	// A full minute refills no more than the bucket holds.
+	e.advance(time.Minute)
+	if n := describe(101); n != 1 {
+		t.Fatalf("after a minute throttled %d of 101 describes, want 1", n)
 	}
 }
 
@@ -87,10 +100,26 @@ func TestInjectedFaultsByCountRateAndLatency(t *testing.T) {
 	}
 	e.sim.ClearFaults()
 	e.sim.InjectFault(ec2sim.Fault{Action: "DescribeVpcs", Latency: 100 * time.Millisecond})
-	start := time.Now()
-	must(e.ec2.DescribeVpcs(ctx, &ec2.DescribeVpcsInput{}))
-	if d := time.Since(start); d < 100*time.Millisecond {
-		t.Fatalf("latency %v, want >= 100ms", d)
+	done := make(chan error, 1)
+	go func() {
+		_, err := e.ec2.DescribeVpcs(ctx, &ec2.DescribeVpcsInput{})
+		done <- err
+	}()
+	// The call waits on the emulator's clock: it answers only once the clock
+	// has moved the whole latency.
+	e.waitSleepers(t, 1)
+	e.advance(99 * time.Millisecond)
+	if n := e.clock.Sleepers(); n != 1 {
+		t.Fatalf("the call stopped waiting after 99ms of 100ms latency (%d sleepers)", n)
+	}
+	select {
+	case err := <-done:
+		t.Fatalf("the call answered after 99ms of 100ms latency: %v", err)
+	default:
+	}
+	e.advance(time.Millisecond)
+	if err := <-done; err != nil {
+		t.Fatal(err)
 	}
 	if c := e.sim.Counters()["DescribeSubnets"]; c["Unavailable"] != failed || c["ok"] != 200-failed {
 		t.Fatalf("counters %v", c)
@@ -120,7 +149,16 @@ func TestConsistencyWindowHidesNewEndpointFromDescribeByID(t *testing.T) {
 	ep := e.createGateway(t, "s3", nil)
 	_, err := e.ec2.DescribeVpcEndpoints(ctx, &ec2.DescribeVpcEndpointsInput{VpcEndpointIds: []string{*ep.VpcEndpointId}})
 	wantCode(t, err, "InvalidVpcEndpointId.NotFound")
-	time.Sleep(350 * time.Millisecond)
+	// The narrow window hides nothing else: listings and writes see it.
+	if n := len(must(e.ec2.DescribeVpcEndpoints(ctx, &ec2.DescribeVpcEndpointsInput{})).VpcEndpoints); n != 1 {
+		t.Fatalf("%d endpoints listed, want the new one", n)
+	}
+	must(e.ec2.CreateTags(ctx, &ec2.CreateTagsInput{Resources: []string{*ep.VpcEndpointId}, Tags: tagsOf("k", "v")}))
+	e.advance(299 * time.Millisecond)
+	if _, ok := e.endpoint(t, *ep.VpcEndpointId); ok {
+		t.Fatal("endpoint visible before the window ended")
+	}
+	e.advance(time.Millisecond)
 	if _, ok := e.endpoint(t, *ep.VpcEndpointId); !ok {
 		t.Fatal("endpoint still hidden after the window")
 	}
@@ -195,7 +233,14 @@ func TestAdminHTTPAPI(t *testing.T) {
 	}
 	call("POST", "/_sim/state-delay", `{"delay":"10ms"}`, nil)
 	call("POST", "/_sim/faults", `{"action":"DescribeVpcs","code":"Unavailable","count":1,"latency":"1ms"}`, nil)
-	_, err := e.ec2.DescribeVpcs(ctx, &ec2.DescribeVpcsInput{})
+	failed := make(chan error, 1)
+	go func() {
+		_, err := e.ec2.DescribeVpcs(ctx, &ec2.DescribeVpcsInput{})
+		failed <- err
+	}()
+	e.waitSleepers(t, 1) // the latency holds the call until the clock moves
+	e.advance(time.Millisecond)
+	err := <-failed
 	wantCode(t, err, "Unavailable")
 	call("POST", "/_sim/faults", `{"action":"*","code":"InternalError","rate":1}`, nil)
 	call("DELETE", "/_sim/faults", "", nil)

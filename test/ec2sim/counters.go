@@ -10,6 +10,11 @@ func (s *Server) count(action string, err *apiError) {
 	case err != nil:
 		outcome = err.Code
 	}
+	s.countOutcome(action, outcome)
+}
+
+// countOutcome adds one call with the given outcome. The caller holds s.mu.
+func (s *Server) countOutcome(action, outcome string) {
 	if s.counters[action] == nil {
 		s.counters[action] = map[string]int{}
 	}

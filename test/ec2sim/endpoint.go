@@ -6,7 +6,8 @@ import (
 	"time"
 )
 
-// Endpoint states, as EC2 spells them.
+// Endpoint states, as EC2 spells them on the wire (the SDK's enum spells
+// them in PascalCase: "Available").
 const (
 	statePendingAcceptance = "pendingAcceptance"
 	statePending           = "pending"
@@ -14,7 +15,19 @@ const (
 	stateDeleting          = "deleting"
 	stateDeleted           = "deleted"
 	stateRejected          = "rejected"
+	stateFailed            = "failed"
+	stateExpired           = "expired"
+	statePartial           = "partial"
 )
+
+// endpointStates are every state EC2 reports for a VPC endpoint.
+var endpointStates = []string{statePendingAcceptance, statePending, stateAvailable, stateDeleting, stateDeleted, stateRejected, stateFailed, stateExpired, statePartial}
+
+// lastError is the error EC2 reports for a failed endpoint.
+type lastError struct {
+	Code    string `xml:"code"`
+	Message string `xml:"message"`
+}
 
 // endpoint is a VPC endpoint of type Gateway or Interface.
 type endpoint struct {
@@ -25,7 +38,6 @@ type endpoint struct {
 	typ           string
 	state         string
 	until         time.Time // end of the current pending, deleting or deleted period
-	visibleAt     time.Time // describe-by-ID answers NotFound before this
 	created       time.Time
 	policy        string
 	routeTables   []string
@@ -38,25 +50,29 @@ type endpoint struct {
 	ipAddressType string
 	dnsLabel      string // the random part of the endpoint's DNS names
 	privateZone   string // hosted zone of the private DNS name
+	lastErr       *lastError
 }
 
 func (e *endpoint) order() int64 { return e.seq }
 
 func (e *endpoint) gone() bool { return e.state == stateDeleting || e.state == stateDeleted }
 
-// advanceEndpoint applies the transitions whose time has passed.
+// advanceEndpoint applies the transitions whose time has passed, each
+// recorded for reads at the time it happened.
 func (s *Server) advanceEndpoint(e *endpoint, now time.Time) {
 	for !now.Before(e.until) {
+		at := e.until
 		switch e.state {
 		case statePending:
 			e.state = stateAvailable
 		case stateDeleting:
 			e.state = stateDeleted
 			for _, id := range e.enis {
-				s.removeENI(id)
+				s.lingerENI(id, at.Add(s.delay(s.opts.ENILinger)))
 			}
 			e.enis = map[string]string{}
 			e.until = e.until.Add(s.delay(s.opts.DeletedLinger))
+			s.record(at)
 			continue
 		case stateDeleted:
 			delete(s.w.endpoints, e.id)
@@ -66,12 +82,16 @@ func (s *Server) advanceEndpoint(e *endpoint, now time.Time) {
 					delete(s.w.tokens, token)
 				}
 			}
+		default:
+			return
 		}
+		s.record(at)
 		return
 	}
 }
 
-// findEndpoint returns an existing endpoint or EC2's error for its ID.
+// findEndpoint returns an existing endpoint or EC2's error for its ID; an
+// endpoint whose creation is not visible yet is not found.
 func (s *Server) findEndpoint(id string) (*endpoint, *apiError) {
 	if id == "" {
 		return nil, errMissingParameter("vpcEndpointId")
@@ -80,7 +100,7 @@ func (s *Server) findEndpoint(id string) (*endpoint, *apiError) {
 		return nil, err
 	}
 	e, ok := s.w.endpoints[id]
-	if !ok {
+	if !ok || !s.born(id) {
 		return nil, kindEndpoint.notFoundErr(id)
 	}
 	return e, nil
@@ -114,11 +134,12 @@ type xmlEndpoint struct {
 	NetworkInterfaceIDs []string             `xml:"networkInterfaceIdSet>item"`
 	DNSEntries          []xmlDNSEntry        `xml:"dnsEntrySet>item"`
 	CreationTimestamp   string               `xml:"creationTimestamp"`
+	LastError           *lastError           `xml:"lastError,omitempty"`
 	Tags                []xmlTag             `xml:"tagSet>item"`
 	OwnerID             string               `xml:"ownerId"`
 }
 
-func (s *Server) endpointXML(e *endpoint) xmlEndpoint {
+func (s *Server) endpointXML(e *endpoint, tags map[string]string) xmlEndpoint {
 	out := xmlEndpoint{
 		VpcEndpointID:     e.id,
 		VpcEndpointType:   e.typ,
@@ -131,7 +152,8 @@ func (s *Server) endpointXML(e *endpoint) xmlEndpoint {
 		SubnetIDs:         e.subnets,
 		PrivateDNSEnabled: e.privateDNS,
 		CreationTimestamp: timestamp(e.created),
-		Tags:              s.w.tagSet(e.id),
+		LastError:         e.lastErr,
+		Tags:              tagSet(tags),
 		OwnerID:           accountID,
 	}
 	if e.typ == "Interface" {
@@ -203,20 +225,13 @@ func (s *Server) describeVpcEndpoints(p params) (any, *apiError) {
 		return nil, err
 	}
 	ids := p.list("VpcEndpointId")
-	now := s.now()
-	for _, id := range ids {
-		e, err := s.findEndpoint(id)
-		if err != nil {
-			return nil, err
-		}
-		if now.Before(e.visibleAt) {
-			return nil, kindEndpoint.notFoundErr(id)
-		}
+	if err := s.checkSeen(kindEndpoint, ids); err != nil {
+		return nil, err
 	}
-	var list []*endpoint
-	for _, e := range sorted(s.w.endpoints) {
-		if (len(ids) == 0 || slices.Contains(ids, e.id)) && matches(fs, s.w.tags[e.id], e.attrs) {
-			list = append(list, e)
+	var list []viewed[*endpoint]
+	for _, v := range viewOf(s, "vpce", s.w.endpoints) {
+		if (len(ids) == 0 || slices.Contains(ids, v.res.id)) && matches(fs, v.tags, v.res.attrs) {
+			list = append(list, v)
 		}
 	}
 	page, next, err := paginate(list, p, 5)
@@ -227,8 +242,8 @@ func (s *Server) describeVpcEndpoints(p params) (any, *apiError) {
 		Endpoints []xmlEndpoint `xml:"vpcEndpointSet>item"`
 		NextToken string        `xml:"nextToken,omitempty"`
 	}{NextToken: next}
-	for _, e := range page {
-		out.Endpoints = append(out.Endpoints, s.endpointXML(e))
+	for _, v := range page {
+		out.Endpoints = append(out.Endpoints, s.endpointXML(v.res, v.tags))
 	}
 	return out, nil
 }

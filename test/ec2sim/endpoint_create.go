@@ -48,7 +48,7 @@ func (s *Server) createResponse(e *endpoint, token string) any {
 	return struct {
 		VpcEndpoint xmlEndpoint `xml:"vpcEndpoint"`
 		ClientToken string      `xml:"clientToken,omitempty"`
-	}{s.endpointXML(e), token}
+	}{s.endpointXML(e, s.w.tags[e.id]), token}
 }
 
 // newEndpoint validates a CreateVpcEndpoint request completely, then
@@ -104,7 +104,7 @@ func (s *Server) newEndpoint(p params) (*endpoint, *apiError) {
 		return nil, err
 	}
 	now := s.now()
-	e.seq, e.created, e.visibleAt = s.w.next(), now, now.Add(s.window)
+	e.seq, e.created = s.w.next(), now
 	if typ == "Interface" {
 		e.state, e.until = statePending, now.Add(s.delay(s.opts.StateDelay))
 		if sv.acceptance {
@@ -130,6 +130,9 @@ func (s *Server) planGateway(e *endpoint, v *vpc, p params) *apiError {
 	}
 	if dns, _ := p.boolean("PrivateDnsEnabled"); dns {
 		return errInvalidParameter("Private DNS can only be enabled for Interface type VPC Endpoints.")
+	}
+	if p.has("DnsOptions.PrivateDnsOnlyForInboundResolverEndpoint") {
+		return errInboundOnlyForInterfaces()
 	}
 	tables := dedup(p.list("RouteTableId"))
 	if err := s.checkGatewayTables(e, v, tables); err != nil {
@@ -181,6 +184,10 @@ func (s *Server) planInterface(e *endpoint, v *vpc, p params) *apiError {
 	}
 	e.recordIPType, e.ipAddressType = "ipv4", "ipv4"
 	if err := s.applyDNSOptions(e, v, p); err != nil {
+		return err
+	}
+	s.defaultInboundOnly(e)
+	if err := s.checkInboundOnly(e, v); err != nil {
 		return err
 	}
 	return s.checkPrivateDNS(e, v)
@@ -241,12 +248,46 @@ func (s *Server) applyDNSOptions(e *endpoint, v *vpc, p params) *apiError {
 		*dst = val
 	}
 	if inbound, ok := p.boolean("DnsOptions.PrivateDnsOnlyForInboundResolverEndpoint"); ok {
-		if inbound && !s.hasGatewayFor(v, e.svc.dnsSuffix) {
-			return errInvalidParameter("To set PrivateDnsOnlyForInboundResolverEndpoint to true, the VPC %s must have a Gateway endpoint for the service.", v.id)
-		}
 		e.inboundOnly = &inbound
 	}
 	return nil
+}
+
+// defaultInboundOnly applies AWS's default for a service offered both as
+// gateway and interface endpoint (S3): with private DNS on and the option not
+// given, PrivateDnsOnlyForInboundResolverEndpoint is true (AWS PrivateLink
+// guide, "Private DNS for Amazon S3 interface endpoints";
+// terraform-aws-modules/terraform-aws-vpc#1012).
+func (s *Server) defaultInboundOnly(e *endpoint) {
+	if e.privateDNS && e.inboundOnly == nil && s.offersGateway(e.svc.dnsSuffix) {
+		inbound := true
+		e.inboundOnly = &inbound
+	}
+}
+
+// checkInboundOnly requires a gateway endpoint for the service in the VPC
+// when private DNS is only for the inbound resolver: in-VPC traffic then
+// takes the gateway.
+func (s *Server) checkInboundOnly(e *endpoint, v *vpc) *apiError {
+	if e.inboundOnly != nil && *e.inboundOnly && !s.hasGatewayFor(v, e.svc.dnsSuffix) {
+		return errInvalidParameter("To set PrivateDnsOnlyForInboundResolverEndpoint to true, the VPC %s must have a Gateway endpoint for the service.", v.id)
+	}
+	return nil
+}
+
+// offersGateway reports whether the region offers the service label ("s3")
+// as a gateway endpoint service too.
+func (s *Server) offersGateway(label string) bool {
+	for _, sv := range s.w.services {
+		if sv.typ == "Gateway" && sv.dnsSuffix == label {
+			return true
+		}
+	}
+	return false
+}
+
+func errInboundOnlyForInterfaces() *apiError {
+	return errInvalidParameter("DnsOptions PrivateDnsOnlyForInboundResolverEndpoint is applicable only to Interface VPC Endpoints.")
 }
 
 // hasGatewayFor reports whether the VPC has a live gateway endpoint for the

@@ -10,7 +10,7 @@ func (s *Server) modifyVpcEndpoint(p params) (any, *apiError) {
 		return nil, err
 	}
 	switch {
-	case e.gone() || e.state == stateRejected:
+	case e.gone() || e.state == stateRejected || e.state == stateFailed || e.state == stateExpired:
 		return nil, errf("IncorrectState", "The VPC endpoint %s is in state %s and cannot be modified.", e.id, e.state)
 	case e.state == statePending:
 		return nil, errf("OperationInProgress", "There is an operation in progress on VPC endpoint %s. Try again after the operation completes.", e.id)
@@ -65,6 +65,9 @@ func (s *Server) modifyGateway(e *endpoint, v *vpc, p params) *apiError {
 	}
 	if p.has("PrivateDnsEnabled") {
 		return errInvalidParameter("Private DNS can only be enabled for Interface type VPC Endpoints.")
+	}
+	if p.has("DnsOptions.PrivateDnsOnlyForInboundResolverEndpoint") {
+		return errInboundOnlyForInterfaces()
 	}
 	remove := dedup(p.list("RemoveRouteTableId"))
 	kept, err := detach(e, e.routeTables, remove, func(id string) *apiError {
@@ -135,6 +138,12 @@ func (s *Server) modifyInterface(e *endpoint, v *vpc, p params) *apiError {
 	}
 	if err := s.applyDNSOptions(&plan, v, p); err != nil {
 		return err
+	}
+	s.defaultInboundOnly(&plan)
+	if p.has("DnsOptions.PrivateDnsOnlyForInboundResolverEndpoint") || plan.privateDNS && !e.privateDNS {
+		if err := s.checkInboundOnly(&plan, v); err != nil {
+			return err
+		}
 	}
 	if err := s.checkPrivateDNS(&plan, v); err != nil {
 		return err

@@ -66,6 +66,30 @@ func (s *Server) removeENI(id string) {
 	s.w.forget(id)
 }
 
+// lingeringENI is an interface of a deleted endpoint and when it goes.
+type lingeringENI struct {
+	id string
+	at time.Time
+}
+
+// lingerENI schedules the removal of an interface of a deleted endpoint: it
+// stays (and keeps its security groups in use) until at.
+func (s *Server) lingerENI(id string, at time.Time) {
+	s.w.lingering = append(s.w.lingering, lingeringENI{id, at})
+	slices.SortStableFunc(s.w.lingering, func(a, b lingeringENI) int { return a.at.Compare(b.at) })
+}
+
+// removeLingeringENIs removes the interfaces whose time has come, each
+// recorded for reads at its removal time.
+func (s *Server) removeLingeringENIs(now time.Time) {
+	for len(s.w.lingering) > 0 && !now.Before(s.w.lingering[0].at) {
+		n := s.w.lingering[0]
+		s.w.lingering = s.w.lingering[1:]
+		s.removeENI(n.id)
+		s.record(n.at)
+	}
+}
+
 type xmlPrivateIP struct {
 	PrivateIPAddress string `xml:"privateIpAddress"`
 	PrivateDNSName   string `xml:"privateDnsName"`
@@ -124,7 +148,7 @@ func (s *Server) groupIdentifiers(ids []string) []xmlGroupIdentifier {
 	return out
 }
 
-func (s *Server) eniXML(n *eni) xmlENI {
+func (s *Server) eniXML(n *eni, tags map[string]string) xmlENI {
 	dns := s.privateDNSName(n.ip)
 	return xmlENI{
 		NetworkInterfaceID: n.id,
@@ -145,7 +169,7 @@ func (s *Server) eniXML(n *eni) xmlENI {
 		Groups:             s.groupIdentifiers(n.groups),
 		Attachment:         xmlAttachment{n.attachmentID, "amazon-aws", 1, "attached", timestamp(n.created), false},
 		PrivateIPs:         []xmlPrivateIP{{n.ip, dns, true}},
-		Tags:               s.w.tagSet(n.id),
+		Tags:               tagSet(tags),
 	}
 }
 
@@ -197,18 +221,13 @@ func (s *Server) describeNetworkInterfaces(p params) (any, *apiError) {
 		return nil, err
 	}
 	ids := p.list("NetworkInterfaceId")
-	for _, id := range ids {
-		if _, ok := s.w.enis[id]; !ok {
-			if err := kindENI.check(id); err != nil {
-				return nil, err
-			}
-			return nil, kindENI.notFoundErr(id)
-		}
+	if err := s.checkSeen(kindENI, ids); err != nil {
+		return nil, err
 	}
-	var list []*eni
-	for _, n := range sorted(s.w.enis) {
-		if (len(ids) == 0 || slices.Contains(ids, n.id)) && matches(fs, s.w.tags[n.id], s.eniAttrs(n)) {
-			list = append(list, n)
+	var list []viewed[*eni]
+	for _, v := range viewOf(s, "eni", s.w.enis) {
+		if (len(ids) == 0 || slices.Contains(ids, v.res.id)) && matches(fs, v.tags, s.eniAttrs(v.res)) {
+			list = append(list, v)
 		}
 	}
 	page, next, err := paginate(list, p, 5)
@@ -219,8 +238,8 @@ func (s *Server) describeNetworkInterfaces(p params) (any, *apiError) {
 		ENIs      []xmlENI `xml:"networkInterfaceSet>item"`
 		NextToken string   `xml:"nextToken,omitempty"`
 	}{NextToken: next}
-	for _, n := range page {
-		out.ENIs = append(out.ENIs, s.eniXML(n))
+	for _, v := range page {
+		out.ENIs = append(out.ENIs, s.eniXML(v.res, v.tags))
 	}
 	return out, nil
 }

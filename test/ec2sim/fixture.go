@@ -66,6 +66,7 @@ func (s *Server) LoadFixture() Fixture {
 	tagged(pub.id, "public")
 	tagged(prt.id, "public")
 	f.PublicSubnetID, f.PublicRouteTableID = pub.id, prt.id
+	s.settle() // the fixture exists before any test: visible at once
 	s.fixture = &f
 	return f
 }

@@ -18,17 +18,29 @@ import (
 
 var ctx = context.Background()
 
-// env is one emulator behind an httptest server with an SDK client.
+// env is one emulator behind an httptest server with an SDK client. Its
+// time is a manual clock that moves only when the test advances it, so no
+// test depends on the machine's speed.
 type env struct {
-	sim *ec2sim.Server
-	ec2 *ec2.Client
-	url string
-	fx  ec2sim.Fixture
+	sim   *ec2sim.Server
+	ec2   *ec2.Client
+	url   string
+	fx    ec2sim.Fixture
+	clock *ec2sim.ManualClock
 }
 
-// newEnv starts an emulator with the fixture loaded and short delays.
+// epoch is where every test's manual clock starts.
+var epoch = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+
+// newEnv starts an emulator with the fixture loaded, short delays and a
+// manual clock (unless opts brings its own clock).
 func newEnv(t *testing.T, opts ec2sim.Options) *env {
 	t.Helper()
+	clock, _ := opts.Clock.(*ec2sim.ManualClock)
+	if opts.Clock == nil {
+		clock = ec2sim.NewManualClock(epoch)
+		opts.Clock = clock
+	}
 	if opts.StateDelay == 0 {
 		opts.StateDelay = 300 * time.Millisecond
 	}
@@ -44,8 +56,27 @@ func newEnv(t *testing.T, opts ec2sim.Options) *env {
 		Credentials:      aws.AnonymousCredentials{},
 		RetryMaxAttempts: 1,
 	})
-	return &env{sim: sim, ec2: c, url: srv.URL, fx: sim.LoadFixture()}
+	return &env{sim: sim, ec2: c, url: srv.URL, fx: sim.LoadFixture(), clock: clock}
 }
+
+// advance moves the emulator's clock forward.
+func (e *env) advance(d time.Duration) { e.clock.Advance(d) }
+
+// waitSleepers waits (in real time: this is a goroutine handshake, not a
+// measure of speed) until n calls block on the clock, e.g. in injected latency.
+func (e *env) waitSleepers(t *testing.T, n int) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for e.clock.Sleepers() < n {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d calls wait on the clock, want %d", e.clock.Sleepers(), n)
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+// step is how far waits move the clock between two looks.
+const step = 10 * time.Millisecond
 
 // code returns the AWS error code of err ("" for nil).
 func code(t *testing.T, err error) string {
@@ -141,20 +172,20 @@ func (e *env) endpoint(t *testing.T, id string) (types.VpcEndpoint, bool) {
 	return out.VpcEndpoints[0], true
 }
 
-// waitState polls until the endpoint reaches state ("gone" for vanished).
+// waitState advances the clock in small steps until the endpoint reaches
+// state ("gone" for vanished); it fails after a minute of emulated time.
 func (e *env) waitState(t *testing.T, id, state string) types.VpcEndpoint {
 	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		ep, ok := e.endpoint(t, id)
-		if !ok && state == "gone" || ok && string(ep.State) == state {
+	var ep types.VpcEndpoint
+	ok := false
+	for waited := time.Duration(0); waited <= time.Minute; waited += step {
+		if ep, ok = e.endpoint(t, id); !ok && state == "gone" || ok && string(ep.State) == state {
 			return ep
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("endpoint %s: state %q (present %v), want %q", id, ep.State, ok, state)
-		}
-		time.Sleep(20 * time.Millisecond)
+		e.advance(step)
 	}
+	t.Fatalf("endpoint %s: state %q (present %v), want %q", id, ep.State, ok, state)
+	return ep
 }
 
 func (e *env) routeTable(t *testing.T, id string) types.RouteTable {

@@ -7,7 +7,9 @@ import (
 )
 
 // principalARN is the caller named in UnauthorizedOperation messages.
-const principalARN = "arn:aws:sts::" + accountID + ":assumed-role/vpce-controller/ec2sim"
+func principalARN(region string) string {
+	return "arn:" + partition(region) + ":sts::" + accountID + ":assumed-role/vpce-controller/ec2sim"
+}
 
 // PolicyAuthorizer returns an Options.Authorizer that evaluates an IAM
 // identity-based policy document for every call, as AWS does: an explicit Deny
@@ -28,9 +30,9 @@ func newPolicyAuthorizer(policyJSON []byte, region string) (func(string, url.Val
 		for _, c := range authorizationChecks(action, params, resourceTags, region) {
 			switch pol.decide(c) {
 			case decisionDeny:
-				return fmt.Errorf("User: %s is not authorized to perform: %s on resource: %s with an explicit deny in an identity-based policy", principalARN, c.action, c.resource)
+				return fmt.Errorf("User: %s is not authorized to perform: %s on resource: %s with an explicit deny in an identity-based policy", principalARN(region), c.action, c.resource)
 			case decisionImplicitDeny:
-				return fmt.Errorf("User: %s is not authorized to perform: %s on resource: %s because no identity-based policy allows the %s action", principalARN, c.action, c.resource, c.action)
+				return fmt.Errorf("User: %s is not authorized to perform: %s on resource: %s because no identity-based policy allows the %s action", principalARN(region), c.action, c.resource, c.action)
 			}
 		}
 		return nil

@@ -33,9 +33,34 @@ var relatedKeys = []string{
 	"AddRouteTableId", "RemoveRouteTableId",
 }
 
+// The Service Authorization Reference ("Actions, resources, and condition
+// keys for Amazon EC2"; checked against its May 2026 text) decides the
+// exceptions to the rules of authorizationChecks:
+
+// readResources are the read actions that take resource-level permissions,
+// with the parameter naming the resource; every other read action is
+// authorized on "*" only (the reference lists no resource type for it).
+var readResources = map[string]string{"DescribeVpcAttribute": "VpcId"}
+
+// serviceActions act on a VPC endpoint service (ServiceId), their only
+// resource type (vpc-endpoint-service*), not on the endpoints they name.
+var serviceActions = map[string]bool{"AcceptVpcEndpointConnections": true, "RejectVpcEndpointConnections": true}
+
+// dependentActions are the further actions the reference lists for an
+// action, authorized on "*" with it; ec2:CreateTags (with tags only) and
+// route53:AssociateVPCWithHostedZone (with private DNS only: the server asks
+// for it once it knows) are handled apart.
+var dependentActions = map[string][]string{
+	"CreateVpcEndpoint": {"ec2:DescribeSecurityGroups", "ec2:DescribeSubnets", "ec2:DescribeVpcs"},
+}
+
 // authorizationChecks lists what AWS authorizes for one call:
 //
-//   - Describe* and other read actions: the action on "*".
+//   - A dependent action named in full ("route53:AssociateVPCWithHostedZone",
+//     with HostedZoneId): that action on the hosted zone.
+//   - Describe* and other read actions: the action on "*", or on the VPC for
+//     DescribeVpcAttribute.
+//   - Accept/RejectVpcEndpointConnections: the endpoint service (ServiceId).
 //   - A create (Create* but CreateTags): the new resource (<type>/*) with
 //     aws:RequestTag/<k> and aws:TagKeys from its TagSpecification; when tags
 //     are given, also ec2:CreateTags on the new resource with ec2:CreateAction
@@ -52,11 +77,24 @@ var relatedKeys = []string{
 // targets would be with each target's tags.
 func authorizationChecks(action string, p url.Values, resourceTags map[string]string, region string) []authzCheck {
 	q := params{p}
+	if strings.Contains(action, ":") {
+		return []authzCheck{{action, dependentResource(action, q, region), map[string][]string{}}}
+	}
 	full := "ec2:" + action
 	if isReadAction(action) {
+		if key, ok := readResources[action]; ok && q.str(key) != "" {
+			id := q.str(key)
+			return []authzCheck{{full, resourceARN(region, resourceType(id), id), map[string][]string{}}}
+		}
 		return []authzCheck{{action: full, resource: "*", context: map[string][]string{}}}
 	}
+	if serviceActions[action] {
+		return []authzCheck{{full, resourceARN(region, "vpc-endpoint-service", q.str("ServiceId")), map[string][]string{}}}
+	}
 	var checks []authzCheck
+	for _, dep := range dependentActions[action] {
+		checks = append(checks, authzCheck{dep, "*", map[string][]string{}})
+	}
 	if rt, ok := createdType[action]; ok || strings.HasPrefix(action, "Create") && action != "CreateTags" {
 		if !ok {
 			rt = q.str("TagSpecification.1.ResourceType")
@@ -97,8 +135,20 @@ func authorizationChecks(action string, p url.Values, resourceTags map[string]st
 	return checks
 }
 
-// isReadAction reports whether AWS authorizes the action on "*" only.
+// isReadAction reports whether an EC2 action only reads.
 func isReadAction(action string) bool { return !IsMutating(action) }
+
+// dependentResource is the resource a dependent action is authorized on.
+func dependentResource(action string, q params, region string) string {
+	if action == route53Associate {
+		return "arn:" + partition(region) + ":route53:::hostedzone/" + q.str("HostedZoneId")
+	}
+	return "*"
+}
+
+// route53Associate is the dependent action of CreateVpcEndpoint with private
+// DNS: the endpoint's private hosted zone is associated with the VPC.
+const route53Associate = "route53:AssociateVPCWithHostedZone"
 
 // ids returns the values of each key, given once or as a list key.N.
 func ids(q params, keys []string) []string {
@@ -149,5 +199,5 @@ func resourceARN(region, rt, id string) string {
 	if rt == "" {
 		return "*"
 	}
-	return "arn:aws:ec2:" + region + ":" + accountID + ":" + rt + "/" + id
+	return ec2ARN(region, rt, id)
 }

@@ -2,6 +2,7 @@ package ec2sim_test
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"net/http"
 	"os"
@@ -26,6 +27,24 @@ func controllerPolicy(t *testing.T) []byte {
 		t.Fatal(err)
 	}
 	return doc
+}
+
+// mergePolicies joins the statements of policy documents into one.
+func mergePolicies(t *testing.T, docs ...[]byte) []byte {
+	t.Helper()
+	var all []json.RawMessage
+	for _, d := range docs {
+		var p struct{ Statement []json.RawMessage }
+		if err := json.Unmarshal(d, &p); err != nil {
+			t.Fatal(err)
+		}
+		all = append(all, p.Statement...)
+	}
+	out, err := json.Marshal(map[string]any{"Version": "2012-10-17", "Statement": all})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
 }
 
 // newPolicyEnv starts an emulator that evaluates the controller's policy.
@@ -106,9 +125,23 @@ func TestControllerPolicyEndpoints(t *testing.T) {
 	_, err = e.ec2.DeleteTags(ctx, &ec2.DeleteTagsInput{Resources: []string{foreign}, Tags: tagsOf("Name", "")})
 	wantDenied(t, err, "DeleteTags")
 
-	// Adoption: the controller may claim an untagged endpoint by tagging it
-	// with the cluster tag; then it owns it.
+	// Adoption: only with config/iam/adoption-policy.json may the controller
+	// claim an untagged endpoint by tagging it with the cluster tag; then it owns it.
+	_, err = e.ec2.CreateTags(ctx, &ec2.CreateTagsInput{Resources: []string{foreign}, Tags: tagsOf(clusterTag, "c1", "team", "a")})
+	wantDenied(t, err, "CreateTags")
+	adoption, err := os.ReadFile("../../config/iam/adoption-policy.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.sim.SetIAMPolicy(mergePolicies(t, controllerPolicy(t), adoption)); err != nil {
+		t.Fatal(err)
+	}
 	must(e.ec2.CreateTags(ctx, &ec2.CreateTagsInput{Resources: []string{foreign}, Tags: tagsOf(clusterTag, "c1", "team", "a")}))
+	_, err = e.ec2.CreateTags(ctx, &ec2.CreateTagsInput{Resources: []string{foreign}, Tags: tagsOf(clusterTag, "c2")})
+	wantDenied(t, err, "CreateTags") // an owned endpoint cannot be claimed again
+	if err := e.sim.SetIAMPolicy(controllerPolicy(t)); err != nil {
+		t.Fatal(err)
+	}
 	must(e.ec2.ModifyVpcEndpoint(ctx, &ec2.ModifyVpcEndpointInput{VpcEndpointId: aws.String(foreign), ResetPolicy: aws.Bool(true)}))
 
 	// Retain: ownership tags come off an endpoint in one call; it is foreign after.

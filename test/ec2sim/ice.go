@@ -28,6 +28,7 @@ func (ice *iceEndpoint) order() int64 { return ice.seq }
 // delete-in-progress to delete-complete, then forgets it after the linger.
 func (s *Server) advanceICE(ice *iceEndpoint, now time.Time) {
 	for !now.Before(ice.until) {
+		at := ice.until
 		switch ice.state {
 		case "create-in-progress":
 			ice.state = "create-complete"
@@ -35,11 +36,15 @@ func (s *Server) advanceICE(ice *iceEndpoint, now time.Time) {
 			ice.state = "delete-complete"
 			s.removeENI(ice.eniID)
 			ice.until = ice.until.Add(s.delay(s.opts.DeletedLinger))
+			s.record(at)
 			continue
 		case "delete-complete":
 			delete(s.w.ices, ice.id)
 			s.w.forget(ice.id)
+		default:
+			return
 		}
+		s.record(at)
 		return
 	}
 }
@@ -64,13 +69,13 @@ type xmlICE struct {
 	Tags                       []xmlTag `xml:"tagSet>item"`
 }
 
-func (s *Server) iceXML(ice *iceEndpoint) xmlICE {
+func (s *Server) iceXML(ice *iceEndpoint, tags map[string]string) xmlICE {
 	host := ice.id + "." + ice.dnsLabel
 	suffix := ".ec2-instance-connect-endpoint." + s.opts.Region + ".amazonaws.com"
 	out := xmlICE{
 		OwnerID:                    accountID,
 		InstanceConnectEndpointID:  ice.id,
-		InstanceConnectEndpointArn: "arn:aws:ec2:" + s.opts.Region + ":" + accountID + ":instance-connect-endpoint/" + ice.id,
+		InstanceConnectEndpointArn: s.arn("instance-connect-endpoint", ice.id),
 		State:                      ice.state,
 		DNSName:                    host + suffix,
 		FipsDNSName:                host + ".fips" + suffix,
@@ -82,7 +87,7 @@ func (s *Server) iceXML(ice *iceEndpoint) xmlICE {
 		PreserveClientIP:           ice.preserveIP,
 		SecurityGroupIDs:           ice.groups,
 		IPAddressType:              "ipv4",
-		Tags:                       s.w.tagSet(ice.id),
+		Tags:                       tagSet(tags),
 	}
 	if _, ok := s.w.enis[ice.eniID]; ok {
 		out.NetworkInterfaceIDs = []string{ice.eniID}
@@ -168,12 +173,13 @@ func (s *Server) iceCreateResponse(ice *iceEndpoint) any {
 	return struct {
 		Endpoint    xmlICE `xml:"instanceConnectEndpoint"`
 		ClientToken string `xml:"clientToken,omitempty"`
-	}{s.iceXML(ice), ice.clientToken}
+	}{s.iceXML(ice, s.w.tags[ice.id]), ice.clientToken}
 }
 
-// findICE returns an existing Instance Connect Endpoint or EC2's error.
+// findICE returns an existing Instance Connect Endpoint or EC2's error (not
+// found before its creation is visible).
 func (s *Server) findICE(id string) (*iceEndpoint, *apiError) {
-	if ice, ok := s.w.ices[id]; ok {
+	if ice, ok := s.w.ices[id]; ok && s.born(id) {
 		return ice, nil
 	}
 	if err := kindICE.check(id); err != nil {
@@ -188,15 +194,13 @@ func (s *Server) describeInstanceConnectEndpoints(p params) (any, *apiError) {
 		return nil, err
 	}
 	ids := p.list("InstanceConnectEndpointId")
-	for _, id := range ids {
-		if _, err := s.findICE(id); err != nil {
-			return nil, err
-		}
+	if err := s.checkSeen(kindICE, ids); err != nil {
+		return nil, err
 	}
-	var list []*iceEndpoint
-	for _, ice := range sorted(s.w.ices) {
-		if (len(ids) == 0 || slices.Contains(ids, ice.id)) && matches(fs, s.w.tags[ice.id], ice.attrs) {
-			list = append(list, ice)
+	var list []viewed[*iceEndpoint]
+	for _, v := range viewOf(s, "eice", s.w.ices) {
+		if (len(ids) == 0 || slices.Contains(ids, v.res.id)) && matches(fs, v.tags, v.res.attrs) {
+			list = append(list, v)
 		}
 	}
 	page, next, err := paginate(list, p, 1)
@@ -207,8 +211,8 @@ func (s *Server) describeInstanceConnectEndpoints(p params) (any, *apiError) {
 		Endpoints []xmlICE `xml:"instanceConnectEndpointSet>item"`
 		NextToken string   `xml:"nextToken,omitempty"`
 	}{NextToken: next}
-	for _, ice := range page {
-		out.Endpoints = append(out.Endpoints, s.iceXML(ice))
+	for _, v := range page {
+		out.Endpoints = append(out.Endpoints, s.iceXML(v.res, v.tags))
 	}
 	return out, nil
 }
@@ -227,5 +231,5 @@ func (s *Server) deleteInstanceConnectEndpoint(p params) (any, *apiError) {
 	}
 	return struct {
 		Endpoint xmlICE `xml:"instanceConnectEndpoint"`
-	}{s.iceXML(ice)}, nil
+	}{s.iceXML(ice, s.w.tags[ice.id])}, nil
 }

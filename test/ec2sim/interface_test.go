@@ -5,6 +5,7 @@ import (
 	"regexp"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
@@ -176,7 +177,19 @@ func TestDeletingSecurityGroupUsedByEndpointFailsDependencyViolation(t *testing.
 	_, err = e.ec2.DeleteSecurityGroup(ctx, &ec2.DeleteSecurityGroupInput{GroupId: sg.GroupId})
 	wantCode(t, err, "DependencyViolation")
 	e.waitState(t, *ep.VpcEndpointId, "deleted")
-	must(e.ec2.DeleteSecurityGroup(ctx, &ec2.DeleteSecurityGroupInput{GroupId: sg.GroupId}))
+	// The endpoint's interfaces linger after "deleted" and keep the group in use.
+	_, err = e.ec2.DeleteSecurityGroup(ctx, &ec2.DeleteSecurityGroupInput{GroupId: sg.GroupId})
+	wantCode(t, err, "DependencyViolation")
+	for waited := time.Duration(0); ; waited += step {
+		if _, err = e.ec2.DeleteSecurityGroup(ctx, &ec2.DeleteSecurityGroupInput{GroupId: sg.GroupId}); err == nil {
+			break
+		}
+		wantCode(t, err, "DependencyViolation")
+		if waited > time.Minute {
+			t.Fatal("the group stayed in use a minute after the endpoint was deleted")
+		}
+		e.advance(step)
+	}
 }
 
 func TestModifySecurityGroupsAndPrivateDNS(t *testing.T) {

@@ -2,6 +2,7 @@ package ec2sim_test
 
 import (
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
@@ -34,7 +35,7 @@ func TestGatewayEndpointIsAvailableAtOnce(t *testing.T) {
 
 func TestDeleteGoesDeletingDeletedGone(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t, ec2sim.Options{})
+	e := newEnv(t, ec2sim.Options{ENILinger: 500 * time.Millisecond})
 	ep := e.createInterface(t, "ssm", e.privateSubnets()[:2])
 	id := *ep.VpcEndpointId
 	e.waitState(t, id, "available")
@@ -52,6 +53,12 @@ func TestDeleteGoesDeletingDeletedGone(t *testing.T) {
 	if len(deleted.NetworkInterfaceIds) != 0 {
 		t.Fatalf("deleted endpoint still lists ENIs %v", deleted.NetworkInterfaceIds)
 	}
+	// The interfaces linger after "deleted" for ENILinger, then go.
+	e.advance(500*time.Millisecond - step)
+	if n := len(e.enis(t, ep.NetworkInterfaceIds)); n != 2 {
+		t.Fatalf("ENIs just before the linger ends = %d, want 2", n)
+	}
+	e.advance(step)
 	_, err := e.ec2.DescribeNetworkInterfaces(ctx, &ec2.DescribeNetworkInterfacesInput{NetworkInterfaceIds: ep.NetworkInterfaceIds[:1]})
 	wantCode(t, err, "InvalidNetworkInterfaceID.NotFound")
 	e.waitState(t, id, "gone")

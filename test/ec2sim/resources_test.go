@@ -183,12 +183,11 @@ func TestInstanceConnectEndpointLifecycle(t *testing.T) {
 		return got.InstanceConnectEndpoints[0].State
 	}
 	waitFor := func(want types.Ec2InstanceConnectEndpointState) {
-		deadline := time.Now().Add(5 * time.Second)
-		for state() != want {
-			if time.Now().After(deadline) {
+		for waited := time.Duration(0); state() != want; waited += step {
+			if waited > time.Minute {
 				t.Fatalf("state %s, want %s", state(), want)
 			}
-			time.Sleep(20 * time.Millisecond)
+			e.advance(step)
 		}
 	}
 	waitFor(types.Ec2InstanceConnectEndpointStateCreateComplete)

@@ -56,8 +56,8 @@ type xmlRouteTable struct {
 	Tags         []xmlTag     `xml:"tagSet>item"`
 }
 
-func (s *Server) routeTableXML(rt *routeTable) xmlRouteTable {
-	out := xmlRouteTable{RouteTableID: rt.id, VpcID: rt.vpcID, OwnerID: accountID, Tags: s.w.tagSet(rt.id)}
+func (s *Server) routeTableXML(rt *routeTable, tags map[string]string) xmlRouteTable {
+	out := xmlRouteTable{RouteTableID: rt.id, VpcID: rt.vpcID, OwnerID: accountID, Tags: tagSet(tags)}
 	for _, r := range rt.routes {
 		out.Routes = append(out.Routes, xmlRoute{r.destCIDR, r.destPL, r.gatewayID, "active", r.origin})
 	}
@@ -102,9 +102,10 @@ func (rt *routeTable) attrs(name string) ([]string, bool) {
 	return nil, false
 }
 
-// findRouteTable returns an existing table or kind's error for its ID.
+// findRouteTable returns an existing table or kind's error for its ID (not
+// found before its creation is visible).
 func (s *Server) findRouteTable(id string, kind idKind) (*routeTable, *apiError) {
-	if rt, ok := s.w.routeTables[id]; ok {
+	if rt, ok := s.w.routeTables[id]; ok && s.born(id) {
 		return rt, nil
 	}
 	if err := kind.check(id); err != nil {
@@ -155,7 +156,7 @@ func (s *Server) createRouteTable(p params) (any, *apiError) {
 	return struct {
 		RouteTable  xmlRouteTable `xml:"routeTable"`
 		ClientToken string        `xml:"clientToken,omitempty"`
-	}{s.routeTableXML(rt), p.str("ClientToken")}, nil
+	}{s.routeTableXML(rt, s.w.tags[rt.id]), p.str("ClientToken")}, nil
 }
 
 func (s *Server) describeRouteTables(p params) (any, *apiError) {
@@ -164,15 +165,13 @@ func (s *Server) describeRouteTables(p params) (any, *apiError) {
 		return nil, err
 	}
 	ids := p.list("RouteTableId")
-	for _, id := range ids {
-		if _, err := s.findRouteTable(id, kindRTB); err != nil {
-			return nil, err
-		}
+	if err := s.checkSeen(kindRTB, ids); err != nil {
+		return nil, err
 	}
-	var list []*routeTable
-	for _, rt := range sorted(s.w.routeTables) {
-		if (len(ids) == 0 || slices.Contains(ids, rt.id)) && matches(fs, s.w.tags[rt.id], rt.attrs) {
-			list = append(list, rt)
+	var list []viewed[*routeTable]
+	for _, v := range viewOf(s, "rtb", s.w.routeTables) {
+		if (len(ids) == 0 || slices.Contains(ids, v.res.id)) && matches(fs, v.tags, v.res.attrs) {
+			list = append(list, v)
 		}
 	}
 	page, next, err := paginate(list, p, 5)
@@ -183,8 +182,8 @@ func (s *Server) describeRouteTables(p params) (any, *apiError) {
 		RouteTables []xmlRouteTable `xml:"routeTableSet>item"`
 		NextToken   string          `xml:"nextToken,omitempty"`
 	}{NextToken: next}
-	for _, rt := range page {
-		out.RouteTables = append(out.RouteTables, s.routeTableXML(rt))
+	for _, v := range page {
+		out.RouteTables = append(out.RouteTables, s.routeTableXML(v.res, v.tags))
 	}
 	return out, nil
 }

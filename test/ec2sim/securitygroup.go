@@ -1,6 +1,7 @@
 package ec2sim
 
 import (
+	"regexp"
 	"slices"
 	"strings"
 )
@@ -36,10 +37,10 @@ type xmlSecurityGroup struct {
 }
 
 func (s *Server) groupArn(id string) string {
-	return "arn:aws:ec2:" + s.opts.Region + ":" + accountID + ":security-group/" + id
+	return s.arn("security-group", id)
 }
 
-func (s *Server) groupXML(g *securityGroup) xmlSecurityGroup {
+func (s *Server) groupXML(g *securityGroup, tags map[string]string) xmlSecurityGroup {
 	return xmlSecurityGroup{
 		OwnerID:             accountID,
 		GroupID:             g.id,
@@ -49,7 +50,7 @@ func (s *Server) groupXML(g *securityGroup) xmlSecurityGroup {
 		SecurityGroupArn:    s.groupArn(g.id),
 		IPPermissions:       s.permissionsXML(g.ingress),
 		IPPermissionsEgress: s.permissionsXML(g.egress),
-		Tags:                s.w.tagSet(g.id),
+		Tags:                tagSet(tags),
 	}
 }
 
@@ -69,9 +70,19 @@ func (g *securityGroup) attrs(name string) ([]string, bool) {
 	return nil, false
 }
 
-// findGroup returns an existing group or the error EC2 answers for its ID.
+// groupTextSet is the character set EC2 allows in a VPC security group's
+// name and description and in a rule's description, as its error spells it.
+const groupTextSet = "a-zA-Z0-9. _-:/()#,@[]+=&;{}!$*"
+
+var groupText = regexp.MustCompile(`^[a-zA-Z0-9. _\-:/()#,@\[\]+=&;{}!$*]{0,255}$`)
+
+// validGroupText reports whether s is at most 255 characters of groupTextSet.
+func validGroupText(s string) bool { return groupText.MatchString(s) }
+
+// findGroup returns an existing group or the error EC2 answers for its ID
+// (InvalidGroup.NotFound before its creation is visible).
 func (s *Server) findGroup(id string) (*securityGroup, *apiError) {
-	if g, ok := s.w.groups[id]; ok {
+	if g, ok := s.w.groups[id]; ok && s.born(id) {
 		return g, nil
 	}
 	if err := kindGroup.check(id); err != nil {
@@ -108,9 +119,11 @@ func (s *Server) createSecurityGroup(p params) (any, *apiError) {
 	case name == "default":
 		return nil, errInvalidParameterValue("Cannot use reserved security group name: default")
 	case strings.HasPrefix(name, "sg-"):
-		return nil, errInvalidParameterValue("Group names may not be in the format sg-*")
-	case len(name) > 255 || len(desc) > 255:
-		return nil, errInvalidParameterValue("Group name and description may not exceed 255 characters")
+		return nil, errInvalidParameterValue("Value (%s) for parameter GroupName is invalid. Group names may not be in the format sg-*.", name)
+	case !validGroupText(name):
+		return nil, errInvalidParameterValue("Invalid security group name. Valid names are strings less than 256 characters from the following set:  %s", groupTextSet)
+	case !validGroupText(desc):
+		return nil, errInvalidParameterValue("Invalid security group description. Valid descriptions are strings less than 256 characters from the following set:  %s", groupTextSet)
 	}
 	v, err := s.findVpc(p.str("VpcId"))
 	if err != nil {
@@ -134,7 +147,7 @@ func (s *Server) createSecurityGroup(p params) (any, *apiError) {
 		GroupID          string   `xml:"groupId"`
 		SecurityGroupArn string   `xml:"securityGroupArn"`
 		Tags             []xmlTag `xml:"tagSet>item"`
-	}{g.id, s.groupArn(g.id), s.w.tagSet(g.id)}, nil
+	}{g.id, s.groupArn(g.id), tagSet(s.w.tags[g.id])}, nil
 }
 
 func (s *Server) describeSecurityGroups(p params) (any, *apiError) {
@@ -143,23 +156,22 @@ func (s *Server) describeSecurityGroups(p params) (any, *apiError) {
 		return nil, err
 	}
 	ids, names := p.list("GroupId"), p.list("GroupName")
-	for _, id := range ids {
-		if _, err := s.findGroup(id); err != nil {
-			return nil, err
-		}
+	if err := s.checkSeen(kindGroup, ids); err != nil {
+		return nil, err
 	}
+	seen := viewOf(s, "sg", s.w.groups)
 	for _, name := range names {
-		if !slices.ContainsFunc(sorted(s.w.groups), func(g *securityGroup) bool { return g.name == name }) {
+		if !slices.ContainsFunc(seen, func(v viewed[*securityGroup]) bool { return v.res.name == name }) {
 			return nil, errf("InvalidGroup.NotFound", "The security group '%s' does not exist in default VPC 'none'", name)
 		}
 	}
-	var list []*securityGroup
-	for _, g := range sorted(s.w.groups) {
-		if len(ids) > 0 && !slices.Contains(ids, g.id) || len(names) > 0 && !slices.Contains(names, g.name) {
+	var list []viewed[*securityGroup]
+	for _, v := range seen {
+		if len(ids) > 0 && !slices.Contains(ids, v.res.id) || len(names) > 0 && !slices.Contains(names, v.res.name) {
 			continue
 		}
-		if matches(fs, s.w.tags[g.id], g.attrs) {
-			list = append(list, g)
+		if matches(fs, v.tags, v.res.attrs) {
+			list = append(list, v)
 		}
 	}
 	page, next, err := paginate(list, p, 5)
@@ -170,8 +182,8 @@ func (s *Server) describeSecurityGroups(p params) (any, *apiError) {
 		Groups    []xmlSecurityGroup `xml:"securityGroupInfo>item"`
 		NextToken string             `xml:"nextToken,omitempty"`
 	}{NextToken: next}
-	for _, g := range page {
-		out.Groups = append(out.Groups, s.groupXML(g))
+	for _, v := range page {
+		out.Groups = append(out.Groups, s.groupXML(v.res, v.tags))
 	}
 	return out, nil
 }
@@ -186,7 +198,7 @@ func (s *Server) groupByIDOrName(p params) (*securityGroup, *apiError) {
 		return nil, errMissingParameter("groupId")
 	}
 	for _, g := range sorted(s.w.groups) {
-		if g.name == name {
+		if g.name == name && s.born(g.id) {
 			return g, nil
 		}
 	}

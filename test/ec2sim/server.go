@@ -20,10 +20,18 @@ type Options struct {
 	Region        string        // default "us-east-1"
 	StateDelay    time.Duration // pending->available for interface endpoints and after ModifyVpcEndpoint; default 2s
 	DeletedLinger time.Duration // how long a deleted endpoint is still listed as "deleted"; default 2s
+	ENILinger     time.Duration // how long the network interfaces of an interface endpoint remain after it is "deleted"; default DeletedLinger
 	TimeScale     float64       // divides all delays and multiplies throttle refill rates; default 1
 	Throttle      bool          // enable AWS token buckets
 	Fixture       bool          // load the demo world at start
 	Seed          int64         // seed of IDs and fault rates; 0 picks one from the clock
+	Clock         Clock         // source of time for delays, transitions, throttle refills and latency; default the wall clock
+
+	// ConsistencyWindow, when positive, turns eventual consistency on (see
+	// Consistency): changes are seen late, for up to this long.
+	ConsistencyWindow time.Duration
+	// ConsistencyJitter makes each resource lag a random share of the window.
+	ConsistencyJitter bool
 
 	// Authorizer, when set, is asked before every EC2 action: once for each
 	// existing resource the action targets (with that resource's tags) or once
@@ -36,14 +44,17 @@ type Options struct {
 type Server struct {
 	mu       sync.Mutex
 	opts     Options
-	now      func() time.Time
+	clock    Clock
 	rng      *rand.Rand
 	w        *world
 	faults   []*faultState
 	buckets  map[string]*bucket
 	counters map[string]map[string]int
-	window   time.Duration // eventual-consistency window of new endpoints
 	fixture  *Fixture
+	// consistency is the eventual-consistency setting; lagRng draws each
+	// resource's share of the window when jitter is on.
+	consistency Consistency
+	lagRng      *rand.Rand
 }
 
 // handler implements one EC2 action against the locked server.
@@ -100,8 +111,14 @@ func New(opts Options) *Server {
 	if opts.DeletedLinger == 0 {
 		opts.DeletedLinger = 2 * time.Second
 	}
+	if opts.ENILinger == 0 {
+		opts.ENILinger = opts.DeletedLinger
+	}
 	if opts.TimeScale <= 0 {
 		opts.TimeScale = 1
+	}
+	if opts.Clock == nil {
+		opts.Clock = realClock{}
 	}
 	seed := uint64(opts.Seed)
 	if seed == 0 {
@@ -109,12 +126,14 @@ func New(opts Options) *Server {
 	}
 	s := &Server{
 		opts:     opts,
-		now:      time.Now,
+		clock:    opts.Clock,
 		rng:      rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)),
+		lagRng:   rand.New(rand.NewPCG(seed^0x5851f42d4c957f2d, seed)),
 		counters: map[string]map[string]int{},
 		buckets:  map[string]*bucket{},
 	}
 	s.w = newWorld(s)
+	s.setConsistency(Consistency{Window: opts.ConsistencyWindow, Jitter: opts.ConsistencyJitter})
 	if opts.Fixture {
 		s.LoadFixture()
 	}
@@ -146,18 +165,27 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 // call runs one action: injected latency and faults, throttling, the
-// authorizer, DryRun, then the handler; every call is counted.
+// authorizer, DryRun, then the handler; every call is counted. A lost
+// response is counted "lostResponse" when the call took effect.
 func (s *Server) call(action string, p params) (any, string, *apiError) {
 	s.mu.Lock()
-	latency, fault := s.pickFault(action)
+	latency, fault, lost := s.pickFault(action)
 	s.mu.Unlock()
 	if latency > 0 {
-		time.Sleep(latency)
+		s.clock.Sleep(latency)
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	requestID := s.newRequestID()
 	body, err := s.dispatch(action, p, fault)
+	switch {
+	case lost != nil && err == nil:
+		s.countOutcome(action, "lostResponse")
+		return nil, requestID, lost
+	case lost != nil:
+		s.count(action, err)
+		return nil, requestID, lost
+	}
 	s.count(action, err)
 	return body, requestID, err
 }
@@ -180,7 +208,11 @@ func (s *Server) dispatch(action string, p params, fault *apiError) (any, *apiEr
 	if dry, _ := p.boolean("DryRun"); dry {
 		return nil, errDryRun()
 	}
-	return h(s, p)
+	body, err := h(s, p)
+	if IsMutating(action) {
+		s.record(s.now())
+	}
+	return body, err
 }
 
 // authorize consults Options.Authorizer for each existing resource the
@@ -211,6 +243,9 @@ func (s *Server) authorize(action string, p params) *apiError {
 	}
 	return nil
 }
+
+// now is the emulator's current time, from its clock.
+func (s *Server) now() time.Time { return s.clock.Now() }
 
 // delay scales a configured delay by the time scale.
 func (s *Server) delay(d time.Duration) time.Duration {

@@ -124,6 +124,11 @@ func (s *Server) parseRules(p params) ([]*sgRule, *apiError) {
 	if len(rules) == 0 {
 		return nil, errMissingParameter("ipPermissions")
 	}
+	for _, r := range rules {
+		if !validGroupText(r.desc) {
+			return nil, errInvalidParameterValue("Invalid rule description. Valid descriptions are strings less than 256 characters from the following set:  %s", groupTextSet)
+		}
+	}
 	return rules, nil
 }
 
@@ -286,7 +291,7 @@ func (s *Server) ruleXML(g *securityGroup, r *sgRule, egress bool) xmlRule {
 		CidrIpv4:             r.cidr,
 		PrefixListID:         r.prefixListID,
 		Description:          r.desc,
-		SecurityGroupRuleArn: "arn:aws:ec2:" + s.opts.Region + ":" + accountID + ":security-group-rule/" + r.id,
+		SecurityGroupRuleArn: s.arn("security-group-rule", r.id),
 	}
 	if r.groupID != "" {
 		out.ReferencedGroupInfo = &xmlReferencedGroup{r.groupID, accountID}
@@ -320,7 +325,8 @@ func (s *Server) describeSecurityGroupRules(p params) (any, *apiError) {
 	}
 	ids := p.list("SecurityGroupRuleId")
 	var rows []ruleRow
-	for _, g := range sorted(s.w.groups) {
+	for _, v := range viewOf(s, "sg", s.w.groups) {
+		g := v.res
 		for _, egress := range []bool{false, true} {
 			for _, r := range *g.rulesOf(egress) {
 				x := s.ruleXML(g, r, egress)

@@ -33,7 +33,7 @@ type xmlSubnet struct {
 	Tags                        []xmlTag `xml:"tagSet>item"`
 }
 
-func (s *Server) subnetXML(sn *subnet) xmlSubnet {
+func (s *Server) subnetXML(sn *subnet, tags map[string]string) xmlSubnet {
 	used := 0
 	for _, n := range s.w.enis {
 		if n.subnetID == sn.id {
@@ -42,7 +42,7 @@ func (s *Server) subnetXML(sn *subnet) xmlSubnet {
 	}
 	return xmlSubnet{
 		SubnetID:                sn.id,
-		SubnetArn:               "arn:aws:ec2:" + s.opts.Region + ":" + accountID + ":subnet/" + sn.id,
+		SubnetArn:               s.arn("subnet", sn.id),
 		State:                   "available",
 		VpcID:                   sn.vpcID,
 		OwnerID:                 accountID,
@@ -50,7 +50,7 @@ func (s *Server) subnetXML(sn *subnet) xmlSubnet {
 		AvailableIPAddressCount: hostCount(sn.cidr) - 5 - used,
 		AvailabilityZone:        sn.az,
 		AvailabilityZoneID:      zoneID(s.opts.Region, sn.az),
-		Tags:                    s.w.tagSet(sn.id),
+		Tags:                    tagSet(tags),
 	}
 }
 
@@ -74,15 +74,16 @@ func (s *Server) subnetAttrs(sn *subnet) attrs {
 		case "owner-id":
 			return []string{accountID}, true
 		case "subnet-arn":
-			return []string{"arn:aws:ec2:" + s.opts.Region + ":" + accountID + ":subnet/" + sn.id}, true
+			return []string{s.arn("subnet", sn.id)}, true
 		}
 		return nil, false
 	}
 }
 
-// findSubnet returns an existing subnet or kind's error for its ID.
+// findSubnet returns an existing subnet or kind's error for its ID (not
+// found before its creation is visible).
 func (s *Server) findSubnet(id string, kind idKind) (*subnet, *apiError) {
-	if sn, ok := s.w.subnets[id]; ok {
+	if sn, ok := s.w.subnets[id]; ok && s.born(id) {
 		return sn, nil
 	}
 	if err := kind.check(id); err != nil {
@@ -145,7 +146,7 @@ func (s *Server) createSubnet(p params) (any, *apiError) {
 	s.w.addTags(sn.id, tags)
 	return struct {
 		Subnet xmlSubnet `xml:"subnet"`
-	}{s.subnetXML(sn)}, nil
+	}{s.subnetXML(sn, s.w.tags[sn.id])}, nil
 }
 
 func (s *Server) describeSubnets(p params) (any, *apiError) {
@@ -154,15 +155,13 @@ func (s *Server) describeSubnets(p params) (any, *apiError) {
 		return nil, err
 	}
 	ids := p.list("SubnetId")
-	for _, id := range ids {
-		if _, err := s.findSubnet(id, kindSubnet); err != nil {
-			return nil, err
-		}
+	if err := s.checkSeen(kindSubnet, ids); err != nil {
+		return nil, err
 	}
-	var list []*subnet
-	for _, sn := range sorted(s.w.subnets) {
-		if (len(ids) == 0 || slices.Contains(ids, sn.id)) && matches(fs, s.w.tags[sn.id], s.subnetAttrs(sn)) {
-			list = append(list, sn)
+	var list []viewed[*subnet]
+	for _, v := range viewOf(s, "subnet", s.w.subnets) {
+		if (len(ids) == 0 || slices.Contains(ids, v.res.id)) && matches(fs, v.tags, s.subnetAttrs(v.res)) {
+			list = append(list, v)
 		}
 	}
 	page, next, err := paginate(list, p, 5)
@@ -173,8 +172,8 @@ func (s *Server) describeSubnets(p params) (any, *apiError) {
 		Subnets   []xmlSubnet `xml:"subnetSet>item"`
 		NextToken string      `xml:"nextToken,omitempty"`
 	}{NextToken: next}
-	for _, sn := range page {
-		out.Subnets = append(out.Subnets, s.subnetXML(sn))
+	for _, v := range page {
+		out.Subnets = append(out.Subnets, s.subnetXML(v.res, v.tags))
 	}
 	return out, nil
 }

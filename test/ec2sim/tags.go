@@ -3,9 +3,11 @@ package ec2sim
 import (
 	"sort"
 	"strings"
+	"unicode/utf8"
 )
 
-// tagsOf returns the tags of an existing resource and whether it exists.
+// tagsOf returns the tags of an existing resource of the world and whether it
+// exists.
 func (w *world) tagsOf(id string) (map[string]string, bool) {
 	if _, ok := w.lookup(id); !ok {
 		return nil, false
@@ -67,10 +69,10 @@ func (w *world) addTags(id string, tags []xmlTag) {
 	}
 }
 
-// tagSet returns a resource's tags sorted by key, for a tagSet element.
-func (w *world) tagSet(id string) []xmlTag {
+// tagSet returns tags sorted by key, for a tagSet element.
+func tagSet(tags map[string]string) []xmlTag {
 	var out []xmlTag
-	for k, v := range w.tags[id] {
+	for k, v := range tags {
 		out = append(out, xmlTag{Key: k, Value: v})
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Key < out[j].Key })
@@ -80,7 +82,17 @@ func (w *world) tagSet(id string) []xmlTag {
 // forget removes a deleted resource's tags.
 func (w *world) forget(id string) { delete(w.tags, id) }
 
-// validateTags applies EC2's limits on keys and values.
+// Tag limits of EC2 ("Tag restrictions", Amazon EC2 user guide): at most 50
+// user tags per resource, keys of at most 128 and values of at most 256
+// Unicode characters.
+const (
+	maxTags        = 50
+	maxTagKeyLen   = 128
+	maxTagValueLen = 256
+)
+
+// validateTags applies EC2's limits on keys and values, and on the number
+// of tags a new resource may carry.
 func validateTags(tags []xmlTag) *apiError {
 	for _, t := range tags {
 		switch {
@@ -88,11 +100,28 @@ func validateTags(tags []xmlTag) *apiError {
 			return errInvalidParameterValue("Tag key must not be empty")
 		case strings.HasPrefix(strings.ToLower(t.Key), "aws:"):
 			return errInvalidParameterValue("Tag keys starting with 'aws:' are reserved for internal use")
-		case len(t.Key) > 128:
-			return errInvalidParameterValue("Tag key exceeds the maximum length of 128 characters")
-		case len(t.Value) > 256:
-			return errInvalidParameterValue("Tag value exceeds the maximum length of 256 characters")
+		case utf8.RuneCountInString(t.Key) > maxTagKeyLen:
+			return errInvalidParameterValue("Tag key exceeds the maximum length of %d characters", maxTagKeyLen)
+		case utf8.RuneCountInString(t.Value) > maxTagValueLen:
+			return errInvalidParameterValue("Tag value exceeds the maximum length of %d characters", maxTagValueLen)
 		}
+	}
+	return checkTagCount(nil, tags)
+}
+
+// checkTagCount answers TagLimitExceeded when a resource with the existing
+// tags would carry more than 50 once tags are added; a key it already has
+// only changes its value and does not count again.
+func checkTagCount(existing map[string]string, tags []xmlTag) *apiError {
+	keys := make(map[string]bool, len(existing)+len(tags))
+	for k := range existing {
+		keys[k] = true
+	}
+	for _, t := range tags {
+		keys[t.Key] = true
+	}
+	if len(keys) > maxTags {
+		return errf("TagLimitExceeded", "The maximum number of Tags for a resource has been reached.")
 	}
 	return nil
 }
@@ -108,7 +137,7 @@ func (s *Server) tagResourceIDs(p params) ([]string, *apiError) {
 		if kind.prefix == "" {
 			return nil, errf("InvalidID", "The ID '%s' is not valid", id)
 		}
-		if !ok {
+		if !ok || !s.born(id) {
 			if err := kind.check(id); err != nil {
 				return nil, err
 			}
@@ -129,6 +158,11 @@ func (s *Server) createTags(p params) (any, *apiError) {
 	}
 	if err := validateTags(tags); err != nil {
 		return nil, err
+	}
+	for _, id := range ids {
+		if err := checkTagCount(s.w.tags[id], tags); err != nil {
+			return nil, err
+		}
 	}
 	for _, id := range ids {
 		s.w.addTags(id, tags)
@@ -205,14 +239,15 @@ func (s *Server) describeTags(p params) (any, *apiError) {
 	if err := checkFilters(fs, attr(xmlTagDescription{})); err != nil {
 		return nil, err
 	}
-	ids := make([]string, 0, len(s.w.tags))
-	for id := range s.w.tags {
+	seen := s.seenTags()
+	ids := make([]string, 0, len(seen))
+	for id := range seen {
 		ids = append(ids, id)
 	}
 	sort.Strings(ids)
 	var rows []tagRow
 	for _, id := range ids {
-		for _, t := range s.w.tagSet(id) {
+		for _, t := range tagSet(seen[id]) {
 			d := xmlTagDescription{ResourceID: id, ResourceType: resourceType(id), Key: t.Key, Value: t.Value}
 			if matches(fs, nil, attr(d)) {
 				rows = append(rows, tagRow{int64(len(rows) + 1), d})

@@ -75,11 +75,3 @@ func (s *Server) SetStateDelay(d time.Duration) {
 	defer s.mu.Unlock()
 	s.opts.StateDelay = d
 }
-
-// SetConsistencyWindow makes a just-created endpoint answer
-// InvalidVpcEndpointId.NotFound to describe-by-ID for d.
-func (s *Server) SetConsistencyWindow(d time.Duration) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.window = d
-}

@@ -37,7 +37,7 @@ type xmlVpc struct {
 	IsDefault       bool           `xml:"isDefault"`
 }
 
-func (s *Server) vpcXML(v *vpc) xmlVpc {
+func (s *Server) vpcXML(v *vpc, tags map[string]string) xmlVpc {
 	return xmlVpc{
 		VpcID:           v.id,
 		OwnerID:         accountID,
@@ -45,7 +45,7 @@ func (s *Server) vpcXML(v *vpc) xmlVpc {
 		CidrBlock:       v.cidr.String(),
 		CidrAssocs:      []xmlCidrAssoc{{v.cidrAssocID, v.cidr.String(), "associated"}},
 		DhcpOptionsID:   "dopt-" + hashHex(s.opts.Region, 17),
-		Tags:            s.w.tagSet(v.id),
+		Tags:            tagSet(tags),
 		InstanceTenancy: "default",
 	}
 }
@@ -77,7 +77,7 @@ func (s *Server) findVpc(id string) (*vpc, *apiError) {
 	if id == "" {
 		return nil, errMissingParameter("vpcId")
 	}
-	if v, ok := s.w.vpcs[id]; ok {
+	if v, ok := s.w.vpcs[id]; ok && s.born(id) {
 		return v, nil
 	}
 	if err := kindVpc.check(id); err != nil {
@@ -123,7 +123,7 @@ func (s *Server) createVpc(p params) (any, *apiError) {
 	s.w.addTags(v.id, tags)
 	return struct {
 		Vpc xmlVpc `xml:"vpc"`
-	}{s.vpcXML(v)}, nil
+	}{s.vpcXML(v, s.w.tags[v.id])}, nil
 }
 
 func (s *Server) describeVpcs(p params) (any, *apiError) {
@@ -132,14 +132,12 @@ func (s *Server) describeVpcs(p params) (any, *apiError) {
 		return nil, err
 	}
 	ids := p.list("VpcId")
-	for _, id := range ids {
-		if _, err := s.findVpc(id); err != nil {
-			return nil, err
-		}
+	if err := s.checkSeen(kindVpc, ids); err != nil {
+		return nil, err
 	}
-	var list []*vpc
-	for _, v := range sorted(s.w.vpcs) {
-		if (len(ids) == 0 || slices.Contains(ids, v.id)) && matches(fs, s.w.tags[v.id], v.attrs) {
+	var list []viewed[*vpc]
+	for _, v := range viewOf(s, "vpc", s.w.vpcs) {
+		if (len(ids) == 0 || slices.Contains(ids, v.res.id)) && matches(fs, v.tags, v.res.attrs) {
 			list = append(list, v)
 		}
 	}
@@ -152,7 +150,7 @@ func (s *Server) describeVpcs(p params) (any, *apiError) {
 		NextToken string   `xml:"nextToken,omitempty"`
 	}{NextToken: next}
 	for _, v := range page {
-		out.Vpcs = append(out.Vpcs, s.vpcXML(v))
+		out.Vpcs = append(out.Vpcs, s.vpcXML(v.res, v.tags))
 	}
 	return out, nil
 }
@@ -215,10 +213,15 @@ type xmlBoolValue struct {
 }
 
 func (s *Server) describeVpcAttribute(p params) (any, *apiError) {
-	v, err := s.findVpc(p.str("VpcId"))
-	if err != nil {
+	id := p.str("VpcId")
+	if id == "" {
+		return nil, errMissingParameter("vpcId")
+	}
+	if err := s.checkSeen(kindVpc, []string{id}); err != nil {
 		return nil, err
 	}
+	res, _, _ := s.seen(id)
+	v := res.(*vpc)
 	out := struct {
 		VpcID        string        `xml:"vpcId"`
 		DnsSupport   *xmlBoolValue `xml:"enableDnsSupport,omitempty"`

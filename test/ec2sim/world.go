@@ -18,6 +18,10 @@ type world struct {
 	services    []*service
 	tags        map[string]map[string]string // resource ID -> key -> value
 	tokens      map[string]clientTokenUse    // CreateVpcEndpoint ClientToken -> use
+	lingering   []lingeringENI               // interfaces of deleted endpoints, by removal time
+	// hist is what reads see while eventual consistency is on: kind prefix
+	// -> resource ID -> versions (consistency.go); nil when it is off.
+	hist map[string]map[string]*history
 }
 
 func newWorld(s *Server) *world {
@@ -64,6 +68,7 @@ func (s *Server) advance() {
 	for _, ice := range sorted(s.w.ices) {
 		s.advanceICE(ice, now)
 	}
+	s.removeLingeringENIs(now)
 }
 
 // timestamp formats t as EC2 does in XML.

@@ -5,7 +5,7 @@
 // first, then the invariants and a summary, and exits 1 when an invariant is
 // violated (2 when the run itself failed). Replay a run with -seed N.
 //
-//	go run ./test/cmd/chaos [-objects 60] [-kills 30] [-seed N] [-time-scale 10] [-duration 20m]
+//	go run ./test/cmd/chaos [-objects 60] [-kills 30] [-seed N] [-time-scale 10] [-duration 20m] [-consistency 3s] [-worst-case]
 package main
 
 import (
@@ -31,6 +31,12 @@ func main() {
 	flag.DurationVar(&cfg.MinUptime, "min-uptime", d.MinUptime, "shortest run of the manager between kills")
 	flag.DurationVar(&cfg.MaxUptime, "max-uptime", d.MaxUptime, "longest run of the manager between kills")
 	flag.DurationVar(&cfg.MaxPause, "max-pause", d.MaxPause, "longest pause between a kill and the restart")
+	flag.Float64Var(&cfg.FaultRate, "fault-rate", d.FaultRate, "share of EC2 calls failing InternalError")
+	flag.Float64Var(&cfg.LostResponseRate, "lost-response-rate", d.LostResponseRate, "share of each write's calls made and then answered InternalError")
+	flag.DurationVar(&cfg.Consistency, "consistency", d.Consistency, "ec2sim's eventual-consistency window (real time)")
+	flag.BoolVar(&cfg.WorstCase, "worst-case", false, "every change seen exactly -consistency late (jitter off)")
+	flag.DurationVar(&cfg.ConsistencyBound, "consistency-bound", d.ConsistencyBound, "the manager's --consistency-bound")
+	flag.Float64Var(&cfg.DriftShare, "drift-share", d.DriftShare, "share of objects whose endpoint gets a tag added behind the controller's back")
 	flag.StringVar(&cfg.Dir, "dir", "", "directory for the logs of localcp, ec2sim and the manager (default: a new temporary directory, kept)")
 	flag.BoolVar(&cfg.Verbose, "v", false, "print every create, edit and delete")
 	flag.Parse()

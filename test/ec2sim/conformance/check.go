@@ -67,22 +67,19 @@ func wantFailure(op string, err error) error {
 // pollInterval is how often eventually re-checks its condition.
 const pollInterval = 100 * time.Millisecond
 
-// eventually calls cond until it returns nil or timeout passes, and returns
-// cond's last error when it never held.
-func eventually(ctx context.Context, timeout time.Duration, cond func() error) error {
-	deadline := time.Now().Add(timeout)
-	for {
+// eventually calls cond until it returns nil, waiting pollInterval between
+// two calls, for at most the target's WaitTimeout of waiting, and returns
+// cond's last error when it never held. The waits move the target's clock
+// when it offers one (ec2sim), so the outcome does not depend on how fast
+// the machine runs; otherwise they sleep.
+func (e *Env) eventually(ctx context.Context, cond func() error) error {
+	for waited := time.Duration(0); ; waited += pollInterval {
 		err := cond()
-		if err == nil {
-			return nil
-		}
-		if time.Now().After(deadline) {
+		if err == nil || waited >= e.WaitTimeout {
 			return err
 		}
-		select {
-		case <-ctx.Done():
+		if werr := e.wait(ctx, pollInterval); werr != nil {
 			return err
-		case <-time.After(pollInterval):
 		}
 	}
 }

@@ -13,13 +13,37 @@ import (
 // enough for a fast suite, long enough that `pending` is observable.
 const simStateDelay = 300 * time.Millisecond
 
-// startSim serves a fresh, empty ec2sim for the length of the test.
+// simControls are ec2sim's levers, with its time on a manual clock.
+type simControls struct {
+	sim   *ec2sim.Server
+	clock *ec2sim.ManualClock
+}
+
+func (c simControls) Advance(d time.Duration) { c.clock.Advance(d) }
+
+func (c simControls) SetConsistency(window time.Duration) {
+	c.sim.SetConsistency(ec2sim.Consistency{Window: window})
+}
+
+func (c simControls) LoseNextResponse(action string) {
+	c.sim.InjectFault(ec2sim.Fault{Action: action, LostResponse: true, Count: 1})
+}
+
+func (c simControls) FailEndpoint(id, code, message string) error {
+	return c.sim.FailEndpoint(id, code, message)
+}
+
+func (c simControls) SetIAMPolicy(doc []byte) error { return c.sim.SetIAMPolicy(doc) }
+
+// startSim serves a fresh, empty ec2sim on a manual clock for the length of
+// the test.
 func startSim(t *testing.T) Target {
 	t.Helper()
-	sim := ec2sim.New(ec2sim.Options{Region: Region, StateDelay: simStateDelay, DeletedLinger: simStateDelay})
+	clock := ec2sim.NewManualClock(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
+	sim := ec2sim.New(ec2sim.Options{Region: Region, StateDelay: simStateDelay, DeletedLinger: simStateDelay, Clock: clock})
 	srv := httptest.NewServer(sim)
 	t.Cleanup(srv.Close)
-	return Target{Name: "ec2sim", Endpoint: srv.URL, WaitTimeout: 10 * time.Second}
+	return Target{Name: "ec2sim", Endpoint: srv.URL, WaitTimeout: 10 * time.Second, Controls: simControls{sim, clock}}
 }
 
 // TestConformanceEC2Sim runs every scenario against its own fresh ec2sim;

@@ -18,6 +18,8 @@ type Env struct {
 	Client *ec2.Client
 	// WaitTimeout bounds waits for asynchronous changes.
 	WaitTimeout time.Duration
+	// controls are the target's emulator levers, nil when it has none.
+	controls Controls
 }
 
 // defaultWaitTimeout is used when a target does not set its own.
@@ -28,7 +30,21 @@ func newEnv(target Target) *Env {
 	if wait == 0 {
 		wait = defaultWaitTimeout
 	}
-	return &Env{Client: target.NewClient(), WaitTimeout: wait}
+	return &Env{Client: target.NewClient(), WaitTimeout: wait, controls: target.Controls}
+}
+
+// wait lets d pass: on the target's clock when it has one, else in real time.
+func (e *Env) wait(ctx context.Context, d time.Duration) error {
+	if e.controls != nil {
+		e.controls.Advance(d)
+		return ctx.Err()
+	}
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-time.After(d):
+		return nil
+	}
 }
 
 // serviceName returns the regional AWS service name for a short name such
@@ -186,7 +202,7 @@ func (e *Env) endpoint(ctx context.Context, id string) (types.VpcEndpoint, error
 // `Available`), and returns the endpoint as last described.
 func (e *Env) waitState(ctx context.Context, id, want string) (types.VpcEndpoint, error) {
 	var ep types.VpcEndpoint
-	err := eventually(ctx, e.WaitTimeout, func() error {
+	err := e.eventually(ctx, func() error {
 		var err error
 		ep, err = e.endpoint(ctx, id)
 		if err != nil {
@@ -241,7 +257,7 @@ func endpointRoute(rt types.RouteTable, prefixList, endpointID string) bool {
 // waitRoutes waits until each listed route table has (present) or lacks
 // (!present) the endpoint's prefix-list route.
 func (e *Env) waitRoutes(ctx context.Context, tables []string, prefixList, endpointID string, present bool) error {
-	return eventually(ctx, e.WaitTimeout, func() error {
+	return e.eventually(ctx, func() error {
 		for i, id := range tables {
 			rt, err := e.routeTable(ctx, id)
 			if err != nil {
@@ -306,5 +322,34 @@ func sameSet(a, b []string) bool {
 			return false
 		}
 	}
+	return true
+}
+
+// consistencyWindow is the window scenarios set on targets that can show
+// eventual consistency: long enough to be the worst case of any scenario.
+const consistencyWindow = 5 * time.Second
+
+// setConsistency sets the target's consistency window when it can; a target
+// without controls shows whatever consistency it has.
+func (e *Env) setConsistency(window time.Duration) {
+	if e.controls != nil {
+		e.controls.SetConsistency(window)
+	}
+}
+
+// waitWindow lets the consistency window pass.
+func (e *Env) waitWindow(ctx context.Context) error {
+	return e.wait(ctx, consistencyWindow)
+}
+
+// loseNextResponse makes the next call of action lose its response on a
+// target with controls. It reports false for a target without them, whose
+// caller then makes the call once more and ignores that answer, which is
+// what a lost response amounts to.
+func (e *Env) loseNextResponse(action string) bool {
+	if e.controls == nil {
+		return false
+	}
+	e.controls.LoseNextResponse(action)
 	return true
 }

@@ -38,5 +38,9 @@ func Scenarios() []Scenario {
 	all = append(all, describeScenarios()...)
 	all = append(all, policyScenarios()...)
 	all = append(all, instanceConnectScenarios()...)
+	all = append(all, consistencyScenarios()...)
+	all = append(all, faultScenarios()...)
+	all = append(all, limitScenarios()...)
+	all = append(all, iamScenarios()...)
 	return all
 }

@@ -45,7 +45,7 @@ func checkInterfaceDelete(ctx context.Context, env *Env) error {
 	} else if !gone && !strings.EqualFold(state, "deleting") && !strings.EqualFold(state, "deleted") {
 		return fmt.Errorf("state right after delete is `%s`, want `deleting`", state)
 	}
-	if err := eventually(ctx, env.WaitTimeout, func() error {
+	if err := env.eventually(ctx, func() error {
 		state, gone, err := env.stateOrGone(ctx, id)
 		if err != nil {
 			return err
@@ -57,7 +57,7 @@ func checkInterfaceDelete(ctx context.Context, env *Env) error {
 	}); err != nil {
 		return err
 	}
-	return eventually(ctx, env.WaitTimeout, func() error {
+	return env.eventually(ctx, func() error {
 		for _, eni := range enis {
 			out, err := env.Client.DescribeNetworkInterfaces(ctx, &ec2.DescribeNetworkInterfacesInput{NetworkInterfaceIds: []string{eni}})
 			if errorCode(err) == "InvalidNetworkInterfaceID.NotFound" || (err == nil && len(out.NetworkInterfaces) == 0) {

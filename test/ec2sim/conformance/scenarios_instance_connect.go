@@ -38,7 +38,7 @@ func checkInstanceConnectEndpoint(ctx context.Context, env *Env) error {
 		return fmt.Errorf("Instance Connect Endpoint is not in the given subnet and its VPC")
 	}
 	id := aws.ToString(eice.InstanceConnectEndpointId)
-	return eventually(ctx, env.WaitTimeout, func() error {
+	return env.eventually(ctx, func() error {
 		desc, err := env.Client.DescribeInstanceConnectEndpoints(ctx, &ec2.DescribeInstanceConnectEndpointsInput{
 			InstanceConnectEndpointIds: []string{id},
 		})

@@ -207,7 +207,7 @@ func checkInterfaceRemoveSubnetDeletesENI(ctx context.Context, env *Env) error {
 	}); err != nil {
 		return stepErr("ModifyVpcEndpoint", err)
 	}
-	return eventually(ctx, env.WaitTimeout, func() error {
+	return env.eventually(ctx, func() error {
 		out, err := env.Client.DescribeNetworkInterfaces(ctx, &ec2.DescribeNetworkInterfacesInput{NetworkInterfaceIds: []string{removedENI}})
 		if errorCode(err) == "InvalidNetworkInterfaceID.NotFound" {
 			return nil

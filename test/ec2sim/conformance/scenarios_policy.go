@@ -105,7 +105,7 @@ func checkResetPolicy(ctx context.Context, env *Env) error {
 	}); err != nil {
 		return stepErr("ModifyVpcEndpoint ResetPolicy", err)
 	}
-	return eventually(ctx, env.WaitTimeout, func() error {
+	return env.eventually(ctx, func() error {
 		ep, err := env.endpoint(ctx, id)
 		if err != nil {
 			return err

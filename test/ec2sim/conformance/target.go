@@ -26,6 +26,27 @@ type Target struct {
 	// WaitTimeout bounds how long a scenario waits for an asynchronous
 	// change (a state reaching `available`, an ENI going away).
 	WaitTimeout time.Duration
+	// Controls, when set, are the target's emulator levers (ec2sim has them,
+	// moto does not); scenarios use them to move time and to show behaviours
+	// AWS documents but shows only at random, such as eventual consistency.
+	Controls Controls
+}
+
+// Controls are an emulator's levers over what AWS decides on its own.
+type Controls interface {
+	// Advance moves the target's clock forward by d.
+	Advance(d time.Duration)
+	// SetConsistency makes every created, changed or deleted resource unseen
+	// for window (all of it: the worst case); 0 turns it off.
+	SetConsistency(window time.Duration)
+	// LoseNextResponse makes the next call of action take effect and then
+	// answer a 5xx error, as if the response had been lost.
+	LoseNextResponse(action string)
+	// FailEndpoint makes AWS's side fail an endpoint with a LastError.
+	FailEndpoint(id, code, message string) error
+	// SetIAMPolicy makes the target evaluate an identity-based policy for
+	// every call from now on; nil turns evaluation off.
+	SetIAMPolicy(doc []byte) error
 }
 
 // NewClient returns an EC2 client for the target with static test
