@@ -325,3 +325,8 @@ func TestExpiredCredentials(t *testing.T) {
 		t.Fatalf("spoke's counters %v", got)
 	}
 }
+
+// stsAssume is an AssumeRole request for a role with a fixed session name.
+func stsAssume(roleARN string) *sts.AssumeRoleInput {
+	return &sts.AssumeRoleInput{RoleArn: aws.String(roleARN), RoleSessionName: aws.String("test")}
+}
