@@ -2,9 +2,8 @@ package controllers_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
-	"net/http"
-	"net/http/httptest"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -14,7 +13,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awsmiddleware "github.com/aws/aws-sdk-go-v2/aws/middleware"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
-	"github.com/aws/aws-sdk-go-v2/service/sts"
+	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
+	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/smithy-go/middleware"
 	corev1 "k8s.io/api/core/v1"
 	eventsv1 "k8s.io/api/events/v1"
@@ -25,66 +25,12 @@ import (
 	"github.com/vpce-dev/vpce-controller/api/v1alpha1"
 	"github.com/vpce-dev/vpce-controller/internal/awsclient"
 	"github.com/vpce-dev/vpce-controller/internal/manager"
+	"github.com/vpce-dev/vpce-controller/test/ec2sim"
 )
 
-// simAccount is the account ec2sim's resources belong to.
+// simAccount is the one account of ec2sim without Options.Accounts: the harness's
+// "test" key is a user of it.
 const simAccount = "123456789012"
-
-// localSTS answers sts:AssumeRole and sts:GetCallerIdentity for the one account
-// of today's single-account ec2sim: roles of that account it knows (each with the
-// external ID its trust policy requires) can be assumed; any other is refused
-// with AccessDenied, as AWS answers. It stands in for STS until ec2sim serves it.
-type localSTS struct {
-	mu    sync.Mutex
-	roles map[string]string
-	keys  map[string]string
-}
-
-func newLocalSTS(t *testing.T) (*localSTS, string) {
-	s := &localSTS{roles: map[string]string{}, keys: map[string]string{}}
-	srv := httptest.NewServer(s)
-	t.Cleanup(srv.Close)
-	return s, srv.URL
-}
-
-// allow makes a role of the sim's account assumable with the external ID ("" none).
-func (s *localSTS) allow(role, externalID string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.roles[role] = externalID
-}
-
-func (s *localSTS) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	_ = r.ParseForm()
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	w.Header().Set("Content-Type", "text/xml")
-	switch r.Form.Get("Action") {
-	case "AssumeRole":
-		role := r.Form.Get("RoleArn")
-		want, ok := s.roles[role]
-		if !ok || want != r.Form.Get("ExternalId") {
-			w.WriteHeader(http.StatusForbidden)
-			fmt.Fprintf(w, `<ErrorResponse><Error><Type>Sender</Type><Code>AccessDenied</Code><Message>User: arn:aws:iam::%s:user/test is not authorized to perform: sts:AssumeRole on resource: %s</Message></Error><RequestId>1</RequestId></ErrorResponse>`, simAccount, role)
-			return
-		}
-		key := fmt.Sprintf("ASIA%016d", len(s.keys)+1)
-		session := strings.Replace(strings.Replace(role, ":iam::", ":sts::", 1), ":role/", ":assumed-role/", 1) + "/" + r.Form.Get("RoleSessionName")
-		s.keys[key] = session
-		fmt.Fprintf(w, `<AssumeRoleResponse><AssumeRoleResult><Credentials><AccessKeyId>%s</AccessKeyId><SecretAccessKey>s</SecretAccessKey><SessionToken>t</SessionToken><Expiration>%s</Expiration></Credentials><AssumedRoleUser><Arn>%s</Arn><AssumedRoleId>AROA:x</AssumedRoleId></AssumedRoleUser></AssumeRoleResult><ResponseMetadata><RequestId>2</RequestId></ResponseMetadata></AssumeRoleResponse>`,
-			key, time.Now().Add(time.Hour).UTC().Format(time.RFC3339), session)
-	case "GetCallerIdentity":
-		arn := "arn:aws:iam::" + simAccount + ":user/test"
-		for key, session := range s.keys {
-			if strings.Contains(r.Header.Get("Authorization"), "Credential="+key+"/") {
-				arn = session
-			}
-		}
-		fmt.Fprintf(w, `<GetCallerIdentityResponse><GetCallerIdentityResult><Arn>%s</Arn><UserId>X</UserId><Account>%s</Account></GetCallerIdentityResult><ResponseMetadata><RequestId>3</RequestId></ResponseMetadata></GetCallerIdentityResponse>`, arn, simAccount)
-	default:
-		w.WriteHeader(http.StatusBadRequest)
-	}
-}
 
 // callCounter counts EC2 calls (each attempt) by the object they were made for.
 type callCounter struct {
@@ -120,11 +66,10 @@ func (c *callCounter) calls(object string) map[string]int {
 	return out
 }
 
-// accountHarness is a harness whose manager reaches AWSAccounts through a local
-// STS and counts EC2 calls by object.
+// accountHarness is a harness whose manager counts EC2 calls by object, for
+// tests of AWSAccounts (ec2sim serves STS and IAM roles on its EC2 address).
 type accountHarness struct {
 	*harness
-	sts     *localSTS
 	counter *callCounter
 	// owner labels the test's AWSAccounts, removed after the harness's cleanup.
 	owner string
@@ -153,10 +98,7 @@ func newAccountHarness(t *testing.T, o accountHarnessOptions) *accountHarness {
 	if h.cluster == "" {
 		h.cluster = "accounts-" + owner
 	}
-	var stsURL string
-	h.sts, stsURL = newLocalSTS(t)
 	h.options = func(mo *manager.Options) {
-		mo.STSAPIOptions = append(mo.STSAPIOptions, func(so *sts.Options) { so.BaseEndpoint = aws.String(stsURL) })
 		mo.EC2APIOptions = append(mo.EC2APIOptions, h.counter.option())
 		if o.options != nil {
 			o.options(mo)
@@ -296,4 +238,74 @@ func (h *accountHarness) waitAccountEvent(a *v1alpha1.AWSAccount, reason, text s
 		}
 		return fmt.Errorf("no %s event containing %q among %q", reason, text, seen)
 	})
+}
+
+// spokeRole is a role in account that trusts the harness's own identity (its
+// account), as config/iam/spoke-trust.json trusts the hub role: sts:AssumeRole
+// only with the external ID (none when empty), sts:TagSession, and
+// config/iam/policy.json as its permissions.
+func (h *accountHarness) spokeRole(account, name, externalID string) string {
+	h.t.Helper()
+	trusted := simAccount
+	if h.accessKey != "test" {
+		trusted = h.accessKey
+	}
+	assume := map[string]any{"Effect": "Allow", "Principal": map[string]any{"AWS": "arn:aws:iam::" + trusted + ":root"}, "Action": "sts:AssumeRole"}
+	if externalID != "" {
+		assume["Condition"] = map[string]any{"StringEquals": map[string]any{"sts:ExternalId": externalID}}
+	}
+	trust, err := json.Marshal(map[string]any{"Version": "2012-10-17", "Statement": []any{
+		assume,
+		map[string]any{"Effect": "Allow", "Principal": map[string]any{"AWS": "arn:aws:iam::" + trusted + ":root"}, "Action": "sts:TagSession"},
+	}})
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	if err := h.sim.PutRole(ec2sim.Role{Account: account, Name: name, TrustPolicy: trust, Policy: publishedPolicy(h.t, "policy.json", "adoption-policy.json")}); err != nil {
+		h.t.Fatalf("put role %s in %s: %v", name, account, err)
+	}
+	return "arn:aws:iam::" + account + ":role/" + name
+}
+
+// ec2As is an EC2 client acting as an account's root user in a region.
+func (h *harness) ec2As(account, region string) *ec2.Client {
+	return ec2.New(ec2.Options{
+		Region:       region,
+		BaseEndpoint: aws.String(h.url),
+		Credentials:  credentials.NewStaticCredentialsProvider(account, "test", ""),
+	})
+}
+
+// waitRecheck waits until the controller checked the AWSAccount again after
+// since, and returns it.
+func (h *accountHarness) waitRecheck(name string, since time.Time) *v1alpha1.AWSAccount {
+	h.t.Helper()
+	var a v1alpha1.AWSAccount
+	h.eventually(4*syncPeriod+10*time.Second, "AWSAccount "+name+" checked again", func() error {
+		if err := h.k.Get(h.ctx, client.ObjectKey{Name: name}, &a); err != nil {
+			return err
+		}
+		if a.Status.LastChecked == nil || !a.Status.LastChecked.After(since.Add(time.Second)) {
+			return fmt.Errorf("last checked %v", a.Status.LastChecked)
+		}
+		return nil
+	})
+	return &a
+}
+
+// liveEndpointsOf lists the endpoints of an account in a region that are not
+// deleted, as that account sees them.
+func (h *harness) liveEndpointsOf(account, region string) []types.VpcEndpoint {
+	h.t.Helper()
+	out, err := h.ec2As(account, region).DescribeVpcEndpoints(h.ctx, &ec2.DescribeVpcEndpointsInput{})
+	if err != nil {
+		h.t.Fatalf("describe endpoints of %s in %s: %v", account, region, err)
+	}
+	var live []types.VpcEndpoint
+	for _, e := range out.VpcEndpoints {
+		if s := strings.ToLower(string(e.State)); s != "deleted" && s != "deleting" {
+			live = append(live, e)
+		}
+	}
+	return live
 }

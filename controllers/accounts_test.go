@@ -19,7 +19,7 @@ import (
 // is Ready within a sync period and the endpoints converge, nothing edited.
 func TestUnassumableRoleRecoversWithoutTouchingObjects(t *testing.T) {
 	h := newAccountHarness(t, accountHarnessOptions{})
-	role := "arn:aws:iam::" + simAccount + ":role/spoke"
+	role := "arn:aws:iam::" + simAccount + ":role/spoke" // does not exist yet
 	name := h.accountName("spoke")
 	h.createAccount(&v1alpha1.AWSAccount{
 		ObjectMeta: metav1.ObjectMeta{Name: name},
@@ -49,10 +49,14 @@ func TestUnassumableRoleRecoversWithoutTouchingObjects(t *testing.T) {
 		t.Fatalf("AWS calls for an object whose account cannot be used: %v", calls)
 	}
 
-	// The wrong external ID is refused too; the right one is accepted.
-	h.sts.allow(role, "something-else")
-	h.waitAccount(name, metav1.ConditionFalse, v1alpha1.ReasonAssumeRoleDenied, 20*time.Second)
-	h.sts.allow(role, "tenant-a-7f3e")
+	// A role whose trust policy wants another external ID is refused too; fixing
+	// the trust policy in AWS is seen within a sync period.
+	h.spokeRole(simAccount, "spoke", "something-else")
+	rechecked := h.waitRecheck(name, time.Now())
+	if c := findCondition(rechecked.Status.Conditions, v1alpha1.ConditionReady); c.Reason != v1alpha1.ReasonAssumeRoleDenied {
+		t.Fatalf("with the wrong external ID: Ready %s %s", c.Reason, c.Message)
+	}
+	h.spokeRole(simAccount, "spoke", "tenant-a-7f3e")
 	a = h.waitAccount(name, metav1.ConditionTrue, v1alpha1.ReasonAccountVerified, 20*time.Second)
 	if a.Status.AccountID != simAccount || !strings.HasPrefix(a.Status.ARN, "arn:aws:sts::"+simAccount+":assumed-role/spoke/vpce-controller-") {
 		t.Fatalf("account status %+v", a.Status)

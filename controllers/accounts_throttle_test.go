@@ -10,37 +10,46 @@ import (
 
 	"github.com/vpce-dev/vpce-controller/api/v1alpha1"
 	"github.com/vpce-dev/vpce-controller/internal/manager"
+	"github.com/vpce-dev/vpce-controller/test/ec2sim"
 )
 
 // TestBusyAccountDoesNotSlowAnother: the client-side EC2 buckets are per AWS
-// account (and region). Account A gets eight interface endpoints at once, so its
-// endpoint-write bucket (here 0.5 per second, burst 1) keeps it busy for about
-// 14 seconds; account B's two gateway endpoints, created meanwhile, converge as
-// fast as those of an account with nothing else going on (C, measured first):
-// the ratio of B's time to C's stays near 1, where one shared bucket would make B
-// wait behind A's queue (about 8 times C's time).
+// account and region. Account 222222222222 gets eight interface endpoints at once
+// in us-east-1, so its endpoint-write bucket there (here 0.5 per second, burst 1)
+// keeps it busy for about 14 seconds. Meanwhile two gateway endpoints converge
+// in account 333333333333, and two in account 222222222222's eu-west-1, as fast as
+// those of account 444444444444 with nothing else going on (measured first): the
+// ratios stay near 1, where one shared bucket makes them wait behind the busy
+// queue (a ratio of about 7.5 when the buckets are made one).
 func TestBusyAccountDoesNotSlowAnother(t *testing.T) {
-	h := newAccountHarness(t, accountHarnessOptions{options: func(o *manager.Options) {
-		o.AWSAPIThrottle = "vpc-endpoint-writes=0.5:1"
-	}})
+	const hub, busyAcct, quietAcct, aloneAcct = "111111111111", "222222222222", "333333333333", "444444444444"
+	h := newAccountHarness(t, accountHarnessOptions{
+		harnessOptions: harnessOptions{simOpts: ec2sim.Options{Accounts: []string{hub, busyAcct, quietAcct, aloneAcct}}},
+		options:        func(o *manager.Options) { o.AWSAPIThrottle = "vpc-endpoint-writes=0.5:1" },
+	})
 	account := func(name, id string) string {
 		n := h.accountName(name)
-		role := "arn:aws:iam::" + id + ":role/vpce-controller-spoke"
-		h.sts.allow(role, "")
+		role := h.spokeRole(id, "vpce-controller-spoke", "")
 		h.createAccount(&v1alpha1.AWSAccount{ObjectMeta: metav1.ObjectMeta{Name: n}, Spec: v1alpha1.AWSAccountSpec{RoleARN: role, NamespaceSelector: metav1.LabelSelector{}}})
-		h.waitAccount(n, metav1.ConditionTrue, v1alpha1.ReasonAccountVerified, 20*time.Second)
+		a := h.waitAccount(n, metav1.ConditionTrue, v1alpha1.ReasonAccountVerified, 20*time.Second)
+		if a.Status.AccountID != id {
+			t.Fatalf("AWSAccount %s resolves to account %s, want %s", n, a.Status.AccountID, id)
+		}
 		return n
 	}
-	a, b, c := account("busy", "222222222222"), account("quiet", "333333333333"), account("alone", "444444444444")
-	rts := h.privateRouteTables()
-	// twoGateways are the objects of a quiet account: an S3 and a DynamoDB gateway
-	// endpoint on route table i (each service takes one endpoint per table).
-	twoGateways := func(prefix, acct string, i int) []client.Object {
-		s3 := gateway(prefix+"-s3", h.fix.VPCID, v1alpha1.RouteTableSelector{IDs: rts[i : i+1]})
-		ddb := gateway(prefix+"-ddb", h.fix.VPCID, v1alpha1.RouteTableSelector{IDs: rts[i : i+1]})
+	busy, quiet, alone := account("busy", busyAcct), account("quiet", quietAcct), account("alone", aloneAcct)
+
+	// twoGateways are an S3 and a DynamoDB gateway endpoint in an account's
+	// fixture VPC of a region.
+	twoGateways := func(prefix, acct, id, region string) []client.Object {
+		fx := h.sim.Account(id).Region(region).LoadFixture()
+		rt := []string{fx.PrivateSubnets[0].RouteTableID}
+		s3 := gateway(prefix+"-s3", fx.VPCID, v1alpha1.RouteTableSelector{IDs: rt})
+		ddb := gateway(prefix+"-ddb", fx.VPCID, v1alpha1.RouteTableSelector{IDs: rt})
 		ddb.Spec.Service = "dynamodb"
 		for _, o := range []*v1alpha1.GatewayEndpoint{s3, ddb} {
 			o.Spec.AccountRef = &v1alpha1.AccountReference{Name: acct}
+			o.Spec.Region = region
 		}
 		return []client.Object{s3, ddb}
 	}
@@ -56,31 +65,45 @@ func TestBusyAccountDoesNotSlowAnother(t *testing.T) {
 		return time.Since(start)
 	}
 
-	alone := converge(twoGateways("alone", c, 0))
+	baseline := converge(twoGateways("alone", alone, aloneAcct, "us-east-1"))
 
-	var busy []client.Object
+	busyFx := h.sim.Account(busyAcct).LoadFixture()
+	var queue []client.Object
 	for i, svc := range []string{"ssm", "ssmmessages", "ec2messages", "logs", "kms", "sts", "sqs", "monitoring"} {
-		e := iface(fmt.Sprintf("busy-%d", i), h.fix.VPCID, svc, v1alpha1.SubnetSelector{IDs: h.privateSubnets()[:1]})
+		e := iface(fmt.Sprintf("busy-%d", i), busyFx.VPCID, svc, v1alpha1.SubnetSelector{IDs: []string{busyFx.PrivateSubnets[0].SubnetID}})
 		e.Spec.PrivateDNS.Enabled = false
-		e.Spec.AccountRef = &v1alpha1.AccountReference{Name: a}
-		busy = append(busy, e)
+		e.Spec.AccountRef = &v1alpha1.AccountReference{Name: busy}
+		queue = append(queue, e)
 	}
 	busyStart := time.Now()
-	for _, o := range busy {
+	for _, o := range queue {
 		h.create(o)
 	}
-	beside := converge(twoGateways("beside", b, 1))
-	for _, o := range busy {
+	otherAccount := converge(twoGateways("other-account", quiet, quietAcct, "us-east-1"))
+	otherRegion := converge(twoGateways("other-region", busy, busyAcct, "eu-west-1"))
+	for _, o := range queue {
 		h.waitCondition(o, v1alpha1.ConditionReady, metav1.ConditionTrue, v1alpha1.ReasonAvailable, 2*time.Minute)
 	}
 	busyTook := time.Since(busyStart)
 
-	ratio := float64(beside) / float64(alone)
-	t.Logf("quiet account alone: %v; quiet account beside a busy one: %v (ratio %.2f); the busy account's 8 endpoints: %v", alone.Round(time.Millisecond), beside.Round(time.Millisecond), ratio, busyTook.Round(time.Millisecond))
-	if ratio > 2 {
-		t.Errorf("account B took %.2f times as long beside a busy account as account C alone: they share a bucket", ratio)
+	t.Logf("two endpoints of an idle account: %v; beside the busy account: another account %v (ratio %.2f), the busy account's other region %v (ratio %.2f); the busy account's 8 endpoints: %v",
+		baseline.Round(time.Millisecond), otherAccount.Round(time.Millisecond), ratio(otherAccount, baseline),
+		otherRegion.Round(time.Millisecond), ratio(otherRegion, baseline), busyTook.Round(time.Millisecond))
+	for what, d := range map[string]time.Duration{"another account": otherAccount, "another region of the busy account": otherRegion} {
+		if r := ratio(d, baseline); r > 2 {
+			t.Errorf("%s took %.2f times as long beside the busy account as an idle account: they share a bucket", what, r)
+		}
 	}
-	if busyTook < 2*beside {
-		t.Errorf("the busy account took %v, not clearly more than the quiet one's %v: the test did not keep it busy", busyTook, beside)
+	if busyTook < 2*max(otherAccount, otherRegion) {
+		t.Errorf("the busy account took %v, not clearly more than the others: the test did not keep it busy", busyTook)
+	}
+	// Each endpoint lives in its account and region, as its status says.
+	for id, region := range map[string]string{busyAcct: "eu-west-1", quietAcct: "us-east-1", aloneAcct: "us-east-1"} {
+		out := h.liveEndpointsOf(id, region)
+		if len(out) == 0 {
+			t.Errorf("no endpoint in account %s, %s", id, region)
+		}
 	}
 }
+
+func ratio(a, b time.Duration) float64 { return float64(a) / float64(b) }
