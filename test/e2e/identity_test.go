@@ -2,10 +2,7 @@ package e2e
 
 import (
 	"context"
-	"fmt"
 	"net"
-	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -49,19 +46,15 @@ func TestStartupLogNamesTheAWSIdentity(t *testing.T) {
 		}
 	}
 
-	// An STS that answers: the line names the identity.
-	sts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		_ = r.ParseForm()
-		if r.Form.Get("Action") != "GetCallerIdentity" {
-			w.WriteHeader(http.StatusBadRequest)
-			return
-		}
-		w.Header().Set("Content-Type", "text/xml")
-		fmt.Fprint(w, `<GetCallerIdentityResponse><GetCallerIdentityResult><Arn>arn:aws:sts::111122223333:assumed-role/vpce-controller/e2e</Arn><UserId>AROA:e2e</UserId><Account>111122223333</Account></GetCallerIdentityResult><ResponseMetadata><RequestId>1</RequestId></ResponseMetadata></GetCallerIdentityResponse>`)
-	}))
-	t.Cleanup(sts.Close)
+	// ec2sim serves STS on its EC2 address: the line names the identity, a user of
+	// its account (the manager's key is "e2e").
+	sim, err := StartEC2Sim(ctx, EC2SimOptions{Dir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = sim.Stop() })
 	logSTS := filepath.Join(dir, "manager-sts.log")
-	mgr, err = StartManager(ctx, ManagerOptions{Kubeconfig: cp.Kubeconfig, EC2URL: sts.URL, ClusterName: "e2e-identity", LogFile: logSTS})
+	mgr, err = StartManager(ctx, ManagerOptions{Kubeconfig: cp.Kubeconfig, EC2URL: sim.URL, ClusterName: "e2e-identity", LogFile: logSTS})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -73,7 +66,7 @@ func TestStartupLogNamesTheAWSIdentity(t *testing.T) {
 			line = l
 		}
 	}
-	for _, want := range []string{`"awsAccount":"111122223333"`, `"awsARN":"arn:aws:sts::111122223333:assumed-role/vpce-controller/e2e"`, `"version":`, `"commit":`} {
+	for _, want := range []string{`"awsAccount":"123456789012"`, `"awsARN":"arn:aws:iam::123456789012:user/e2e"`, `"version":`, `"commit":`} {
 		if !strings.Contains(line, want) {
 			t.Errorf("startup line lacks %s: %s", want, line)
 		}
