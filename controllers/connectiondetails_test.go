@@ -137,7 +137,9 @@ func sortedInterfaces(nis []v1alpha1.NetworkInterface) []v1alpha1.NetworkInterfa
 	return out
 }
 
-func withDetails[T interface{ *v1alpha1.InterfaceEndpoint | *v1alpha1.GatewayEndpoint }](obj T, name string) T {
+func withDetails[T interface {
+	*v1alpha1.InterfaceEndpoint | *v1alpha1.GatewayEndpoint
+}](obj T, name string) T {
 	switch o := any(obj).(type) {
 	case *v1alpha1.InterfaceEndpoint:
 		o.Spec.ConnectionDetails = &v1alpha1.ConnectionDetails{ConfigMapName: name}
