@@ -137,9 +137,13 @@ func sortedInterfaces(nis []v1alpha1.NetworkInterface) []v1alpha1.NetworkInterfa
 	return out
 }
 
-func withDetails[T interface {
+// endpointObject is a pointer to either kind.
+type endpointObject interface {
 	*v1alpha1.InterfaceEndpoint | *v1alpha1.GatewayEndpoint
-}](obj T, name string) T {
+}
+
+// withDetails asks obj for connection details in the ConfigMap name.
+func withDetails[T endpointObject](obj T, name string) T {
 	switch o := any(obj).(type) {
 	case *v1alpha1.InterfaceEndpoint:
 		o.Spec.ConnectionDetails = &v1alpha1.ConnectionDetails{ConfigMapName: name}
