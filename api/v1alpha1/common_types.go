@@ -141,8 +141,9 @@ type EndpointStatusCommon struct {
 	// Conditions: Ready says whether the endpoint is available and matches the
 	// spec; Synced says whether the last reconcile applied the spec, and why not;
 	// Reconciling (while work goes on) and Stalled (when the user must act) follow
-	// the kstatus conventions that GitOps tools read. ConnectionDetailsReady, while
-	// spec.connectionDetails is set, says whether its ConfigMap is written.
+	// the kstatus conventions that GitOps tools read. ConnectionDetailsReady,
+	// while spec.connectionDetails is set, says whether its ConfigMap is
+	// written.
 	// +listType=map
 	// +listMapKey=type
 	// +patchStrategy=merge
