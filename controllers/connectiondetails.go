@@ -97,11 +97,14 @@ func (w *connectionDetailsWriter) sync(ctx context.Context, obj client.Object, p
 		return nil
 	}
 	prev := meta.FindStatusCondition(*conditions, v1alpha1.ConditionConnectionDetailsReady)
-	// Written before at this generation (so under this name): a ConfigMap missing
-	// now was deleted by someone.
-	written := prev != nil && prev.Status == metav1.ConditionTrue && prev.ObservedGeneration == obj.GetGeneration()
-	endpointReady := meta.IsStatusConditionTrue(*conditions, v1alpha1.ConditionReady)
-	res, err := w.ensure(ctx, obj, spec.ConfigMapName, data, endpointReady, written)
+	wasWritten := prev != nil && prev.Status == metav1.ConditionTrue
+	// The first ConfigMap waits for the endpoint to be available; once written,
+	// one is kept (also under a new name, or after a deletion) whatever AWS does.
+	mayCreate := wasWritten || meta.IsStatusConditionTrue(*conditions, v1alpha1.ConditionReady)
+	// Written at this generation, so under this name: a ConfigMap missing now was
+	// deleted by someone.
+	deletedByHand := wasWritten && prev.ObservedGeneration == obj.GetGeneration()
+	res, err := w.ensure(ctx, obj, spec.ConfigMapName, data, mayCreate, deletedByHand)
 	if apierrors.IsConflict(err) {
 		return err
 	}
@@ -158,21 +161,23 @@ func setDetailsConditions(obj client.Object, conditions *[]metav1.Condition, res
 }
 
 // ensure makes the ConfigMap name hold data, if this object controls it or it
-// does not exist. It is first created once the endpoint is available, so a
-// Deployment that loads it with envFrom starts when the endpoint works.
-func (w *connectionDetailsWriter) ensure(ctx context.Context, obj client.Object, name string, data map[string]string, endpointReady, written bool) (detailsResult, error) {
+// does not exist. It creates it only when mayCreate (the endpoint is available,
+// or was when the controller first wrote), so a Deployment that loads it with
+// envFrom starts when the endpoint works; deletedByHand says a missing one was
+// there before (a repair).
+func (w *connectionDetailsWriter) ensure(ctx context.Context, obj client.Object, name string, data map[string]string, mayCreate, deletedByHand bool) (detailsResult, error) {
 	key := client.ObjectKey{Namespace: obj.GetNamespace(), Name: name}
 	cm := &corev1.ConfigMap{}
 	err := w.cached.Get(ctx, key, cm)
 	switch {
 	case apierrors.IsNotFound(err):
-		if !endpointReady || data == nil {
+		if !mayCreate || data == nil {
 			return detailsResult{metav1.ConditionFalse, v1alpha1.ReasonEndpointNotAvailable,
 				fmt.Sprintf("ConfigMap %q is written once the endpoint is available", name)}, nil
 		}
 		created, err := w.create(ctx, obj, name, data)
 		if err == nil {
-			if written {
+			if deletedByHand {
 				w.driftCorrected(obj, "RecreateConfigMap", fmt.Sprintf("Recreated ConfigMap %q of spec.connectionDetails, deleted outside the controller", name))
 			} else {
 				w.recorder.Eventf(obj, nil, corev1.EventTypeNormal, v1alpha1.EventConnectionDetailsWritten, "CreateConfigMap", "Created ConfigMap %q with %d keys", name, len(data))

@@ -468,3 +468,43 @@ func TestManagerCachesOnlyItsOwnConfigMaps(t *testing.T) {
 	})
 	h.deleteAndWait(ie)
 }
+
+// TestConnectionDetailsWriteRefusedIsRetried: when the API server refuses to
+// repair the ConfigMap (made immutable by hand, with other data), the object says
+// so (ConnectionDetailsReady and Ready False, ConfigMapWriteFailed, Reconciling)
+// and retries; deleting that ConfigMap lets the controller write it again.
+func TestConnectionDetailsWriteRefusedIsRetried(t *testing.T) {
+	h := newHarness(t)
+	ie := withDetails(iface("ssm", h.fix.VPCID, "ssm", v1alpha1.SubnetSelector{Tags: map[string]string{"tier": "private"}}), "ssm-endpoint")
+	h.create(ie)
+	h.waitReady(ie)
+	cm := h.waitConfigMap("ssm-endpoint", func(cm *corev1.ConfigMap) error { return controlledBy(cm, ie) })
+	want := maps.Clone(cm.Data)
+	immutable := true
+	cm.Immutable = &immutable
+	cm.Data["VPCE_URL"] = "https://example.com"
+	if err := h.k.Update(h.ctx, cm); err != nil {
+		t.Fatal(err)
+	}
+	cond := h.waitCondition(ie, v1alpha1.ConditionConnectionDetailsReady, metav1.ConditionFalse, v1alpha1.ReasonConfigMapWriteFailed, 20*time.Second)
+	if !strings.Contains(cond.Message, `"ssm-endpoint"`) || !strings.Contains(cond.Message, "immutable") {
+		t.Fatalf("message %q does not name the ConfigMap and the API server's answer", cond.Message)
+	}
+	h.waitCondition(ie, v1alpha1.ConditionReady, metav1.ConditionFalse, v1alpha1.ReasonConfigMapWriteFailed, 5*time.Second)
+	h.waitCondition(ie, v1alpha1.ConditionReconciling, metav1.ConditionTrue, v1alpha1.ReasonConfigMapWriteFailed, 5*time.Second)
+	if c := meta.FindStatusCondition(ie.Status.Conditions, v1alpha1.ConditionStalled); c != nil {
+		t.Fatalf("Stalled %v: the controller retries on its own", c)
+	}
+
+	if err := h.k.Delete(h.ctx, cm); err != nil {
+		t.Fatal(err)
+	}
+	h.waitConfigMap("ssm-endpoint", func(got *corev1.ConfigMap) error {
+		if got.Immutable != nil && *got.Immutable {
+			return fmt.Errorf("still the immutable one")
+		}
+		return wantData(want)(got)
+	})
+	h.waitReady(ie)
+	h.waitCondition(ie, v1alpha1.ConditionConnectionDetailsReady, metav1.ConditionTrue, v1alpha1.ReasonConnectionDetailsWritten, 5*time.Second)
+}
