@@ -105,14 +105,17 @@ func (w *connectionDetailsWriter) sync(ctx context.Context, obj client.Object, p
 	// deleted by someone.
 	deletedByHand := wasWritten && prev.ObservedGeneration == obj.GetGeneration()
 	res, err := w.ensure(ctx, obj, spec.ConfigMapName, data, mayCreate, deletedByHand)
-	if apierrors.IsConflict(err) {
-		return err
-	}
 	if err == nil {
 		err = w.removeExcept(ctx, obj, spec.ConfigMapName, fmt.Sprintf("spec.connectionDetails.configMapName is now %q", spec.ConfigMapName))
-		if apierrors.IsConflict(err) {
-			return err
+	}
+	if apierrors.IsConflict(err) {
+		// Our read was stale (the cache lags our own writes): retry at once, and
+		// report what was reported before.
+		if prev != nil {
+			setDetailsConditions(obj, conditions, detailsResult{prev.Status, prev.Reason, prev.Message})
+			keepTransitionTimes(*conditions, prior)
 		}
+		return err
 	}
 	if err != nil {
 		res = detailsResult{metav1.ConditionFalse, v1alpha1.ReasonConfigMapWriteFailed,

@@ -328,8 +328,14 @@ func TestConnectionDetailsNeverOverwriteAForeignConfigMap(t *testing.T) {
 		t.Fatalf("conditions %v, state %s", ie.Status.Conditions, ie.Status.State)
 	}
 	h.waitEvent(ie, v1alpha1.ReasonConfigMapNotOwned, "no controller")
-	// Two sync periods later: still untouched, one Warning only.
+	// Two sync periods later: still untouched, one Warning only, and no status
+	// write (Ready is not flipped back and forth on each look).
+	h.get(ie)
+	objectVersion := ie.ResourceVersion
 	time.Sleep(2*syncPeriod + time.Second)
+	if h.get(ie); ie.ResourceVersion != objectVersion {
+		t.Fatalf("status rewritten at rest while refused: %v", ie.Status.Conditions)
+	}
 	got, _ := h.configMap("taken")
 	if got.ResourceVersion != foreign.ResourceVersion || !maps.Equal(got.Data, foreign.Data) || len(got.OwnerReferences) != 0 {
 		t.Fatalf("foreign ConfigMap changed: %+v", got)
