@@ -1,6 +1,7 @@
 package controllers
 
 import (
+	corev1 "k8s.io/api/core/v1"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -63,7 +64,8 @@ func SetupGatewayEndpoint(mgr ctrl.Manager, engine *endpoint.Engine, opts Option
 		return err
 	}
 	b := ctrl.NewControllerManagedBy(mgr).
-		For(&v1alpha1.GatewayEndpoint{}, builder.WithPredicates(changePredicate()))
+		For(&v1alpha1.GatewayEndpoint{}, builder.WithPredicates(changePredicate())).
+		Owns(&corev1.ConfigMap{}) // connection details: repaired when edited or deleted
 	return watchAccounts(b, r.Client, func() client.ObjectList { return &v1alpha1.GatewayEndpointList{} }).
 		Named("gatewayendpoint").
 		WithOptions(opts.controllerOptions()).
@@ -75,15 +77,17 @@ func newReconciler(mgr ctrl.Manager, k kind, engine *endpoint.Engine, opts Optio
 	if policy == (backoff.Policy{}) {
 		policy = backoff.DefaultPolicy
 	}
+	recorder := mgr.GetEventRecorder("vpce-controller")
 	return &endpointReconciler{
 		Client:    mgr.GetClient(),
 		apiReader: mgr.GetAPIReader(),
 		kind:      k,
 		engine:    engine,
-		recorder:  mgr.GetEventRecorder("vpce-controller"),
+		recorder:  recorder,
 		tracker:   backoff.NewTracker(policy),
 		opts:      opts,
 		metrics:   metrics,
+		details:   &connectionDetailsWriter{cached: mgr.GetClient(), live: mgr.GetAPIReader(), scheme: mgr.GetScheme(), recorder: recorder, kind: k},
 	}
 }
 

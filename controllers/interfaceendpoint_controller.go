@@ -1,6 +1,7 @@
 package controllers
 
 import (
+	corev1 "k8s.io/api/core/v1"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -86,7 +87,8 @@ func SetupInterfaceEndpoint(mgr ctrl.Manager, engine *endpoint.Engine, opts Opti
 		return err
 	}
 	b := ctrl.NewControllerManagedBy(mgr).
-		For(&v1alpha1.InterfaceEndpoint{}, builder.WithPredicates(changePredicate()))
+		For(&v1alpha1.InterfaceEndpoint{}, builder.WithPredicates(changePredicate())).
+		Owns(&corev1.ConfigMap{}) // connection details: repaired when edited or deleted
 	return watchAccounts(b, r.Client, func() client.ObjectList { return &v1alpha1.InterfaceEndpointList{} }).
 		Named("interfaceendpoint").
 		WithOptions(opts.controllerOptions()).

@@ -80,6 +80,8 @@ type endpointReconciler struct {
 	// apiReader reads past the informer cache, and memo says when (freshness.go).
 	apiReader client.Reader
 	memo      writeMemo
+	// details writes the ConfigMap of spec.connectionDetails (connectiondetails.go).
+	details *connectionDetailsWriter
 }
 
 // Observer receives what reconciles did, for metrics. Nil-safe.
@@ -145,6 +147,10 @@ func (r *endpointReconciler) Reconcile(ctx context.Context, req ctrl.Request) (c
 		if !controllerutil.ContainsFinalizer(obj, v1alpha1.Finalizer) {
 			return ctrl.Result{}, nil
 		}
+		// The connection details never outlive the object (nor its endpoint).
+		if err := r.details.remove(ctx, obj); err != nil {
+			return ctrl.Result{}, err
+		}
 		out = r.deleteBound(ctx, ereq, b, refused)
 		r.emit(obj, out)
 		if out.Done {
@@ -182,11 +188,18 @@ func (r *endpointReconciler) Reconcile(ctx context.Context, req ctrl.Request) (c
 	}
 	r.writeStatus(obj, out)
 	r.writeAccountStatus(obj, out, b)
+	var detailsErr error
+	if obj.GetDeletionTimestamp().IsZero() {
+		detailsErr = r.details.sync(ctx, obj, r.kind.common(orig).Conditions) // Kubernetes only
+	}
 	if !equality.Semantic.DeepEqual(r.kind.status(orig), r.kind.status(obj)) {
 		if err := r.Status().Patch(ctx, obj, client.MergeFrom(orig)); err != nil {
 			return ctrl.Result{}, client.IgnoreNotFound(err)
 		}
 		r.memo.wrote(obj)
+	}
+	if detailsErr != nil {
+		return ctrl.Result{}, detailsErr
 	}
 	return r.next(obj, out), nil
 }
