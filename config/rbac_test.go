@@ -40,6 +40,7 @@ var allowedResources = map[string][]string{
 
 // readOnlyResources may only be read.
 var readOnlyResources = map[string]bool{"namespaces": true}
+
 // configMapVerbs are the only verbs any rule may grant on configmaps, and why each:
 // list and watch feed the manager's cache, which holds only the ConfigMaps the
 // controller wrote (a label selector, internal/manager; RBAC cannot narrow by
