@@ -321,6 +321,12 @@ func TestExpiredCredentials(t *testing.T) {
 	forged := credentials.NewStaticCredentialsProvider(*c.AccessKeyId, *c.SecretAccessKey, "forged")
 	_, err = e.ec2(forged, "us-east-1").DescribeVpcs(ctx, &ec2.DescribeVpcsInput{})
 	wantCode(t, err, "AuthFailure")
+	// Temporary credentials the emulator never issued are unknown, even on a
+	// server that accepts any key.
+	single := newAccountsEnv(t, ec2sim.Options{Accounts: []string{}})
+	stranger := credentials.NewStaticCredentialsProvider("ASIAXXXXXXXXXXXXXXXX", "s", "token")
+	_, err = single.ec2(stranger, "us-east-1").DescribeVpcs(ctx, &ec2.DescribeVpcsInput{})
+	wantCode(t, err, "AuthFailure")
 	if got := e.sim.Account(spoke).Counters()["DescribeVpcs"]; got["ok"] != 2 || got["RequestExpired"] != 1 {
 		t.Fatalf("spoke's counters %v", got)
 	}
