@@ -34,6 +34,11 @@ type registry struct {
 	// account, by region; cells created later get them too.
 	services map[string][]*service
 	cells    int // cells created so far
+	// template holds the settings an account starts with: Options', then
+	// what the emulator's own methods set for every account (faults,
+	// consistency, throttling, IAM policy), so an account created later (a
+	// new 12-digit key) gets them too. It has no cells.
+	template *account
 }
 
 // account is one emulated AWS account: what is per account rather than per
@@ -55,12 +60,18 @@ type account struct {
 }
 
 func newRegistry(root *Server, seed uint64) *registry {
+	o := root.opts
 	return &registry{
 		root:     root,
 		seed:     seed,
 		accounts: map[string]*account{},
 		sessions: map[string]*session{},
 		services: map[string][]*service{},
+		template: &account{
+			consistency: Consistency{Window: max(o.ConsistencyWindow, 0), Jitter: o.ConsistencyJitter},
+			throttle:    o.Throttle,
+			authorizer:  o.Authorizer,
+		},
 	}
 }
 
@@ -73,20 +84,22 @@ func (r *registry) addAccount(id string) error {
 	if r.accounts[id] != nil {
 		return fmt.Errorf("account %s is listed twice", id)
 	}
-	o := r.root.opts
+	t := r.template
 	a := &account{
 		id:          id,
 		cells:       map[string]*Server{},
 		counters:    map[string]map[string]int{},
 		stsCounters: map[string]map[string]int{},
-		consistency: Consistency{Window: max(o.ConsistencyWindow, 0), Jitter: o.ConsistencyJitter},
-		throttle:    o.Throttle,
+		faults:      slices.Clone(t.faults),
+		consistency: t.consistency,
+		throttle:    t.throttle,
+		authorizer:  t.authorizer,
+		policy:      t.policy,
 		roles:       map[string]*role{},
 	}
-	a.authorizer = o.Authorizer
 	r.accounts[id] = a
 	r.order = append(r.order, id)
-	r.cell(a, o.Region)
+	r.cell(a, r.root.opts.Region)
 	return nil
 }
 
@@ -179,6 +192,16 @@ func (s *Server) scopeAccounts() []*account {
 		out[i] = r.accounts[id]
 	}
 	return out
+}
+
+// settingsScope is scopeAccounts plus, for the emulator, the template of
+// accounts created later: what a setting of the emulator applies to. The
+// caller holds s.mu.
+func (s *Server) settingsScope() []*account {
+	if !s.isRoot() {
+		return []*account{s.acct}
+	}
+	return append(s.scopeAccounts(), s.reg.template)
 }
 
 // allCells returns every cell of the emulator. The caller holds s.mu.

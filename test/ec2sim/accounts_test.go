@@ -237,3 +237,27 @@ func TestAdminAPIScopesAndRoles(t *testing.T) {
 		t.Fatalf("accounts %+v", accounts)
 	}
 }
+
+// TestEmulatorSettingsReachAccountsCreatedLater: without Options.Accounts a
+// new 12-digit key creates an account, which starts with what the emulator
+// set for every account (IAM policy, faults, throttling).
+func TestEmulatorSettingsReachAccountsCreatedLater(t *testing.T) {
+	e := newAccountsEnv(t, ec2sim.Options{Accounts: []string{}})
+	if err := e.sim.SetIAMPolicy([]byte(describeOnly)); err != nil {
+		t.Fatal(err)
+	}
+	e.sim.InjectFault(ec2sim.Fault{Action: "DescribeVpcEndpoints", Code: "Unavailable", Rate: 1})
+	c := e.ec2(static(other), "us-east-1")
+	_, err := c.CreateVpc(ctx, &ec2.CreateVpcInput{CidrBlock: aws.String("10.1.0.0/16")})
+	wantCode(t, err, "UnauthorizedOperation")
+	_, err = c.DescribeVpcEndpoints(ctx, &ec2.DescribeVpcEndpointsInput{})
+	wantCode(t, err, "Unavailable")
+	if got := e.sim.Accounts(); len(got) != 2 || got[1] != other {
+		t.Fatalf("accounts %v", got)
+	}
+	// The new account has the fixture (Options.Fixture) and its own world.
+	vpcs := must(c.DescribeVpcs(ctx, &ec2.DescribeVpcsInput{}))
+	if len(vpcs.Vpcs) != 1 || *vpcs.Vpcs[0].VpcId != e.sim.Account(other).LoadFixture().VPCID || *vpcs.Vpcs[0].OwnerId != other {
+		t.Fatalf("the new account sees %+v", vpcs.Vpcs)
+	}
+}

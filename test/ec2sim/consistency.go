@@ -119,7 +119,7 @@ func (s *Server) SetConsistency(c Consistency) {
 	if c.Window < 0 {
 		c.Window = 0
 	}
-	for _, a := range s.scopeAccounts() {
+	for _, a := range s.settingsScope() {
 		a.consistency = c
 		for _, cell := range a.cellsSorted() {
 			cell.applyConsistency()

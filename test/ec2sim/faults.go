@@ -31,7 +31,7 @@ func (s *Server) InjectFault(f Fault) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	fs := &faultState{Fault: f, remaining: f.Count}
-	for _, a := range s.scopeAccounts() {
+	for _, a := range s.settingsScope() {
 		a.faults = append(a.faults, fs)
 	}
 }
@@ -40,7 +40,7 @@ func (s *Server) InjectFault(f Fault) {
 func (s *Server) ClearFaults() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	for _, a := range s.scopeAccounts() {
+	for _, a := range s.settingsScope() {
 		a.faults = nil
 	}
 }

@@ -119,7 +119,7 @@ func (s *Server) SetIAMPolicy(policyJSON []byte) error {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	for _, a := range s.scopeAccounts() {
+	for _, a := range s.settingsScope() {
 		a.policy, a.authorizer = pol, nil
 	}
 	return nil

@@ -20,9 +20,9 @@ import (
 //     region (EC2 only: STS answers MissingAuthenticationToken).
 //   - Any other key: on a server without Options.Accounts, a user of the
 //     default account named after the key (arn:aws:iam::123456789012:user/KEY),
-//     so tests signing with "test" keep working; with Options.Accounts,
-//     AuthFailure (EC2) or InvalidClientTokenId (STS), as AWS answers a key
-//     it does not know.
+//     so tests signing with "test" keep working; with Options.Accounts, or
+//     with a session token the emulator did not issue, AuthFailure (EC2) or
+//     InvalidClientTokenId (STS), as AWS answers a key it does not know.
 
 // credential is what a request says about its signer.
 type credential struct {
@@ -111,7 +111,9 @@ func (r *registry) identify(c credential) (*principal, credProblem) {
 	if a := r.account(c.accessKey); a != nil {
 		return r.rootPrincipal(a.id), credOK
 	}
-	if r.strict {
+	if r.strict || c.token != "" {
+		// A session token names temporary credentials, which only
+		// AssumeRole issues (an emulator restarted since has forgotten them).
 		return nil, credInvalid
 	}
 	a := r.defaultAccount()

@@ -321,6 +321,12 @@ func TestExpiredCredentials(t *testing.T) {
 	forged := credentials.NewStaticCredentialsProvider(*c.AccessKeyId, *c.SecretAccessKey, "forged")
 	_, err = e.ec2(forged, "us-east-1").DescribeVpcs(ctx, &ec2.DescribeVpcsInput{})
 	wantCode(t, err, "AuthFailure")
+	// Temporary credentials the emulator never issued are unknown, even on a
+	// server that accepts any key.
+	single := newAccountsEnv(t, ec2sim.Options{Accounts: []string{}})
+	stranger := credentials.NewStaticCredentialsProvider("ASIAXXXXXXXXXXXXXXXX", "s", "token")
+	_, err = single.ec2(stranger, "us-east-1").DescribeVpcs(ctx, &ec2.DescribeVpcsInput{})
+	wantCode(t, err, "AuthFailure")
 	if got := e.sim.Account(spoke).Counters()["DescribeVpcs"]; got["ok"] != 2 || got["RequestExpired"] != 1 {
 		t.Fatalf("spoke's counters %v", got)
 	}
@@ -329,4 +335,48 @@ func TestExpiredCredentials(t *testing.T) {
 // stsAssume is an AssumeRole request for a role with a fixed session name.
 func stsAssume(roleARN string) *sts.AssumeRoleInput {
 	return &sts.AssumeRoleInput{RoleArn: aws.String(roleARN), RoleSessionName: aws.String("test")}
+}
+
+// TestRoleSessionsUseTheIAMEvaluator: a role session's calls go through the
+// whole IAM evaluator: resource-level support (DescribeVpcs on "*" only) and
+// dependent actions (route53:AssociateVPCWithHostedZone for private DNS).
+func TestRoleSessionsUseTheIAMEvaluator(t *testing.T) {
+	e := newAccountsEnv(t, ec2sim.Options{})
+	const ec2Create = `"ec2:CreateVpcEndpoint","ec2:DescribeVpcs","ec2:DescribeSubnets","ec2:DescribeSecurityGroups"`
+	put := func(policy string) {
+		t.Helper()
+		if err := e.sim.PutRole(ec2sim.Role{Account: spoke, Name: "r", TrustPolicy: []byte(trust(hub, "", false)), Policy: []byte(policy)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	put(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"ec2:DescribeVpcs","Resource":"arn:aws:ec2:*:*:vpc/*"}]}`)
+	creds := aws.NewCredentialsCache(stscreds.NewAssumeRoleProvider(e.sts(static(hub)), "arn:aws:iam::"+spoke+":role/r",
+		func(o *stscreds.AssumeRoleOptions) { o.RoleSessionName = "eval" }))
+	c := e.ec2(creds, "us-east-1")
+	_, err := c.DescribeVpcs(ctx, &ec2.DescribeVpcsInput{})
+	wantCode(t, err, "UnauthorizedOperation")
+
+	put(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":[` + ec2Create + `],"Resource":"*"}]}`)
+	fx := e.sim.Account(spoke).LoadFixture()
+	_, err = c.CreateVpcEndpoint(ctx, &ec2.CreateVpcEndpointInput{VpcId: &fx.VPCID, ServiceName: svc("ssm"), VpcEndpointType: "Interface",
+		SubnetIds: []string{fx.PrivateSubnets[0].SubnetID}, PrivateDnsEnabled: aws.Bool(true)})
+	if ae := apiError(t, err); ae.ErrorCode() != "UnauthorizedOperation" ||
+		!strings.Contains(ae.ErrorMessage(), "assumed-role/r/eval is not authorized to perform: route53:AssociateVPCWithHostedZone") {
+		t.Fatalf("private DNS without route53 in the role's policy: %v", err)
+	}
+	if n := len(must(e.ec2(static(spoke), "us-east-1").DescribeVpcEndpoints(ctx, &ec2.DescribeVpcEndpointsInput{})).VpcEndpoints); n != 0 {
+		t.Fatalf("a refused create made %d endpoints", n)
+	}
+	put(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":[` + ec2Create + `],"Resource":"*"},
+		{"Effect":"Allow","Action":"route53:AssociateVPCWithHostedZone","Resource":"*"}]}`)
+	if _, err := c.CreateVpcEndpoint(ctx, &ec2.CreateVpcEndpointInput{VpcId: &fx.VPCID, ServiceName: svc("ssm"), VpcEndpointType: "Interface",
+		SubnetIds: []string{fx.PrivateSubnets[0].SubnetID}, PrivateDnsEnabled: aws.Bool(true)}); err != nil {
+		t.Fatalf("with route53 in the role's policy (changed while the session lives): %v", err)
+	}
+	// Deleting the role leaves its sessions unable to do anything.
+	if err := e.sim.DeleteRole(spoke, "r"); err != nil {
+		t.Fatal(err)
+	}
+	_, err = c.DescribeVpcs(ctx, &ec2.DescribeVpcsInput{})
+	wantCode(t, err, "UnauthorizedOperation")
 }

@@ -55,7 +55,7 @@ func (s *Server) takeToken(action string) bool {
 func (s *Server) SetThrottle(enabled bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	for _, a := range s.scopeAccounts() {
+	for _, a := range s.settingsScope() {
 		a.throttle = enabled
 		for _, c := range a.cellsSorted() {
 			c.buckets = map[string]*bucket{}
