@@ -39,6 +39,9 @@ func main() {
 	flag.BoolVar(&o.RequireAccountRef, "require-account-ref", false, "Refuse objects without spec.accountRef (Synced=False, reason AccountRefRequired), before any AWS call.")
 	flag.StringVar(&o.DefaultTags, "default-tags", "", "Tags put on every endpoint and security group the controller creates, comma-separated key=value; never over a value someone else set.")
 	flag.DurationVar(&o.ConsistencyBound, "consistency-bound", endpoint.DefaultConsistencyBound, "How long AWS may take to list an endpoint or security group the controller created: until then \"not found\" means \"not visible yet\", and deleting an object keeps looking for what it created.")
+	flag.DurationVar(&o.DriftInterval, "drift-interval", manager.DefaultDriftInterval, "How often the endpoints and security groups the controller owns are listed in each account and region (a few EC2 calls, whatever the number of objects) and compared with the last listing; objects whose resources changed are repaired at once. 0 turns it off: drift is then found at --sync-period.")
+	flag.StringVar(&o.ProfilingBindAddress, "profiling-bind-address", "0", "Address to serve Go's pprof handlers (/debug/pprof/) on, without authentication: bind it to localhost and reach it with kubectl port-forward. 0 turns them off.")
+	memoryLimitRatio := flag.Float64("memory-limit-ratio", manager.DefaultMemoryLimitRatio, "Set the Go runtime's soft memory limit (GOMEMLIMIT) to this share of the container's memory limit (cgroup memory.max); 0 turns it off. An explicit GOMEMLIMIT environment variable wins.")
 	var qps float64
 	var burst int
 	flag.Float64Var(&qps, "kube-api-qps", 50, "Requests per second to the Kubernetes API (status patches, events).")
@@ -57,6 +60,15 @@ func main() {
 	log := ctrl.Log.WithName("setup")
 	// Flags are checked before anything starts, with one line that names the flag.
 	if err := o.Validate(); err != nil {
+		fmt.Fprintln(os.Stderr, "error:", err)
+		os.Exit(2)
+	}
+
+	if o.DriftInterval == 0 {
+		o.DriftInterval = -1 // off
+	}
+	memLimit, err := manager.SetMemoryLimit("/sys/fs/cgroup", *memoryLimitRatio, os.Getenv)
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "error:", err)
 		os.Exit(2)
 	}
@@ -80,7 +92,8 @@ func main() {
 		"awsAccount", id.Account, "awsARN", id.ARN,
 		"region", o.Region, "clusterName", o.ClusterName, "syncPeriod", o.SyncPeriod,
 		"defaultAccount", o.DefaultAccount, "requireAccountRef", o.RequireAccountRef,
-		"metricsBindAddress", o.Metrics.BindAddress, "metricsSecure", o.Metrics.Secure)
+		"metricsBindAddress", o.Metrics.BindAddress, "metricsSecure", o.Metrics.Secure,
+		"driftInterval", o.DriftInterval, "memoryLimitBytes", memLimit.Bytes, "memoryLimitSource", memLimit.Source)
 	if err := mgr.Start(ctx); err != nil {
 		log.Error(err, "Manager stopped with an error")
 		os.Exit(1)

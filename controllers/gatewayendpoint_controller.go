@@ -66,6 +66,7 @@ func SetupGatewayEndpoint(mgr ctrl.Manager, engine *endpoint.Engine, opts Option
 	b := ctrl.NewControllerManagedBy(mgr).
 		For(&v1alpha1.GatewayEndpoint{}, builder.WithPredicates(changePredicate())).
 		Owns(&corev1.ConfigMap{}) // connection details: repaired when edited or deleted
+	b = watchAWS(b, opts.AWSChanges, gatewayKind{}.name())
 	return watchAccounts(b, r.Client, func() client.ObjectList { return &v1alpha1.GatewayEndpointList{} }).
 		Named("gatewayendpoint").
 		WithOptions(opts.controllerOptions()).

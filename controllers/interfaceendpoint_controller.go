@@ -89,6 +89,7 @@ func SetupInterfaceEndpoint(mgr ctrl.Manager, engine *endpoint.Engine, opts Opti
 	b := ctrl.NewControllerManagedBy(mgr).
 		For(&v1alpha1.InterfaceEndpoint{}, builder.WithPredicates(changePredicate())).
 		Owns(&corev1.ConfigMap{}) // connection details: repaired when edited or deleted
+	b = watchAWS(b, opts.AWSChanges, interfaceKind{}.name())
 	return watchAccounts(b, r.Client, func() client.ObjectList { return &v1alpha1.InterfaceEndpointList{} }).
 		Named("interfaceendpoint").
 		WithOptions(opts.controllerOptions()).

@@ -43,6 +43,9 @@ type Options struct {
 	Backoff backoff.Policy
 	// AccountOptions choose the AWS account of each object (account_gate.go).
 	AccountOptions
+	// AWSChanges, when set, reconciles the objects whose AWS resources changed
+	// (awschanges.go).
+	AWSChanges *AWSChanges
 }
 
 func (o Options) controllerOptions() controller.Options {
@@ -117,7 +120,8 @@ func (r *endpointReconciler) Reconcile(ctx context.Context, req ctrl.Request) (c
 	}
 	// Changes are "modifications" until the object has once been Ready at its
 	// current generation; after that, any difference is drift.
-	ereq.Prior.SpecChanged = common.ObservedGeneration != obj.GetGeneration() || !meta.IsStatusConditionTrue(common.Conditions, v1alpha1.ConditionReady)
+	ereq.Prior.GenerationChanged = common.ObservedGeneration != obj.GetGeneration()
+	ereq.Prior.SpecChanged = ereq.Prior.GenerationChanged || !meta.IsStatusConditionTrue(common.Conditions, v1alpha1.ConditionReady)
 	ereq.Prior.EndpointIntent = toIntent(common.CreateIntent)
 	ereq.Prior.AppliedTagKeys = common.AppliedTagKeys
 	ereq.Prior.EndpointChange = toChange(common.LastChange)

@@ -118,6 +118,22 @@ func (r *Registry) For(c Credentials) *Account {
 	return a
 }
 
+// Caches returns the snapshot cache of every account and region in use, for the
+// refresher that keeps them current (ec2cache.Client.Tick).
+func (r *Registry) Caches() []*ec2cache.Client {
+	r.mu.Lock()
+	accounts := make([]*Account, 0, len(r.accounts))
+	for _, a := range r.accounts {
+		accounts = append(accounts, a)
+	}
+	r.mu.Unlock()
+	var out []*ec2cache.Client
+	for _, a := range accounts {
+		out = append(out, a.source.Clients()...)
+	}
+	return out
+}
+
 // Forget drops the account of c (its clients and snapshots) once no AWSAccount
 // reaches it that way any more; the next For builds it afresh.
 func (r *Registry) Forget(c Credentials) {

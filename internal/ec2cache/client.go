@@ -2,67 +2,124 @@ package ec2cache
 
 import (
 	"context"
-	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
+	"k8s.io/utils/clock"
 
 	"github.com/vpce-dev/vpce-controller/internal/awsclient"
-	"github.com/vpce-dev/vpce-controller/internal/awserr"
 )
 
 // Options configure a caching client.
 type Options struct {
 	// ClusterTagKey and Cluster select the objects this manager owns.
 	ClusterTagKey, Cluster string
-	// SnapshotTTL bounds the age of the owned endpoints and security groups served.
+	// OwnerTagKey and OwnerUIDTagKey name the tags that say which object owns a
+	// resource: the store is indexed by the second, and change notices carry both.
+	OwnerTagKey, OwnerUIDTagKey string
+	// SnapshotTTL bounds the age of the owned endpoints and security groups served
+	// when a request asks for nothing fresher. With Tick running every object is
+	// re-read every ListInterval, so make it longer than that.
 	SnapshotTTL time.Duration
 	// InventoryTTL bounds the age of VPCs, subnets, route tables and by-ID group checks.
 	InventoryTTL time.Duration
 	// ServiceTTL bounds the age of endpoint services and prefix lists.
 	ServiceTTL time.Duration
-	// PollTTL bounds the age of endpoints AWS is working on (pending, deleting):
-	// every poll of them in that time shares one snapshot refresh.
+	// PollTTL bounds the age of endpoints AWS is working on (pending, deleting).
 	PollTTL time.Duration
+	// Spacing is the shortest time between two reads of one kind (per EC2 action
+	// and set of filter names): the shared freshness window. Every request for
+	// fresher data waits for the next read, which serves all of them.
+	Spacing time.Duration
+	// ListInterval is how often Tick lists every owned endpoint and security group
+	// and reports what changed (drift detection); zero: Tick lists nothing.
+	ListInterval time.Duration
+	// Notify, when set, is told of every owned resource whose AWS state changed
+	// between two reads. It must not block for long.
+	Notify func(Change)
+	// Clock is the cache's clock; nil means the real one.
+	Clock clock.Clock
 }
 
 // Client is an EC2 client that answers the controller's reads from snapshots.
 // Methods it does not override go to EC2 unchanged.
 type Client struct {
 	awsclient.EC2
-	o   Options
-	now func() time.Time
+	o     Options
+	clock clock.Clock
+
+	endpoints     *owned[types.VpcEndpoint]
+	groups        *owned[types.SecurityGroup]
+	endpointReads batches[types.VpcEndpoint]
+	groupReads    batches[types.SecurityGroup]
+	eniReads      batches[types.NetworkInterface]
 
 	vpcs        list[types.Vpc]
 	subnets     list[types.Subnet]
 	routeTables list[types.RouteTable]
-	endpoints   owned[types.VpcEndpoint]
-	groups      owned[types.SecurityGroup]
 
 	mu         sync.Mutex
-	services   map[string]stampedOut[*ec2.DescribeVpcEndpointServicesOutput]
-	prefixes   map[string]stampedOut[*ec2.DescribePrefixListsOutput]
-	groupIDs   map[string]stampedOut[*ec2.DescribeSecurityGroupsOutput]
-	attributes map[string]stampedOut[*ec2.DescribeVpcAttributeOutput]
+	enis       map[string]types.NetworkInterface
+	foreign    map[string]stamped[types.SecurityGroup] // groups the user names, by ID
+	services   keyed[*ec2.DescribeVpcEndpointServicesOutput]
+	prefixes   keyed[*ec2.DescribePrefixListsOutput]
+	attributes keyed[*ec2.DescribeVpcAttributeOutput]
+
+	ticking atomic.Bool
 }
 
-type stampedOut[T any] struct {
-	out T
+type stamped[T any] struct {
+	obj T
 	at  time.Time
 }
 
-// New wraps an EC2 client of one region.
+// New wraps an EC2 client of one account and region.
 func New(cl awsclient.EC2, o Options) *Client {
-	return &Client{EC2: cl, o: o, now: time.Now,
-		services:   map[string]stampedOut[*ec2.DescribeVpcEndpointServicesOutput]{},
-		prefixes:   map[string]stampedOut[*ec2.DescribePrefixListsOutput]{},
-		groupIDs:   map[string]stampedOut[*ec2.DescribeSecurityGroupsOutput]{},
-		attributes: map[string]stampedOut[*ec2.DescribeVpcAttributeOutput]{},
+	clk := o.Clock
+	if clk == nil {
+		clk = clock.RealClock{}
 	}
+	c := &Client{EC2: cl, o: o, clock: clk,
+		endpoints: newOwned(endpointOps, o),
+		groups:    newOwned(groupOps, o),
+		enis:      map[string]types.NetworkInterface{},
+		foreign:   map[string]stamped[types.SecurityGroup]{},
+	}
+	c.endpointReads = batches[types.VpcEndpoint]{clock: clk, spacing: o.Spacing, fetch: c.fetchEndpoints}
+	c.groupReads = batches[types.SecurityGroup]{clock: clk, spacing: o.Spacing, fetch: c.fetchGroups}
+	c.eniReads = batches[types.NetworkInterface]{clock: clk, spacing: o.Spacing, fetch: c.fetchInterfaces}
+	for _, l := range []interface{ init(clock.Clock, time.Duration) }{&c.vpcs, &c.subnets, &c.routeTables} {
+		l.init(clk, o.Spacing)
+	}
+	for _, k := range []interface{ init(clock.Clock, time.Duration) }{&c.services, &c.prefixes, &c.attributes} {
+		k.init(clk, o.Spacing)
+	}
+	return c
+}
+
+func (c *Client) now() time.Time { return c.clock.Now() }
+
+// need is the oldest read start a request accepts.
+func (c *Client) need(ctx context.Context, def time.Duration) time.Time {
+	age := maxAge(ctx, def)
+	if fresh, _ := ctx.Value(freshKey{}).(bool); fresh {
+		age = min(age, freshWindow(c.o.Spacing))
+	}
+	return c.now().Add(-age)
+}
+
+// pollNeed is the oldest read start accepted for objects AWS is working on; with
+// no PollTTL, every read of them goes to EC2.
+func (c *Client) pollNeed() time.Time {
+	if c.o.PollTTL <= 0 {
+		return c.now().Add(time.Nanosecond)
+	}
+	return c.now().Add(-c.o.PollTTL)
 }
 
 func (c *Client) clusterFilter() []types.Filter {
@@ -80,400 +137,51 @@ func (c *Client) hasClusterFilter(filters []types.Filter) bool {
 	return false
 }
 
-// ----- owned endpoints -----
-
-func (c *Client) endpointSnapshot(ctx context.Context) (map[string]types.VpcEndpoint, time.Time, map[string]bool, error) {
-	items, at, err := c.endpoints.snap.get(ctx, c.now(), maxAge(ctx, c.o.SnapshotTTL), func(ctx context.Context) ([]types.VpcEndpoint, error) {
-		var all []types.VpcEndpoint
-		p := ec2.NewDescribeVpcEndpointsPaginator(c.EC2, &ec2.DescribeVpcEndpointsInput{Filters: c.clusterFilter(), MaxResults: aws.Int32(1000)})
-		for p.HasMorePages() {
-			page, err := p.NextPage(ctx)
-			if err != nil {
-				return nil, err
-			}
-			all = append(all, page.VpcEndpoints...)
+// ownerUID returns the owner UID a query selects ("" for none, or several).
+func (c *Client) ownerUID(filters []types.Filter) string {
+	for _, f := range filters {
+		if aws.ToString(f.Name) == "tag:"+c.o.OwnerUIDTagKey && len(f.Values) == 1 {
+			return f.Values[0]
 		}
-		return all, nil
-	})
-	if err != nil {
-		return nil, time.Time{}, nil, err
 	}
-	view, dirty := c.endpoints.view(items, at, func(e types.VpcEndpoint) string { return aws.ToString(e.VpcEndpointId) })
-	return view, at, dirty, nil
+	return ""
 }
 
-// DescribeVpcEndpoints answers by-ID and cluster-filtered reads from the snapshot.
-func (c *Client) DescribeVpcEndpoints(ctx context.Context, in *ec2.DescribeVpcEndpointsInput, opts ...func(*ec2.Options)) (*ec2.DescribeVpcEndpointsOutput, error) {
-	if in.NextToken == nil && (len(in.VpcEndpointIds) > 0 || c.hasClusterFilter(in.Filters)) &&
-		understood(in.Filters, "vpc-id", "service-name", "vpc-endpoint-id", "vpc-endpoint-state", "vpc-endpoint-type") {
-		for _, age := range []time.Duration{maxAge(ctx, c.o.SnapshotTTL), c.o.PollTTL} {
-			// First from the snapshot as it is; if that means answering with an
-			// endpoint AWS is working on, from one at most PollTTL old.
-			view, at, dirty, err := c.endpointSnapshot(WithMaxAge(ctx, age))
-			if err != nil {
-				break
-			}
-			out, ok, unsettled := c.answerEndpoints(in, view, dirty)
-			if ok && (!unsettled || c.now().Sub(at) < c.o.PollTTL) {
-				return out, nil
-			}
-			if !ok || c.o.PollTTL <= 0 {
-				break
-			}
-		}
-	}
-	out, err := c.EC2.DescribeVpcEndpoints(ctx, in, opts...)
-	if len(in.VpcEndpointIds) > 0 {
-		c.rereadEndpoints(in.VpcEndpointIds, out, err)
-	}
-	return out, err
-}
-
-// answerEndpoints answers from the view; ok is false when only EC2 can answer, and
-// unsettled is true when the answer holds an endpoint AWS is working on.
-func (c *Client) answerEndpoints(in *ec2.DescribeVpcEndpointsInput, view map[string]types.VpcEndpoint, dirty map[string]bool) (out *ec2.DescribeVpcEndpointsOutput, ok, unsettled bool) {
-	var cands []types.VpcEndpoint
-	if len(in.VpcEndpointIds) > 0 {
-		for _, id := range in.VpcEndpointIds {
-			e, found := view[id]
-			if !found || dirty[id] {
-				return nil, false, false // unknown to the snapshot (not ours, or gone): ask EC2
-			}
-			cands = append(cands, e)
-		}
-	} else {
-		for id := range dirty {
-			if _, inView := view[id]; !inView {
-				// Written (created) since the snapshot and never re-read: it may
-				// match the filters, and only EC2 knows.
-				return nil, false, false
-			}
-		}
-		for _, e := range view {
-			cands = append(cands, e)
-		}
-	}
-	out = &ec2.DescribeVpcEndpointsOutput{}
-	for _, e := range cands {
-		m := matcher{tags: e.Tags, fields: map[string][]string{
-			"vpc-id": {aws.ToString(e.VpcId)}, "service-name": {aws.ToString(e.ServiceName)},
-			"vpc-endpoint-id": {aws.ToString(e.VpcEndpointId)}, "vpc-endpoint-state": {strings.ToLower(string(e.State))},
-			"vpc-endpoint-type": {string(e.VpcEndpointType)},
-		}}
-		if matched, _ := m.match(in.Filters); matched {
-			if dirty[aws.ToString(e.VpcEndpointId)] {
-				return nil, false, false // written since the snapshot: only EC2 knows
-			}
-			unsettled = unsettled || !settled(e.State)
-			out.VpcEndpoints = append(out.VpcEndpoints, e)
-		}
-	}
-	sort.Slice(out.VpcEndpoints, func(i, j int) bool {
-		return aws.ToString(out.VpcEndpoints[i].VpcEndpointId) < aws.ToString(out.VpcEndpoints[j].VpcEndpointId)
-	})
-	return out, true, unsettled
-}
-
-func (c *Client) rereadEndpoints(ids []string, out *ec2.DescribeVpcEndpointsOutput, err error) {
-	if err != nil {
-		if awserr.IsNotFound(err) {
-			c.endpoints.reread(c.now(), nil, ids)
-		}
+func (c *Client) notify(changes []Change) {
+	if c.o.Notify == nil {
 		return
 	}
-	found := map[string]types.VpcEndpoint{}
-	for _, e := range out.VpcEndpoints {
-		found[aws.ToString(e.VpcEndpointId)] = e
+	for _, ch := range changes {
+		c.o.Notify(ch)
 	}
-	var missing []string
-	for _, id := range ids {
-		if _, ok := found[id]; !ok {
-			missing = append(missing, id)
-		}
-	}
-	c.endpoints.reread(c.now(), found, missing)
 }
 
-// ----- owned security groups, and by-ID group checks -----
-
-func (c *Client) groupSnapshot(ctx context.Context) (map[string]types.SecurityGroup, map[string]bool, error) {
-	items, at, err := c.groups.snap.get(ctx, c.now(), maxAge(ctx, c.o.SnapshotTTL), func(ctx context.Context) ([]types.SecurityGroup, error) {
-		var all []types.SecurityGroup
-		p := ec2.NewDescribeSecurityGroupsPaginator(c.EC2, &ec2.DescribeSecurityGroupsInput{Filters: c.clusterFilter(), MaxResults: aws.Int32(1000)})
-		for p.HasMorePages() {
-			page, err := p.NextPage(ctx)
-			if err != nil {
-				return nil, err
-			}
-			all = append(all, page.SecurityGroups...)
-		}
-		return all, nil
-	})
-	if err != nil {
-		return nil, nil, err
+// Tick keeps the snapshots current without any reconcile asking: every
+// ListInterval it lists the owned endpoints and security groups (a few pages,
+// whatever the number of objects), and in between it re-reads, in one request,
+// the ones AWS is working on or the controller changed. What changed is reported
+// through Notify, so drift is found within ListInterval and every change the
+// controller makes is confirmed by a read soon after. Concurrent calls return at once.
+func (c *Client) Tick(ctx context.Context) {
+	if !c.ticking.CompareAndSwap(false, true) {
+		return
 	}
-	view, dirty := c.groups.view(items, at, func(g types.SecurityGroup) string { return aws.ToString(g.GroupId) })
-	return view, dirty, nil
+	defer c.ticking.Store(false)
+	now := c.now()
+	if c.o.ListInterval > 0 && now.Sub(c.endpoints.listed()) >= c.o.ListInterval {
+		_ = c.listEndpoints(ctx)
+	} else if ids := c.endpoints.toRefresh(now.Add(-c.o.Spacing)); len(ids) > 0 {
+		_, _, _ = c.endpointReads.query(ctx, idFilter("vpc-endpoint-id", ids))
+	}
+	if c.o.ListInterval > 0 && now.Sub(c.groups.listed()) >= c.o.ListInterval {
+		_ = c.listGroups(ctx)
+	} else if ids := c.groups.toRefresh(now.Add(-c.o.Spacing)); len(ids) > 0 {
+		_, _, _ = c.groupReads.query(ctx, idFilter("group-id", ids))
+	}
 }
 
-// DescribeSecurityGroups answers cluster-filtered reads from the owned snapshot and
-// caches by-ID reads (existence checks of user-named groups).
-func (c *Client) DescribeSecurityGroups(ctx context.Context, in *ec2.DescribeSecurityGroupsInput, opts ...func(*ec2.Options)) (*ec2.DescribeSecurityGroupsOutput, error) {
-	if in.NextToken == nil && len(in.GroupIds) == 0 && c.hasClusterFilter(in.Filters) && understood(in.Filters, "vpc-id", "group-id", "group-name") {
-		view, dirty, err := c.groupSnapshot(ctx)
-		if err == nil {
-			out, clean := &ec2.DescribeSecurityGroupsOutput{}, true
-			for id := range dirty {
-				if _, inView := view[id]; !inView {
-					clean = false // created since the snapshot: only EC2 knows
-				}
-			}
-			for id, g := range view {
-				m := matcher{tags: g.Tags, fields: map[string][]string{"vpc-id": {aws.ToString(g.VpcId)}, "group-id": {id}, "group-name": {aws.ToString(g.GroupName)}}}
-				if ok, _ := m.match(in.Filters); ok {
-					clean = clean && !dirty[id]
-					out.SecurityGroups = append(out.SecurityGroups, g)
-				}
-			}
-			if clean {
-				return out, nil
-			}
-		}
-	}
-	if len(in.GroupIds) > 0 && len(in.Filters) == 0 && in.NextToken == nil {
-		// Owned groups (the managed group by its recorded ID) come from the snapshot.
-		if view, dirty, err := c.groupSnapshot(ctx); err == nil {
-			out, all := &ec2.DescribeSecurityGroupsOutput{}, true
-			for _, id := range in.GroupIds {
-				g, ok := view[id]
-				if !ok || dirty[id] {
-					all = false
-					break
-				}
-				out.SecurityGroups = append(out.SecurityGroups, g)
-			}
-			if all {
-				return out, nil
-			}
-		}
-		// Groups the user names (checked for existence) are cached for the inventory TTL.
-		key := strings.Join(sortedCopy(in.GroupIds), ",")
-		c.mu.Lock()
-		hit, ok := c.groupIDs[key]
-		c.mu.Unlock()
-		if ok && c.now().Sub(hit.at) < maxAge(ctx, c.o.InventoryTTL) {
-			return hit.out, nil
-		}
-		out, err := c.EC2.DescribeSecurityGroups(ctx, in, opts...)
-		if err != nil {
-			if awserr.IsNotFound(err) {
-				c.groups.reread(c.now(), nil, in.GroupIds)
-			}
-			return out, err
-		}
-		found, owned := map[string]types.SecurityGroup{}, false
-		for _, g := range out.SecurityGroups {
-			if hasTag(g.Tags, c.o.ClusterTagKey, c.o.Cluster) {
-				found[aws.ToString(g.GroupId)] = g
-				owned = true
-			}
-		}
-		c.groups.reread(c.now(), found, nil)
-		if !owned {
-			c.mu.Lock()
-			c.groupIDs[key] = stampedOut[*ec2.DescribeSecurityGroupsOutput]{out, c.now()}
-			c.mu.Unlock()
-		}
-		return out, nil
-	}
-	return c.EC2.DescribeSecurityGroups(ctx, in, opts...)
-}
-
-// ----- inventory: VPCs, subnets, route tables -----
-
-// DescribeVpcs answers from the region's VPC listing.
-func (c *Client) DescribeVpcs(ctx context.Context, in *ec2.DescribeVpcsInput, opts ...func(*ec2.Options)) (*ec2.DescribeVpcsOutput, error) {
-	if in.NextToken != nil || !understood(in.Filters, "vpc-id", "cidr", "is-default") {
-		return c.EC2.DescribeVpcs(ctx, in, opts...)
-	}
-	all, _, err := c.vpcs.get(ctx, c.now(), maxAge(ctx, c.o.InventoryTTL), func(ctx context.Context) ([]types.Vpc, error) {
-		var items []types.Vpc
-		p := ec2.NewDescribeVpcsPaginator(c.EC2, &ec2.DescribeVpcsInput{MaxResults: aws.Int32(1000)})
-		for p.HasMorePages() {
-			page, err := p.NextPage(ctx)
-			if err != nil {
-				return nil, err
-			}
-			items = append(items, page.Vpcs...)
-		}
-		return items, nil
-	})
-	if err != nil {
-		return c.EC2.DescribeVpcs(ctx, in, opts...)
-	}
-	vpcs, ok := pick(all, in.VpcIds, func(v types.Vpc) string { return aws.ToString(v.VpcId) }, func(v types.Vpc) bool {
-		m := matcher{tags: v.Tags, fields: map[string][]string{"vpc-id": {aws.ToString(v.VpcId)}, "cidr": {aws.ToString(v.CidrBlock)}, "is-default": {boolString(aws.ToBool(v.IsDefault))}}}
-		matched, _ := m.match(in.Filters)
-		return matched
-	})
-	if !ok {
-		return c.EC2.DescribeVpcs(ctx, in, opts...) // unknown IDs: let EC2 say so
-	}
-	out := &ec2.DescribeVpcsOutput{Vpcs: vpcs}
-	return out, nil
-}
-
-// DescribeSubnets answers from the region's subnet listing.
-func (c *Client) DescribeSubnets(ctx context.Context, in *ec2.DescribeSubnetsInput, opts ...func(*ec2.Options)) (*ec2.DescribeSubnetsOutput, error) {
-	if in.NextToken != nil || !understood(in.Filters, "vpc-id", "subnet-id", "availability-zone") {
-		return c.EC2.DescribeSubnets(ctx, in, opts...)
-	}
-	all, _, err := c.subnets.get(ctx, c.now(), maxAge(ctx, c.o.InventoryTTL), func(ctx context.Context) ([]types.Subnet, error) {
-		var items []types.Subnet
-		p := ec2.NewDescribeSubnetsPaginator(c.EC2, &ec2.DescribeSubnetsInput{MaxResults: aws.Int32(1000)})
-		for p.HasMorePages() {
-			page, err := p.NextPage(ctx)
-			if err != nil {
-				return nil, err
-			}
-			items = append(items, page.Subnets...)
-		}
-		return items, nil
-	})
-	if err != nil {
-		return c.EC2.DescribeSubnets(ctx, in, opts...)
-	}
-	subnets, ok := pick(all, in.SubnetIds, func(sn types.Subnet) string { return aws.ToString(sn.SubnetId) }, func(sn types.Subnet) bool {
-		m := matcher{tags: sn.Tags, fields: map[string][]string{"vpc-id": {aws.ToString(sn.VpcId)}, "subnet-id": {aws.ToString(sn.SubnetId)}, "availability-zone": {aws.ToString(sn.AvailabilityZone)}}}
-		matched, _ := m.match(in.Filters)
-		return matched
-	})
-	if !ok {
-		return c.EC2.DescribeSubnets(ctx, in, opts...)
-	}
-	out := &ec2.DescribeSubnetsOutput{Subnets: subnets}
-	return out, nil
-}
-
-// DescribeRouteTables answers from the region's route table listing.
-func (c *Client) DescribeRouteTables(ctx context.Context, in *ec2.DescribeRouteTablesInput, opts ...func(*ec2.Options)) (*ec2.DescribeRouteTablesOutput, error) {
-	if in.NextToken != nil || !understood(in.Filters, "vpc-id", "route-table-id", "association.subnet-id", "association.main") {
-		return c.EC2.DescribeRouteTables(ctx, in, opts...)
-	}
-	all, _, err := c.routeTables.get(ctx, c.now(), maxAge(ctx, c.o.InventoryTTL), func(ctx context.Context) ([]types.RouteTable, error) {
-		var items []types.RouteTable
-		p := ec2.NewDescribeRouteTablesPaginator(c.EC2, &ec2.DescribeRouteTablesInput{MaxResults: aws.Int32(100)})
-		for p.HasMorePages() {
-			page, err := p.NextPage(ctx)
-			if err != nil {
-				return nil, err
-			}
-			items = append(items, page.RouteTables...)
-		}
-		return items, nil
-	})
-	if err != nil {
-		return c.EC2.DescribeRouteTables(ctx, in, opts...)
-	}
-	tables, ok := pick(all, in.RouteTableIds, func(rt types.RouteTable) string { return aws.ToString(rt.RouteTableId) }, func(rt types.RouteTable) bool {
-		fields := map[string][]string{"vpc-id": {aws.ToString(rt.VpcId)}, "route-table-id": {aws.ToString(rt.RouteTableId)}, "association.main": {"false"}}
-		for _, a := range rt.Associations {
-			if a.SubnetId != nil {
-				fields["association.subnet-id"] = append(fields["association.subnet-id"], aws.ToString(a.SubnetId))
-			}
-			if aws.ToBool(a.Main) {
-				fields["association.main"] = []string{"true"}
-			}
-		}
-		m := matcher{tags: rt.Tags, fields: fields}
-		matched, _ := m.match(in.Filters)
-		return matched
-	})
-	if !ok {
-		return c.EC2.DescribeRouteTables(ctx, in, opts...)
-	}
-	out := &ec2.DescribeRouteTablesOutput{RouteTables: tables}
-	return out, nil
-}
-
-// ----- services and prefix lists -----
-
-// DescribeVpcEndpointServices caches answers by service name.
-func (c *Client) DescribeVpcEndpointServices(ctx context.Context, in *ec2.DescribeVpcEndpointServicesInput, opts ...func(*ec2.Options)) (*ec2.DescribeVpcEndpointServicesOutput, error) {
-	if len(in.Filters) > 0 || in.NextToken != nil || len(in.ServiceNames) == 0 {
-		return c.EC2.DescribeVpcEndpointServices(ctx, in, opts...)
-	}
-	key := strings.Join(sortedCopy(in.ServiceNames), ",")
-	c.mu.Lock()
-	hit, ok := c.services[key]
-	c.mu.Unlock()
-	if ok && c.now().Sub(hit.at) < stableAge(ctx, c.o.ServiceTTL) {
-		return hit.out, nil
-	}
-	out, err := c.EC2.DescribeVpcEndpointServices(ctx, in, opts...)
-	if err == nil {
-		c.mu.Lock()
-		c.services[key] = stampedOut[*ec2.DescribeVpcEndpointServicesOutput]{out, c.now()}
-		c.mu.Unlock()
-	}
-	return out, err
-}
-
-// DescribePrefixLists caches answers by filter.
-func (c *Client) DescribePrefixLists(ctx context.Context, in *ec2.DescribePrefixListsInput, opts ...func(*ec2.Options)) (*ec2.DescribePrefixListsOutput, error) {
-	if in.NextToken != nil {
-		return c.EC2.DescribePrefixLists(ctx, in, opts...)
-	}
-	var parts []string
-	for _, f := range in.Filters {
-		parts = append(parts, aws.ToString(f.Name)+"="+strings.Join(f.Values, "|"))
-	}
-	key := strings.Join(append(parts, in.PrefixListIds...), ";")
-	c.mu.Lock()
-	hit, ok := c.prefixes[key]
-	c.mu.Unlock()
-	if ok && c.now().Sub(hit.at) < c.o.ServiceTTL {
-		return hit.out, nil
-	}
-	out, err := c.EC2.DescribePrefixLists(ctx, in, opts...)
-	if err == nil {
-		c.mu.Lock()
-		c.prefixes[key] = stampedOut[*ec2.DescribePrefixListsOutput]{out, c.now()}
-		c.mu.Unlock()
-	}
-	return out, err
-}
-
-// DescribeVpcAttribute caches the VPC DNS attributes private DNS depends on.
-func (c *Client) DescribeVpcAttribute(ctx context.Context, in *ec2.DescribeVpcAttributeInput, opts ...func(*ec2.Options)) (*ec2.DescribeVpcAttributeOutput, error) {
-	key := aws.ToString(in.VpcId) + "/" + string(in.Attribute)
-	c.mu.Lock()
-	hit, ok := c.attributes[key]
-	c.mu.Unlock()
-	if ok && c.now().Sub(hit.at) < stableAge(ctx, c.o.InventoryTTL) {
-		return hit.out, nil
-	}
-	out, err := c.EC2.DescribeVpcAttribute(ctx, in, opts...)
-	if err == nil {
-		c.mu.Lock()
-		c.attributes[key] = stampedOut[*ec2.DescribeVpcAttributeOutput]{out, c.now()}
-		c.mu.Unlock()
-	}
-	return out, err
-}
-
-// ModifyVpcAttribute changes an attribute and forgets the cached ones of the VPC.
-func (c *Client) ModifyVpcAttribute(ctx context.Context, in *ec2.ModifyVpcAttributeInput, opts ...func(*ec2.Options)) (*ec2.ModifyVpcAttributeOutput, error) {
-	defer func() {
-		c.mu.Lock()
-		for k := range c.attributes {
-			if strings.HasPrefix(k, aws.ToString(in.VpcId)+"/") {
-				delete(c.attributes, k)
-			}
-		}
-		c.mu.Unlock()
-	}()
-	return c.EC2.ModifyVpcAttribute(ctx, in, opts...)
+func idFilter(name string, ids []string) []types.Filter {
+	return []types.Filter{{Name: aws.String(name), Values: ids}}
 }
 
 // ----- writes: pass through, then mark what they touched -----
@@ -548,55 +256,6 @@ func (c *Client) markResources(ids []string) {
 			c.groups.markDirty(now, id)
 		}
 	}
-}
-
-// settled reports whether an endpoint's state changes only when someone acts, so a
-// snapshot of it stays true.
-func settled(state types.State) bool {
-	switch strings.ToLower(string(state)) {
-	case "available", "rejected", "failed", "expired":
-		return true
-	}
-	return false
-}
-
-// pick selects from a listing the items with the given IDs (all when none are given)
-// that match; ok is false when an ID is not in the listing, for EC2 to answer.
-func pick[T any](all []T, ids []string, id func(T) string, match func(T) bool) (out []T, ok bool) {
-	want, missing := idSet(ids), idSet(ids)
-	for _, it := range all {
-		k := id(it)
-		if len(want) > 0 && !want[k] {
-			continue
-		}
-		if match(it) {
-			out = append(out, it)
-			delete(missing, k)
-		}
-	}
-	return out, len(missing) == 0
-}
-
-func sortedCopy(s []string) []string {
-	out := append([]string(nil), s...)
-	sort.Strings(out)
-	return out
-}
-
-func hasTag(tags []types.Tag, k, v string) bool {
-	for _, t := range tags {
-		if aws.ToString(t.Key) == k && aws.ToString(t.Value) == v {
-			return true
-		}
-	}
-	return false
-}
-
-func boolString(b bool) string {
-	if b {
-		return "true"
-	}
-	return "false"
 }
 
 var _ awsclient.EC2 = (*Client)(nil)

@@ -1,6 +1,7 @@
 package ec2cache
 
 import (
+	"sort"
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -82,4 +83,63 @@ func idSet(ids []string) map[string]bool {
 		m[id] = true
 	}
 	return m
+}
+
+// filterValues returns the values of the named filter.
+func filterValues(filters []types.Filter, name string) []string {
+	for _, f := range filters {
+		if aws.ToString(f.Name) == name {
+			return f.Values
+		}
+	}
+	return nil
+}
+
+// tagStrings returns the tags as sorted key=value strings.
+func tagStrings(tags []types.Tag) []string {
+	out := make([]string, 0, len(tags))
+	for _, t := range tags {
+		out = append(out, aws.ToString(t.Key)+"="+aws.ToString(t.Value))
+	}
+	sort.Strings(out)
+	return out
+}
+
+// pick selects from a listing the items with the given IDs (all when none are given)
+// that match; ok is false when an ID is not in the listing, for EC2 to answer.
+func pick[T any](all []T, ids []string, id func(T) string, match func(T) bool) (out []T, ok bool) {
+	want, missing := idSet(ids), idSet(ids)
+	for _, it := range all {
+		k := id(it)
+		if len(want) > 0 && !want[k] {
+			continue
+		}
+		if match(it) {
+			out = append(out, it)
+			delete(missing, k)
+		}
+	}
+	return out, len(missing) == 0
+}
+
+func sortedCopy(s []string) []string {
+	out := append([]string(nil), s...)
+	sort.Strings(out)
+	return out
+}
+
+func hasTag(tags []types.Tag, k, v string) bool {
+	for _, t := range tags {
+		if aws.ToString(t.Key) == k && aws.ToString(t.Value) == v {
+			return true
+		}
+	}
+	return false
+}
+
+func boolString(b bool) string {
+	if b {
+		return "true"
+	}
+	return "false"
 }

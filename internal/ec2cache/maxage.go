@@ -31,3 +31,21 @@ func stableAge(ctx context.Context, def time.Duration) time.Duration {
 	}
 	return def
 }
+
+type freshKey struct{}
+
+// WithFresh asks the cache to serve this context's reads from data read within
+// the shared freshness window (Options.Spacing; a second without one): data a
+// read made for another request moments ago serves this one too, and when there
+// is none, the next read serves every request waiting.
+func WithFresh(ctx context.Context) context.Context {
+	return context.WithValue(ctx, freshKey{}, true)
+}
+
+// freshWindow is the age WithFresh accepts.
+func freshWindow(spacing time.Duration) time.Duration {
+	if spacing > 0 {
+		return spacing
+	}
+	return time.Second
+}

@@ -42,3 +42,14 @@ func (s *Source) ForRegion(region string) awsclient.EC2 {
 	}
 	return c
 }
+
+// Clients returns the caching clients handed out so far.
+func (s *Source) Clients() []*Client {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]*Client, 0, len(s.by))
+	for _, c := range s.by {
+		out = append(out, c)
+	}
+	return out
+}

@@ -50,9 +50,6 @@ type Engine struct {
 	refusedModify sync.Map
 }
 
-// freshness is how old cached EC2 data may be when a reconcile needs it current.
-const freshness = time.Second
-
 // errNotYetVisible means EC2 does not list an endpoint the controller created.
 var errNotYetVisible = errors.New("endpoint not visible yet")
 
@@ -101,15 +98,15 @@ func newOutcome(req Request, region string) Outcome {
 func (e *Engine) Reconcile(ctx context.Context, req Request) Outcome {
 	cl, region := e.client(req)
 	out := newOutcome(req, region)
-	if req.Prior.SpecChanged {
-		// A new or edited spec acts on what AWS looks like now, not on a snapshot.
-		ctx = ec2cache.WithMaxAge(ctx, freshness)
-	}
-	if req.Prior.EndpointIntent != nil || req.Prior.GroupIntent != nil {
-		// A create whose result was not seen yet: look at AWS now, not at a snapshot.
-		ctx = ec2cache.WithMaxAge(ctx, freshness)
+	if needsFreshReads(req.Prior) {
+		ctx = ec2cache.WithFresh(ctx)
 	}
 	err := e.converge(ctx, cl, region, req, &out)
+	if err == nil && out.Poll == 0 && (out.EndpointChange != nil || out.GroupChange != nil) {
+		// Confirm the change with a read soon after: the record clears as soon as
+		// AWS shows it, so a later revert is drift again, not "AWS lagging".
+		out.Poll, out.PollBackoff = e.pendingPoll(), true
+	}
 	switch {
 	case errors.Is(err, errNotYetVisible):
 		what := "the endpoint it created"
@@ -146,6 +143,17 @@ func (e *Engine) Reconcile(ctx context.Context, req Request) Outcome {
 		}
 	}
 	return out
+}
+
+// needsFreshReads reports whether a reconcile must act on what AWS looks like now
+// (within the cache's shared freshness window) rather than on the snapshot: a
+// new or edited spec, a create whose resource was returned but not seen since,
+// a change not yet confirmed. A create recorded but never answered needs no
+// fresh read: repeating it with the recorded ClientToken returns what it made.
+func needsFreshReads(p Prior) bool {
+	return p.GenerationChanged ||
+		p.EndpointIntent != nil && p.EndpointID != "" || p.GroupIntent != nil && p.ManagedSecurityGroupID != "" ||
+		p.EndpointChange != nil || p.GroupChange != nil
 }
 
 // resolved is the spec turned into IDs.

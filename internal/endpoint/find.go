@@ -90,9 +90,10 @@ func (e *Engine) seen(out *Outcome, id string) {
 	out.EndpointIntent = nil
 }
 
-// listedOwned returns the endpoint id from a fresh owner listing, or nil.
+// listedOwned returns the endpoint id from an owner listing made after the read
+// by ID that did not find it (a second look, never the same one), or nil.
 func (e *Engine) listedOwned(ctx context.Context, cl awsclient.EC2, k adapter, owner Owner, id string) (*Observed, error) {
-	listed, err := k.describeByOwner(ec2cache.WithMaxAge(ctx, freshness), cl, owner)
+	listed, err := k.describeByOwner(ec2cache.WithMaxAge(ctx, 0), cl, owner)
 	if err != nil {
 		return nil, err
 	}

@@ -98,6 +98,10 @@ type Prior struct {
 	// (metadata.generation differs from status.observedGeneration): changes are then
 	// reported as Modified rather than DriftCorrected.
 	SpecChanged bool
+	// GenerationChanged is true on the first reconcile of a new generation
+	// (metadata.generation differs from status.observedGeneration): the spec is
+	// new or was edited, and is acted on with fresh reads.
+	GenerationChanged bool
 	// DeletionStarted is when the object's deletion began; zero while it lives.
 	DeletionStarted time.Time
 }

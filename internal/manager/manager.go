@@ -70,7 +70,20 @@ type Options struct {
 	// DefaultTags (--default-tags) are k=v pairs, comma-separated, put on every
 	// endpoint and security group the controller creates.
 	DefaultTags string
+	// DriftInterval (--drift-interval) is how often the owned endpoints and
+	// security groups of each account and region are listed and compared with the
+	// previous listing; objects whose resources changed are reconciled at once.
+	// Zero means DefaultDriftInterval, negative turns listing off (drift is then
+	// found at the sync period).
+	DriftInterval time.Duration
+	// ProfilingBindAddress (--profiling-bind-address) serves Go's pprof handlers
+	// (/debug/pprof/) without authentication; "" or "0" turns them off.
+	ProfilingBindAddress string
 }
+
+// DefaultDriftInterval is how often, by default, the owned resources of each
+// account and region are listed to find drift.
+const DefaultDriftInterval = 30 * time.Second
 
 // Manager is the controller manager, and the AWS accounts it reaches.
 type Manager struct {
@@ -137,6 +150,7 @@ func New(ctx context.Context, restCfg *rest.Config, o Options) (*Manager, error)
 		LeaderElectionNamespace: o.LeaderElectionNamespace,
 		// Release the lease on a clean shutdown so a standby takes over at once.
 		LeaderElectionReleaseOnCancel: true,
+		PprofBindAddress:              o.ProfilingBindAddress,
 	}
 	if mopts.LeaderElectionID == "" {
 		mopts.LeaderElectionID = LeaderElectionID(o.ClusterName)
@@ -150,6 +164,9 @@ func New(ctx context.Context, restCfg *rest.Config, o Options) (*Manager, error)
 		}
 		mopts.Cache = cache.Options{DefaultNamespaces: namespaces}
 	}
+	// The informers keep no managed fields and no last-applied annotation: the
+	// controller reads neither, and at thousands of objects they are most of the cache.
+	mopts.Cache.DefaultTransform = stripForCache
 	// ConfigMaps: only the controller's own connection details are cached.
 	mopts.Cache.ByObject = map[client.Object]cache.ByObject{&corev1.ConfigMap{}: controllers.ConnectionDetailsCache()}
 	mgr, err := ctrl.NewManager(restCfg, mopts)
@@ -181,20 +198,38 @@ func New(ctx context.Context, restCfg *rest.Config, o Options) (*Manager, error)
 	if pendingPoll == 0 {
 		pendingPoll = 2 * time.Second
 	}
+	drift := o.DriftInterval
+	if drift == 0 {
+		drift = DefaultDriftInterval
+	}
+	// Reads of one kind are shared: one per account, region and kind every few
+	// polls at most, serving every reconcile that waits for fresh data.
+	spacing := 5 * pendingPoll
+	// The sync period's drift check reads snapshots a tenth of it old at most.
+	snapshotTTL := max(syncPeriod/10, time.Second)
+	if drift < 0 {
+		drift = 0
+	}
+	changes := controllers.NewAWSChanges()
 	registry := accounts.NewRegistry(cfg, accounts.Options{
 		Cluster:        o.ClusterName,
 		EC2:            awsOpts,
 		Throttle:       overrides,
 		OnThrottleWait: metrics.ObserveThrottleWait,
 		Cache: ec2cache.Options{
-			ClusterTagKey: endpoint.TagCluster,
-			Cluster:       o.ClusterName,
-			// Snapshots a tenth of the sync period old at most, so drift is seen
-			// within the sync period; the rest changes rarely.
-			SnapshotTTL:  max(syncPeriod/10, time.Second),
-			InventoryTTL: max(syncPeriod, time.Minute),
-			ServiceTTL:   time.Hour,
-			PollTTL:      pendingPoll / 2,
+			ClusterTagKey:  endpoint.TagCluster,
+			Cluster:        o.ClusterName,
+			OwnerTagKey:    endpoint.TagOwner,
+			OwnerUIDTagKey: endpoint.TagOwnerUID,
+			SnapshotTTL:    snapshotTTL,
+			InventoryTTL:   max(syncPeriod, time.Minute),
+			ServiceTTL:     time.Hour,
+			// Endpoints AWS is working on are re-read by the refresher every
+			// spacing; reconciles accept them twice as old without waiting.
+			PollTTL:      2 * spacing,
+			Spacing:      spacing,
+			ListInterval: drift,
+			Notify:       changes.Notify,
 		},
 		STSEndpointURL: o.AWSEndpointURL,
 		STSOptions:     o.STSAPIOptions,
@@ -217,6 +252,7 @@ func New(ctx context.Context, restCfg *rest.Config, o Options) (*Manager, error)
 			DefaultAccount:    o.DefaultAccount,
 			RequireAccountRef: o.RequireAccountRef,
 		},
+		AWSChanges: changes,
 	}
 	if copts.MaxConcurrentReconciles == 0 {
 		copts.MaxConcurrentReconciles = 10
@@ -229,6 +265,9 @@ func New(ctx context.Context, restCfg *rest.Config, o Options) (*Manager, error)
 		return nil, err
 	}
 	if err := controllers.SetupAWSAccount(mgr, copts); err != nil {
+		return nil, err
+	}
+	if err := mgr.Add(refresher(registry, spacing)); err != nil {
 		return nil, err
 	}
 	if err := mgr.AddHealthzCheck("healthz", healthz.Ping); err != nil {

@@ -1,0 +1,63 @@
+package manager
+
+import (
+	"context"
+	"time"
+
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/manager"
+
+	"github.com/vpce-dev/vpce-controller/api/v1alpha1"
+	"github.com/vpce-dev/vpce-controller/internal/accounts"
+)
+
+// refresher keeps every account's and region's snapshots current while this
+// replica leads: it ticks each cache (ec2cache.Client.Tick), which lists the
+// owned resources every drift interval and re-reads in between those AWS works
+// on or the controller changed, and reports what changed.
+func refresher(registry *accounts.Registry, spacing time.Duration) manager.Runnable {
+	return manager.RunnableFunc(func(ctx context.Context) error {
+		t := time.NewTicker(max(spacing/4, 50*time.Millisecond))
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return nil
+			case <-t.C:
+				for _, c := range registry.Caches() {
+					go c.Tick(ctx) // one tick at a time per cache; a busy one is skipped
+				}
+			}
+		}
+	})
+}
+
+// lastApplied is the annotation kubectl apply keeps a copy of the object in.
+const lastApplied = "kubectl.kubernetes.io/last-applied-configuration"
+
+// stripForCache drops from every cached object its managed fields, and from the
+// controller's own kinds the last-applied annotation: the controller reads
+// neither, writes them only through patches that leave them alone, and at
+// thousands of objects they are most of the informers' memory.
+func stripForCache(in any) (any, error) {
+	obj, ok := in.(client.Object)
+	if !ok {
+		return in, nil
+	}
+	obj.SetManagedFields(nil)
+	if isOwnKind(in) {
+		if a := obj.GetAnnotations(); a[lastApplied] != "" {
+			delete(a, lastApplied)
+			obj.SetAnnotations(a)
+		}
+	}
+	return obj, nil
+}
+
+func isOwnKind(in any) bool {
+	switch in.(type) {
+	case *v1alpha1.GatewayEndpoint, *v1alpha1.InterfaceEndpoint, *v1alpha1.AWSAccount:
+		return true
+	}
+	return false
+}
