@@ -5,10 +5,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/vpce-dev/vpce-controller/api/v1alpha1"
+	"github.com/vpce-dev/vpce-controller/internal/awserr"
 	"github.com/vpce-dev/vpce-controller/internal/manager"
 )
 
@@ -95,8 +97,13 @@ func TestAccountInUseIsKept(t *testing.T) {
 	}
 	id := commonStatus(gw).EndpointID
 	h.deleteAndWait(gw)
-	if got := h.endpoint(id).State; !strings.EqualFold(string(got), "deleted") && !strings.EqualFold(string(got), "deleting") {
-		t.Fatalf("endpoint %s is %s after its object was deleted", id, got)
+	// Deleted, deleting, or already gone (NotFound).
+	if out, err := h.ec2.DescribeVpcEndpoints(h.ctx, &ec2.DescribeVpcEndpointsInput{VpcEndpointIds: []string{id}}); err == nil {
+		if got := out.VpcEndpoints[0].State; !strings.EqualFold(string(got), "deleted") && !strings.EqualFold(string(got), "deleting") {
+			t.Fatalf("endpoint %s is %s after its object was deleted", id, got)
+		}
+	} else if !awserr.IsNotFound(err) {
+		t.Fatal(err)
 	}
 	h.eventually(20*time.Second, "AWSAccount gone", func() error {
 		err := h.k.Get(h.ctx, client.ObjectKey{Name: name}, &a)

@@ -93,10 +93,14 @@ func New(cl awsclient.EC2, o Options) *Client {
 	c.endpointReads = batches[types.VpcEndpoint]{clock: clk, spacing: o.Spacing, fetch: c.fetchEndpoints}
 	c.groupReads = batches[types.SecurityGroup]{clock: clk, spacing: o.Spacing, fetch: c.fetchGroups}
 	c.eniReads = batches[types.NetworkInterface]{clock: clk, spacing: o.Spacing, fetch: c.fetchInterfaces}
-	for _, l := range []interface{ init(clock.Clock, time.Duration) }{&c.vpcs, &c.subnets, &c.routeTables} {
+	for _, l := range []interface {
+		init(clock.Clock, time.Duration)
+	}{&c.vpcs, &c.subnets, &c.routeTables} {
 		l.init(clk, o.Spacing)
 	}
-	for _, k := range []interface{ init(clock.Clock, time.Duration) }{&c.services, &c.prefixes, &c.attributes} {
+	for _, k := range []interface {
+		init(clock.Clock, time.Duration)
+	}{&c.services, &c.prefixes, &c.attributes} {
 		k.init(clk, o.Spacing)
 	}
 	return c
@@ -167,13 +171,17 @@ func (c *Client) Tick(ctx context.Context) {
 		return
 	}
 	defer c.ticking.Store(false)
+	// Only what reconciles have asked for: a cache used only to check an
+	// AWSAccount never lists endpoints.
 	now := c.now()
-	if c.o.ListInterval > 0 && now.Sub(c.endpoints.listed()) >= c.o.ListInterval {
+	if listed := c.endpoints.listed(); listed.IsZero() {
+	} else if c.o.ListInterval > 0 && now.Sub(listed) >= c.o.ListInterval {
 		_ = c.listEndpoints(ctx)
 	} else if ids := c.endpoints.toRefresh(now.Add(-c.o.Spacing)); len(ids) > 0 {
 		_, _, _ = c.endpointReads.query(ctx, idFilter("vpc-endpoint-id", ids))
 	}
-	if c.o.ListInterval > 0 && now.Sub(c.groups.listed()) >= c.o.ListInterval {
+	if listed := c.groups.listed(); listed.IsZero() {
+	} else if c.o.ListInterval > 0 && now.Sub(listed) >= c.o.ListInterval {
 		_ = c.listGroups(ctx)
 	} else if ids := c.groups.toRefresh(now.Add(-c.o.Spacing)); len(ids) > 0 {
 		_, _, _ = c.groupReads.query(ctx, idFilter("group-id", ids))

@@ -9,6 +9,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
+
+	"github.com/vpce-dev/vpce-controller/internal/awserr"
 )
 
 // endpointFilterNames are the DescribeVpcEndpoints filters the cache evaluates.
@@ -74,6 +76,23 @@ func endpointFingerprint(e types.VpcEndpoint) string {
 
 // fetchEndpoints reads every page of one request and stores what it finds.
 func (c *Client) fetchEndpoints(ctx context.Context, start time.Time, filters []types.Filter) ([]types.VpcEndpoint, error) {
+	if len(filters) == 1 && aws.ToString(filters[0].Name) == "vpc-endpoint-id" {
+		// By ID rather than by the vpc-endpoint-id filter, which not every EC2
+		// implementation knows; an unknown ID fails the request, so halves are
+		// asked until the unknown ones are found.
+		all, err := byIDs(ctx, filters[0].Values, func(ctx context.Context, ids []string) ([]types.VpcEndpoint, error) {
+			out, err := c.EC2.DescribeVpcEndpoints(ctx, &ec2.DescribeVpcEndpointsInput{VpcEndpointIds: ids})
+			if err != nil {
+				return nil, err
+			}
+			return out.VpcEndpoints, nil
+		})
+		if err != nil {
+			return nil, err
+		}
+		c.notify(c.endpoints.mergeRead(start, filters[0].Values, all))
+		return all, nil
+	}
 	var all []types.VpcEndpoint
 	p := ec2.NewDescribeVpcEndpointsPaginator(c.EC2, &ec2.DescribeVpcEndpointsInput{Filters: filters, MaxResults: aws.Int32(1000)})
 	for p.HasMorePages() {
@@ -90,6 +109,34 @@ func (c *Client) fetchEndpoints(ctx context.Context, start time.Time, filters []
 		c.notify(c.endpoints.mergeRead(start, filterValues(filters, "vpc-endpoint-id"), all))
 	}
 	return all, nil
+}
+
+// byIDs reads objects by ID with read, which fails NotFound when one ID is
+// unknown: then each half is read on its own, down to the unknown IDs, which are
+// left out of the answer.
+func byIDs[T any](ctx context.Context, ids []string, read func(context.Context, []string) ([]T, error)) ([]T, error) {
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	items, err := read(ctx, ids)
+	switch {
+	case err == nil:
+		return items, nil
+	case !awserr.IsNotFound(err):
+		return nil, err
+	case len(ids) == 1:
+		return nil, nil
+	}
+	half := len(ids) / 2
+	first, err := byIDs(ctx, ids[:half], read)
+	if err != nil {
+		return nil, err
+	}
+	second, err := byIDs(ctx, ids[half:], read)
+	if err != nil {
+		return nil, err
+	}
+	return append(first, second...), nil
 }
 
 // isOwnedListing reports whether filters are exactly the cluster filter.
@@ -127,6 +174,13 @@ func (c *Client) DescribeVpcEndpoints(ctx context.Context, in *ec2.DescribeVpcEn
 }
 
 func (c *Client) endpointsByID(ctx context.Context, ids []string, need time.Time, opts []func(*ec2.Options)) (*ec2.DescribeVpcEndpointsOutput, error) {
+	if c.endpoints.listed().Before(c.now().Add(-c.o.SnapshotTTL)) {
+		// A cold snapshot (a new process, or no refresher): one listing answers
+		// every owned endpoint's read.
+		if err := c.listEndpoints(ctx); err != nil {
+			return nil, err
+		}
+	}
 	pollNeed := c.pollNeed()
 	found := map[string]types.VpcEndpoint{}
 	var stale []string

@@ -102,6 +102,11 @@ func (c *Client) DescribeSecurityGroups(ctx context.Context, in *ec2.DescribeSec
 
 func (c *Client) groupsByID(ctx context.Context, ids []string, opts []func(*ec2.Options)) (*ec2.DescribeSecurityGroupsOutput, error) {
 	need, foreignNeed := c.need(ctx, c.o.SnapshotTTL), c.need(ctx, c.o.InventoryTTL)
+	if c.groups.listed().Before(c.now().Add(-c.o.SnapshotTTL)) {
+		if err := c.listGroups(ctx); err != nil { // a cold snapshot: one listing answers every owned group
+			return nil, err
+		}
+	}
 	found := map[string]types.SecurityGroup{}
 	var stale []string
 	for _, id := range ids {

@@ -36,14 +36,14 @@ type kindOps[T any] struct {
 
 // entry is one owned object as last read, and when that read started.
 type entry[T any] struct {
-	obj       T
-	at        time.Time
-	print     string
-	owner     string
-	ownerUID  string
-	settled   bool
-	ourCopy   bool // carries this cluster's tag
-	typ       string
+	obj      T
+	at       time.Time
+	print    string
+	owner    string
+	ownerUID string
+	settled  bool
+	ourCopy  bool // carries this cluster's tag
+	typ      string
 }
 
 // owned is what the cache knows of the objects of one kind the controller owns in
@@ -51,14 +51,14 @@ type entry[T any] struct {
 // engine uses), stamped with when the read that produced it started; an index by
 // owning object; the writes no read has seen yet.
 type owned[T any] struct {
-	ops                     kindOps[T]
-	clusterKey, cluster     string
-	ownerKey, ownerUIDKey   string
-	mu                      sync.Mutex
-	items                   map[string]*entry[T]
-	byOwner                 map[string]map[string]struct{}
-	listedAt                time.Time // when the last complete owned listing started
-	dirty                   map[string]time.Time
+	ops                   kindOps[T]
+	clusterKey, cluster   string
+	ownerKey, ownerUIDKey string
+	mu                    sync.Mutex
+	items                 map[string]*entry[T]
+	byOwner               map[string]map[string]struct{}
+	listedAt              time.Time // when the last complete owned listing started
+	dirty                 map[string]time.Time
 }
 
 func newOwned[T any](ops kindOps[T], o Options) *owned[T] {

@@ -1,11 +1,17 @@
 package bench
 
 import (
+	"bufio"
 	"context"
 	"fmt"
 	"math"
+	"math/rand/v2"
+	"net/http"
+	"os"
 	"path/filepath"
+	"runtime"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -31,7 +37,21 @@ type Config struct {
 	SyncPeriod time.Duration // the manager's --sync-period, in AWS time
 	Idle       time.Duration // how long to watch at rest, in AWS time
 	StateDelay time.Duration // how long AWS provisions an interface endpoint, in AWS time
-	Logf       func(format string, args ...any)
+	// DriftInterval is the manager's --drift-interval, in AWS time (0: its default).
+	DriftInterval time.Duration
+	// Restart restarts the manager after the idle phase and measures what
+	// re-verifying the converged objects costs.
+	Restart bool
+	// Probes is how many single-object drifts are injected, one at a time at a
+	// random moment, to measure drift detection latency.
+	Probes int
+	// MemoryLimit, when set, is the container memory limit the manager is run
+	// under, as the chart sets it: GOMEMLIMIT is set to 90% of it, as the manager
+	// does from its cgroup.
+	MemoryLimit int64
+	// ProfilingAddr, when set, is the manager's --profiling-bind-address (pprof).
+	ProfilingAddr string
+	Logf          func(format string, args ...any)
 }
 
 // AWS's shared bucket for CreateVpcEndpoint, ModifyVpcEndpoint and DeleteVpcEndpoints.
@@ -45,7 +65,11 @@ func Run(ctx context.Context, cfg Config) (*Results, error) {
 	logf := cfg.Logf
 	scale := cfg.TimeScale
 	real := func(d time.Duration) time.Duration { return time.Duration(float64(d) / scale) }
-	res := &Results{N: cfg.N, VPCs: cfg.VPCs, TimeScale: scale, SyncPeriod: cfg.SyncPeriod.String()}
+	res := &Results{N: cfg.N, VPCs: cfg.VPCs, TimeScale: scale, SyncPeriod: cfg.SyncPeriod.String(), DriftInterval: cfg.DriftInterval.String(), Machine: machine()}
+	if cfg.DriftInterval == 0 {
+		cfg.DriftInterval = 30 * time.Second
+		res.DriftInterval = "30s"
+	}
 
 	if err := e2e.Build(ctx, cfg.Root); err != nil {
 		return nil, err
@@ -71,16 +95,34 @@ func Run(ctx context.Context, cfg Config) (*Results, error) {
 		return nil, err
 	}
 	throttle := fmt.Sprintf("describe=%g:100,mutating=%g:50,tags=%g:100,vpc-endpoint-writes=%g:%d", 20*scale, 5*scale, 10*scale, endpointWriteRate*scale, endpointWriteBurst)
-	mgr, err := e2e.StartManager(ctx, e2e.ManagerOptions{
+	mopts := e2e.ManagerOptions{
 		Kubeconfig: cp.Kubeconfig, EC2URL: sim.URL, ClusterName: "bench",
 		SyncPeriod: real(cfg.SyncPeriod), PendingPoll: real(2 * time.Second),
-		Args:    []string{"--aws-api-throttle=" + throttle},
+		Args:    []string{"--aws-api-throttle=" + throttle, "--drift-interval=" + real(cfg.DriftInterval).String()},
 		LogFile: filepath.Join(cfg.Dir, "manager.log"),
-	})
+	}
+	if cfg.ProfilingAddr != "" {
+		mopts.Args = append(mopts.Args, "--profiling-bind-address="+cfg.ProfilingAddr)
+	}
+	if cfg.MemoryLimit > 0 {
+		mopts.Env = append(mopts.Env, fmt.Sprintf("GOMEMLIMIT=%d", cfg.MemoryLimit*9/10))
+		res.MemoryLimitMiB = float64(cfg.MemoryLimit) / (1 << 20)
+	}
+	mgr, err := e2e.StartManager(ctx, mopts)
 	if err != nil {
 		return nil, err
 	}
 	defer mgr.Stop()
+	// usage accumulates the manager's CPU and peak memory across restarts.
+	var cpuBefore, peak float64
+	usage := func() (cpu, peakMiB float64, err error) {
+		u, err := mgr.Usage()
+		if err != nil {
+			return 0, 0, err
+		}
+		peak = math.Max(peak, float64(u.PeakRSSBytes)/(1<<20))
+		return cpuBefore + u.CPUSeconds, peak, nil
+	}
 	const ns = "bench"
 	if err := cp.Client.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}); err != nil {
 		return nil, err
@@ -120,6 +162,17 @@ func Run(ctx context.Context, cfg Config) (*Results, error) {
 	res.Calls, res.CallsTotal, res.Throttled = summarize(counters)
 	res.CallsPerObject = float64(res.CallsTotal) / float64(len(objs))
 	res.ThrottledPercent = 100 * float64(res.Throttled) / math.Max(1, float64(res.CallsTotal))
+	for a, n := range res.Calls {
+		if ec2sim.IsMutating(a) {
+			res.WritesPerObject += float64(n) / float64(len(objs))
+		} else {
+			res.ReadsPerObject += float64(n) / float64(len(objs))
+		}
+	}
+	if res.ConvergeCPUSeconds, _, err = usage(); err != nil {
+		return nil, err
+	}
+	res.ConvergeCPUPerObject = res.ConvergeCPUSeconds / float64(len(objs))
 
 	// 4. At rest.
 	logf("idling for %v (AWS time)", cfg.Idle)
@@ -139,11 +192,57 @@ func Run(ctx context.Context, cfg Config) (*Results, error) {
 		}
 	}
 
-	// 5. Drift in 10% of the objects.
+	// 5. Restart: what re-verifying every converged object costs.
+	if cfg.Restart {
+		logf("restarting the manager")
+		cpu, _, err := usage()
+		if err != nil {
+			return nil, err
+		}
+		if err := mgr.Stop(); err != nil {
+			return nil, err
+		}
+		cpuBefore = cpu
+		if err := sim.ResetCounters(); err != nil {
+			return nil, err
+		}
+		start := time.Now()
+		if err := mgr.Restart(ctx); err != nil {
+			return nil, err
+		}
+		if err := waitReconciled(ctx, mgr.MetricsURL, len(objs), real(10*time.Minute)); err != nil {
+			return nil, err
+		}
+		res.RestartSeconds = time.Since(start).Seconds() * scale
+		if counters, err = sim.Counters(); err != nil {
+			return nil, err
+		}
+		res.RestartCalls, res.RestartCallsTotal, _ = summarize(counters)
+	}
+
+	// 6. Drift detection latency: one object at a time, at a random moment.
+	if cfg.Probes > 0 {
+		logf("measuring drift detection latency with %d single-object drifts", cfg.Probes)
+		lat, err := probeDrift(ctx, cp.Client, sim, cl, ns, cfg.Probes, cfg.DriftInterval, scale)
+		if err != nil {
+			return nil, err
+		}
+		res.DetectionSeconds = lat
+		for _, l := range lat {
+			res.DetectionMaxSeconds = math.Max(res.DetectionMaxSeconds, l)
+			res.DetectionMeanSeconds += l / float64(len(lat))
+		}
+	}
+
+	// 7. Drift in 10% of the objects at once.
 	logf("injecting drift into %d objects", len(objs)/10)
 	if err := sim.Throttle(false, scale); err != nil { // the console's calls are not the controller's budget
 		return nil, err
 	}
+	if err := sim.ResetCounters(); err != nil {
+		return nil, err
+	}
+	driftStart := time.Now()
 	drifted, err := injectDrift(ctx, cp.Client, cl, ns, objs, vpcs, gwTable)
 	if err != nil {
 		return nil, err
@@ -151,15 +250,20 @@ func Run(ctx context.Context, cfg Config) (*Results, error) {
 	if err := sim.Throttle(true, scale); err != nil {
 		return nil, err
 	}
-	driftStart := time.Now()
-	if err := waitRepaired(ctx, cl, drifted, real(cfg.SyncPeriod+2*time.Minute)); err != nil {
+	first, err := waitFirstWrite(ctx, sim, "ModifyVpcEndpoint", len(drifted), real(cfg.SyncPeriod+2*time.Minute))
+	if err != nil {
+		return nil, err
+	}
+	res.DriftFirstRepairSeconds = first.Sub(driftStart).Seconds() * scale
+	if err := waitRepaired(ctx, cl, drifted, real(cfg.SyncPeriod+2*time.Minute+time.Duration(float64(len(drifted))/endpointWriteRate)*time.Second)); err != nil {
 		return nil, err
 	}
 	res.DriftObjects = len(drifted)
 	res.DriftRepairSeconds = time.Since(driftStart).Seconds() * scale
-	res.DriftTarget = (cfg.SyncPeriod + 15*time.Second).Seconds()
+	res.DriftRepairBound = math.Max(0, float64(len(drifted)-endpointWriteBurst)/endpointWriteRate)
+	res.DriftTarget = 60
 
-	// 6. Delete everything.
+	// 8. Delete everything.
 	logf("deleting everything")
 	start = time.Now()
 	for _, o := range objs {
@@ -174,13 +278,11 @@ func Run(ctx context.Context, cfg Config) (*Results, error) {
 	// AWS takes the provisioning delay again to delete an interface endpoint.
 	res.DeleteLowerBound = math.Max(0, (writes-endpointWriteBurst)/endpointWriteRate) + cfg.StateDelay.Seconds()
 
-	// 7. The manager's footprint.
-	u, err := mgr.Usage()
-	if err != nil {
+	// 9. The manager's footprint.
+	if res.CPUSeconds, res.PeakRSSMiB, err = usage(); err != nil {
 		return nil, err
 	}
-	res.PeakRSSMiB = float64(u.PeakRSSBytes) / (1 << 20)
-	res.CPUSeconds = u.CPUSeconds
+	res.CPUPerObject = res.CPUSeconds / float64(len(objs))
 	return res, nil
 }
 
@@ -353,4 +455,137 @@ func contains(s []string, x string) bool {
 		}
 	}
 	return false
+}
+
+// waitReconciled waits until the manager at metricsURL has finished at least want
+// reconciles of GatewayEndpoints and InterfaceEndpoints together.
+func waitReconciled(ctx context.Context, metricsURL string, want int, timeout time.Duration) error {
+	deadline := time.Now().Add(timeout)
+	for {
+		n, err := reconciles(ctx, metricsURL)
+		if err == nil && n >= want {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("only %d of %d objects reconciled after %v (%v)", n, want, timeout, err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// reconciles sums controller_runtime_reconcile_total of the two endpoint controllers.
+func reconciles(ctx context.Context, metricsURL string) (int, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, metricsURL, nil)
+	if err != nil {
+		return 0, err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return 0, err
+	}
+	defer resp.Body.Close()
+	n := 0
+	sc := bufio.NewScanner(resp.Body)
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	for sc.Scan() {
+		line := sc.Text()
+		if !strings.HasPrefix(line, "controller_runtime_reconcile_total{") ||
+			!strings.Contains(line, `controller="gatewayendpoint"`) && !strings.Contains(line, `controller="interfaceendpoint"`) {
+			continue
+		}
+		f := strings.Fields(line)
+		v, _ := strconv.ParseFloat(f[len(f)-1], 64)
+		n += int(v)
+	}
+	return n, sc.Err()
+}
+
+// writes counts an action's calls in the sim's counters.
+func writes(sim *e2e.EC2Sim, action string) (int, error) {
+	c, err := sim.Counters()
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, v := range c[action] {
+		n += v
+	}
+	return n, nil
+}
+
+// waitFirstWrite returns when the sim first counts more than baseline calls of action.
+func waitFirstWrite(ctx context.Context, sim *e2e.EC2Sim, action string, baseline int, timeout time.Duration) (time.Time, error) {
+	deadline := time.Now().Add(timeout)
+	for {
+		n, err := writes(sim, action)
+		if err != nil {
+			return time.Time{}, err
+		}
+		if n > baseline {
+			return time.Now(), nil
+		}
+		if time.Now().After(deadline) {
+			return time.Time{}, fmt.Errorf("no %s after %v", action, timeout)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// probeDrift removes the route table of one converged GatewayEndpoint at a time,
+// at a random moment within a drift interval, and returns, for each, the time
+// (AWS seconds) from the change to the controller's first repair call.
+func probeDrift(ctx context.Context, c client.Client, sim *e2e.EC2Sim, cl *ec2.Client, ns string, probes int, interval time.Duration, scale float64) ([]float64, error) {
+	var gws v1alpha1.GatewayEndpointList
+	if err := c.List(ctx, &gws, client.InNamespace(ns)); err != nil {
+		return nil, err
+	}
+	if len(gws.Items) == 0 {
+		return nil, fmt.Errorf("no GatewayEndpoint to probe")
+	}
+	var out []float64
+	for i := 0; i < probes; i++ {
+		gw := gws.Items[(i*7919)%len(gws.Items)]
+		time.Sleep(time.Duration(rand.Float64() * float64(interval) / scale))
+		if err := sim.ResetCounters(); err != nil {
+			return nil, err
+		}
+		table := gw.Status.RouteTableIDs[0]
+		start := time.Now()
+		if _, err := cl.ModifyVpcEndpoint(ctx, &ec2.ModifyVpcEndpointInput{VpcEndpointId: aws.String(gw.Status.EndpointID), RemoveRouteTableIds: []string{table}}); err != nil {
+			return nil, err
+		}
+		first, err := waitFirstWrite(ctx, sim, "ModifyVpcEndpoint", 1, time.Duration(float64(10*time.Minute)/scale))
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, first.Sub(start).Seconds()*scale)
+		d := drift{gw.Status.EndpointID, func(e types.VpcEndpoint) bool { return contains(e.RouteTableIds, table) }}
+		if err := waitRepaired(ctx, cl, []drift{d}, time.Duration(float64(10*time.Minute)/scale)); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// machine describes the machine the run is on: CPUs, their model, memory.
+func machine() string {
+	model := ""
+	if data, err := os.ReadFile("/proc/cpuinfo"); err == nil {
+		for _, line := range strings.Split(string(data), "\n") {
+			if k, v, ok := strings.Cut(line, ":"); ok && strings.TrimSpace(k) == "model name" {
+				model = strings.TrimSpace(v)
+				break
+			}
+		}
+	}
+	mem := ""
+	if data, err := os.ReadFile("/proc/meminfo"); err == nil {
+		for _, line := range strings.Split(string(data), "\n") {
+			if f := strings.Fields(line); len(f) >= 2 && f[0] == "MemTotal:" {
+				kb, _ := strconv.ParseFloat(f[1], 64)
+				mem = fmt.Sprintf(", %.0f GiB", kb/(1<<20))
+			}
+		}
+	}
+	return fmt.Sprintf("%d cores, %s%s", runtime.NumCPU(), model, mem)
 }

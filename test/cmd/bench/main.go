@@ -28,8 +28,14 @@ func main() {
 	flag.DurationVar(&cfg.SyncPeriod, "sync-period", 5*time.Minute, "the manager's --sync-period, in AWS time")
 	flag.DurationVar(&cfg.Idle, "idle", 10*time.Minute, "how long to watch at rest, in AWS time")
 	flag.DurationVar(&cfg.StateDelay, "state-delay", time.Minute, "how long AWS provisions an interface endpoint, in AWS time")
+	flag.DurationVar(&cfg.DriftInterval, "drift-interval", 30*time.Second, "the manager's --drift-interval, in AWS time")
+	flag.BoolVar(&cfg.Restart, "restart", true, "restart the manager after the idle phase and measure re-verification")
+	flag.IntVar(&cfg.Probes, "probes", 5, "single-object drifts injected to measure drift detection latency")
+	flag.StringVar(&cfg.ProfilingAddr, "pprof-addr", "", "serve the manager's pprof handlers on this address (--profiling-bind-address), e.g. 127.0.0.1:6060")
+	memLimit := flag.Int("memory-limit-mib", 0, "run the manager as under a container limit of this many MiB (GOMEMLIMIT 90% of it); 0: none")
 	out := flag.String("out", "bench/results.json", "where to write the figures as JSON")
 	flag.Parse()
+	cfg.MemoryLimit = int64(*memLimit) << 20
 	log.SetFlags(log.Ltime)
 	cfg.Logf = log.Printf
 

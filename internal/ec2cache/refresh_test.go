@@ -1,0 +1,192 @@
+package ec2cache_test
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
+	clocktesting "k8s.io/utils/clock/testing"
+
+	"github.com/vpce-dev/vpce-controller/internal/ec2cache"
+	"github.com/vpce-dev/vpce-controller/test/ec2sim"
+)
+
+// noticeLog collects the cache's change notices.
+type noticeLog struct {
+	mu  sync.Mutex
+	all []ec2cache.Change
+}
+
+func (n *noticeLog) add(c ec2cache.Change) { n.mu.Lock(); n.all = append(n.all, c); n.mu.Unlock() }
+func (n *noticeLog) take() []ec2cache.Change {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	out := n.all
+	n.all = nil
+	return out
+}
+
+func clockedSetup(t *testing.T, spacing time.Duration) (*ec2sim.Server, *ec2.Client, *ec2cache.Client, ec2sim.Fixture, *clocktesting.FakeClock, *noticeLog) {
+	sim := ec2sim.New(ec2sim.Options{})
+	srv := httptest.NewServer(sim)
+	t.Cleanup(srv.Close)
+	// A transport of its own: no connection kept alive to another test's server.
+	raw := ec2.New(ec2.Options{Region: "us-east-1", BaseEndpoint: aws.String(srv.URL), Credentials: credentials.NewStaticCredentialsProvider("a", "b", ""), RetryMaxAttempts: 1,
+		HTTPClient: &http.Client{Transport: &http.Transport{}}})
+	clk := clocktesting.NewFakeClock(time.Now())
+	notices := &noticeLog{}
+	c := ec2cache.New(raw, ec2cache.Options{ClusterTagKey: "vpce.dev/cluster", Cluster: "c1", OwnerTagKey: "vpce.dev/owner", OwnerUIDTagKey: "vpce.dev/owner-uid",
+		SnapshotTTL: time.Hour, InventoryTTL: time.Hour, ServiceTTL: time.Hour, PollTTL: time.Hour,
+		Spacing: spacing, ListInterval: 30 * time.Second, Notify: notices.add, Clock: clk})
+	return sim, raw, c, sim.LoadFixture(), clk, notices
+}
+
+func ownedGateway(t *testing.T, c *ec2cache.Client, fx ec2sim.Fixture, i int) string {
+	t.Helper()
+	out, err := c.CreateVpcEndpoint(context.Background(), &ec2.CreateVpcEndpointInput{
+		VpcId: aws.String(fx.VPCID), ServiceName: aws.String([]string{"com.amazonaws.us-east-1.s3", "com.amazonaws.us-east-1.dynamodb"}[i%2]), VpcEndpointType: types.VpcEndpointTypeGateway,
+		RouteTableIds: []string{fx.PrivateSubnets[i/2%3].RouteTableID},
+		TagSpecifications: []types.TagSpecification{{ResourceType: types.ResourceTypeVpcEndpoint, Tags: []types.Tag{
+			{Key: aws.String("vpce.dev/cluster"), Value: aws.String("c1")},
+			{Key: aws.String("vpce.dev/owner"), Value: aws.String(fmt.Sprintf("ns/gw-%d", i))},
+			{Key: aws.String("vpce.dev/owner-uid"), Value: aws.String(fmt.Sprintf("uid-%d", i))},
+		}}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return aws.ToString(out.VpcEndpoint.VpcEndpointId)
+}
+
+// TestTickFindsDriftWithinTheListInterval: the refresher lists the owned endpoints
+// once per interval, whatever their number, and reports exactly the ones that
+// changed behind the controller's back.
+func TestTickFindsDriftWithinTheListInterval(t *testing.T) {
+	sim, raw, c, fx, clk, notices := clockedSetup(t, 0)
+	ctx := context.Background()
+	var eps []string
+	for i := 0; i < 6; i++ {
+		eps = append(eps, ownedGateway(t, c, fx, i))
+	}
+	clk.Step(time.Second)
+	if _, err := c.DescribeVpcEndpoints(ctx, &ec2.DescribeVpcEndpointsInput{VpcEndpointIds: eps[:1]}); err != nil {
+		t.Fatal(err) // the first read lists: nothing to compare with
+	}
+	if n := notices.take(); len(n) != 0 {
+		t.Fatalf("notices on the first listing: %v", n)
+	}
+	sim.ResetCounters()
+	if _, err := raw.ModifyVpcEndpoint(ctx, &ec2.ModifyVpcEndpointInput{VpcEndpointId: aws.String(eps[3]), RemoveRouteTableIds: []string{fx.PrivateSubnets[1].RouteTableID}}); err != nil {
+		t.Fatal(err)
+	}
+	clk.Step(29 * time.Second)
+	c.Tick(ctx)
+	if n := calls(sim, "DescribeVpcEndpoints"); n != 0 {
+		t.Fatalf("%d DescribeVpcEndpoints before the interval passed", n)
+	}
+	clk.Step(time.Second)
+	c.Tick(ctx)
+	if n := calls(sim, "DescribeVpcEndpoints"); n != 1 {
+		t.Fatalf("%d DescribeVpcEndpoints for one listing of 6 endpoints", n)
+	}
+	got := notices.take()
+	if len(got) != 1 || got[0].Owner != "ns/gw-3" || got[0].ID != eps[3] || got[0].Type != "Gateway" {
+		t.Fatalf("notices %+v, want one for ns/gw-3", got)
+	}
+	// The snapshot answers the owner's query with the drifted state.
+	out, err := c.DescribeVpcEndpoints(ctx, &ec2.DescribeVpcEndpointsInput{Filters: []types.Filter{
+		{Name: aws.String("tag:vpce.dev/cluster"), Values: []string{"c1"}}, {Name: aws.String("tag:vpce.dev/owner-uid"), Values: []string{"uid-3"}}}})
+	if err != nil || len(out.VpcEndpoints) != 1 || len(out.VpcEndpoints[0].RouteTableIds) != 0 {
+		t.Fatalf("owner query after the listing: %v %+v", err, out)
+	}
+	if n := calls(sim, "DescribeVpcEndpoints"); n != 1 {
+		t.Fatalf("the owner query went to EC2: %d calls", n)
+	}
+}
+
+// TestChangesAreConfirmedByTheNextTick: an endpoint the controller changed is
+// re-read by the next tick (not the next listing), and the change reported.
+func TestChangesAreConfirmedByTheNextTick(t *testing.T) {
+	sim, _, c, fx, clk, notices := clockedSetup(t, time.Second)
+	ctx := context.Background()
+	id := ownedGateway(t, c, fx, 0)
+	clk.Step(time.Second)
+	if _, err := c.DescribeVpcEndpoints(ctx, &ec2.DescribeVpcEndpointsInput{VpcEndpointIds: []string{id}}); err != nil {
+		t.Fatal(err)
+	}
+	notices.take()
+	if _, err := c.ModifyVpcEndpoint(ctx, &ec2.ModifyVpcEndpointInput{VpcEndpointId: aws.String(id), AddRouteTableIds: []string{fx.PrivateSubnets[2].RouteTableID}}); err != nil {
+		t.Fatal(err)
+	}
+	sim.ResetCounters()
+	clk.Step(2 * time.Second)
+	c.Tick(ctx)
+	if n := calls(sim, "DescribeVpcEndpoints"); n != 1 {
+		t.Fatalf("%d DescribeVpcEndpoints to confirm one change", n)
+	}
+	if got := notices.take(); len(got) != 1 || got[0].ID != id {
+		t.Fatalf("notices %+v, want the changed endpoint", got)
+	}
+}
+
+// TestReadsOfManyWrittenEndpointsShareOneCall: reads by ID of endpoints written
+// moments ago wait for one read of all of them.
+func TestReadsOfManyWrittenEndpointsShareOneCall(t *testing.T) {
+	sim, _, c, fx, clk, _ := clockedSetup(t, 5*time.Second)
+	ctx := context.Background()
+	var eps []string
+	for i := 0; i < 6; i++ {
+		eps = append(eps, ownedGateway(t, c, fx, i))
+	}
+	clk.Step(time.Second)
+	c.Tick(ctx) // nothing listed yet: no reconcile asked
+	if _, err := c.DescribeVpcEndpoints(ctx, &ec2.DescribeVpcEndpointsInput{VpcEndpointIds: eps[:1]}); err != nil {
+		t.Fatal(err) // a cold snapshot: one listing
+	}
+	for _, id := range eps {
+		if _, err := c.CreateTags(ctx, &ec2.CreateTagsInput{Resources: []string{id}, Tags: []types.Tag{{Key: aws.String("team"), Value: aws.String("a")}}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	clk.Step(time.Second)
+	sim.ResetCounters()
+	var wg sync.WaitGroup
+	errs := make(chan error, len(eps))
+	for _, id := range eps {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			out, err := c.DescribeVpcEndpoints(ctx, &ec2.DescribeVpcEndpointsInput{VpcEndpointIds: []string{id}})
+			if err == nil && (len(out.VpcEndpoints) != 1 || aws.ToString(out.VpcEndpoints[0].VpcEndpointId) != id) {
+				err = fmt.Errorf("read of %s answered %+v", id, out.VpcEndpoints)
+			}
+			errs <- err
+		}()
+	}
+	// The first read runs at once; the others wait for the spacing and share one.
+	deadline := time.Now().Add(10 * time.Second)
+	for len(errs) < len(eps) && time.Now().Before(deadline) {
+		if clk.HasWaiters() {
+			clk.Step(5 * time.Second)
+		}
+		time.Sleep(time.Millisecond)
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := calls(sim, "DescribeVpcEndpoints"); n > 2 {
+		t.Fatalf("%d DescribeVpcEndpoints for 6 reads of written endpoints, want at most 2", n)
+	}
+}
