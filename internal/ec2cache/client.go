@@ -59,6 +59,10 @@ type Client struct {
 	groupReads    batches[types.SecurityGroup]
 	eniReads      batches[types.NetworkInterface]
 
+	// othersEndpoints are the endpoints of the region that are not this
+	// cluster's, from a listing of all (the private DNS conflict check).
+	othersEndpoints list[types.VpcEndpoint]
+
 	vpcs        list[types.Vpc]
 	subnets     list[types.Subnet]
 	routeTables list[types.RouteTable]
@@ -95,7 +99,7 @@ func New(cl awsclient.EC2, o Options) *Client {
 	c.eniReads = batches[types.NetworkInterface]{clock: clk, spacing: o.Spacing, fetch: c.fetchInterfaces}
 	for _, l := range []interface {
 		init(clock.Clock, time.Duration)
-	}{&c.vpcs, &c.subnets, &c.routeTables} {
+	}{&c.vpcs, &c.subnets, &c.routeTables, &c.othersEndpoints} {
 		l.init(clk, o.Spacing)
 	}
 	for _, k := range []interface {
@@ -109,9 +113,9 @@ func New(cl awsclient.EC2, o Options) *Client {
 func (c *Client) now() time.Time { return c.clock.Now() }
 
 // need is the oldest read start a request accepts.
-func (c *Client) need(ctx context.Context, def time.Duration) time.Time {
+func (c *Client) need(ctx context.Context, def time.Duration, kind Kinds) time.Time {
 	age := maxAge(ctx, def)
-	if fresh, _ := ctx.Value(freshKey{}).(bool); fresh {
+	if fresh(ctx, kind) {
 		age = min(age, freshWindow(c.o.Spacing))
 	}
 	return c.now().Add(-age)

@@ -21,6 +21,7 @@ var endpointOps = kindOps[types.VpcEndpoint]{
 	id:          func(e types.VpcEndpoint) string { return aws.ToString(e.VpcEndpointId) },
 	tags:        func(e types.VpcEndpoint) []types.Tag { return e.Tags },
 	typ:         func(e types.VpcEndpoint) string { return string(e.VpcEndpointType) },
+	vpc:         func(e types.VpcEndpoint) string { return aws.ToString(e.VpcId) },
 	settled:     func(e types.VpcEndpoint) bool { return settled(e.State) },
 	fingerprint: endpointFingerprint,
 	compact:     compactEndpoint,
@@ -91,6 +92,7 @@ func (c *Client) fetchEndpoints(ctx context.Context, start time.Time, filters []
 			return nil, err
 		}
 		c.notify(c.endpoints.mergeRead(start, filters[0].Values, all))
+		c.prefetchInterfaces(ctx, all)
 		return all, nil
 	}
 	var all []types.VpcEndpoint
@@ -108,6 +110,7 @@ func (c *Client) fetchEndpoints(ctx context.Context, start time.Time, filters []
 	} else {
 		c.notify(c.endpoints.mergeRead(start, filterValues(filters, "vpc-endpoint-id"), all))
 	}
+	c.prefetchInterfaces(ctx, all)
 	return all, nil
 }
 
@@ -157,7 +160,7 @@ func (c *Client) DescribeVpcEndpoints(ctx context.Context, in *ec2.DescribeVpcEn
 	if in.NextToken != nil || in.MaxResults != nil || in.DryRun != nil || !understood(in.Filters, endpointFilterNames...) {
 		return c.EC2.DescribeVpcEndpoints(ctx, in, opts...)
 	}
-	need := c.need(ctx, c.o.SnapshotTTL)
+	need := c.need(ctx, c.o.SnapshotTTL, Endpoints)
 	switch {
 	case len(in.VpcEndpointIds) > 0 && len(in.Filters) == 0:
 		return c.endpointsByID(ctx, in.VpcEndpointIds, need, opts)
@@ -166,11 +169,48 @@ func (c *Client) DescribeVpcEndpoints(ctx context.Context, in *ec2.DescribeVpcEn
 	case c.hasClusterFilter(in.Filters):
 		return c.ownedEndpoints(ctx, in, need, opts)
 	}
+	if vpcs := filterValues(in.Filters, "vpc-id"); len(vpcs) > 0 {
+		// Endpoints of given VPCs, whoever owns them (the check for another
+		// endpoint with private DNS): the region's listing of every endpoint,
+		// shared by every such query for a snapshot's lifetime, and the owned
+		// snapshot.
+		theirs, _, err := c.othersEndpoints.get(ctx, need, c.listAllEndpoints)
+		if err != nil {
+			return nil, err
+		}
+		all := append(matchEndpoints(theirs, in.Filters), matchEndpoints(c.endpoints.inVPCs(vpcs), in.Filters)...)
+		sort.Slice(all, func(i, j int) bool { return aws.ToString(all[i].VpcEndpointId) < aws.ToString(all[j].VpcEndpointId) })
+		return &ec2.DescribeVpcEndpointsOutput{VpcEndpoints: all}, nil
+	}
 	items, _, err := c.endpointReads.query(ctx, in.Filters)
 	if err != nil {
 		return nil, err
 	}
 	return &ec2.DescribeVpcEndpointsOutput{VpcEndpoints: matchEndpoints(items, in.Filters)}, nil
+}
+
+// listAllEndpoints lists every endpoint of the account and region: this cluster's
+// go to the owned snapshot (a complete listing of them too), the others are
+// returned, trimmed.
+func (c *Client) listAllEndpoints(ctx context.Context) ([]types.VpcEndpoint, error) {
+	start := c.now()
+	var ours, theirs []types.VpcEndpoint
+	p := ec2.NewDescribeVpcEndpointsPaginator(c.EC2, &ec2.DescribeVpcEndpointsInput{MaxResults: aws.Int32(1000)})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, e := range page.VpcEndpoints {
+			if hasTag(e.Tags, c.o.ClusterTagKey, c.o.Cluster) {
+				ours = append(ours, e)
+			} else {
+				theirs = append(theirs, compactEndpoint(e))
+			}
+		}
+	}
+	c.notify(c.endpoints.mergeListing(start, ours))
+	return theirs, nil
 }
 
 func (c *Client) endpointsByID(ctx context.Context, ids []string, need time.Time, opts []func(*ec2.Options)) (*ec2.DescribeVpcEndpointsOutput, error) {

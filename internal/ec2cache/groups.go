@@ -15,6 +15,7 @@ var groupOps = kindOps[types.SecurityGroup]{
 	id:          func(g types.SecurityGroup) string { return aws.ToString(g.GroupId) },
 	tags:        func(g types.SecurityGroup) []types.Tag { return g.Tags },
 	typ:         func(types.SecurityGroup) string { return "" },
+	vpc:         func(g types.SecurityGroup) string { return aws.ToString(g.VpcId) },
 	settled:     func(types.SecurityGroup) bool { return true },
 	fingerprint: groupFingerprint,
 	compact:     compactGroup,
@@ -79,7 +80,7 @@ func (c *Client) DescribeSecurityGroups(ctx context.Context, in *ec2.DescribeSec
 	case len(in.GroupIds) > 0 && len(in.Filters) == 0:
 		return c.groupsByID(ctx, in.GroupIds, opts)
 	case len(in.GroupIds) == 0 && c.hasClusterFilter(in.Filters) && understood(in.Filters, "vpc-id", "group-id", "group-name"):
-		need := c.need(ctx, c.o.SnapshotTTL)
+		need := c.need(ctx, c.o.SnapshotTTL, Groups)
 		uid := c.ownerUID(in.Filters)
 		for attempt := 0; attempt < 3; attempt++ {
 			cands, stale, listing := c.groups.ownedQuery(uid, need, time.Time{})
@@ -101,7 +102,7 @@ func (c *Client) DescribeSecurityGroups(ctx context.Context, in *ec2.DescribeSec
 }
 
 func (c *Client) groupsByID(ctx context.Context, ids []string, opts []func(*ec2.Options)) (*ec2.DescribeSecurityGroupsOutput, error) {
-	need, foreignNeed := c.need(ctx, c.o.SnapshotTTL), c.need(ctx, c.o.InventoryTTL)
+	need, foreignNeed := c.need(ctx, c.o.SnapshotTTL, Groups), c.need(ctx, c.o.InventoryTTL, Groups)
 	if c.groups.listed().Before(c.now().Add(-c.o.SnapshotTTL)) {
 		if err := c.listGroups(ctx); err != nil { // a cold snapshot: one listing answers every owned group
 			return nil, err

@@ -2,6 +2,7 @@ package ec2cache
 
 import (
 	"context"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -103,4 +104,39 @@ func (c *Client) pruneInterfaces() {
 			delete(c.enis, id)
 		}
 	}
+}
+
+// prefetchInterfaces reads, in the same pass as the endpoints that list them, the
+// interfaces of available owned endpoints not read yet, so reconciles reporting
+// them find them here.
+func (c *Client) prefetchInterfaces(ctx context.Context, eps []types.VpcEndpoint) {
+	var unknown []string
+	c.mu.Lock()
+	for _, e := range eps {
+		if !strings.EqualFold(string(e.State), "available") || !hasTag(e.Tags, c.o.ClusterTagKey, c.o.Cluster) {
+			continue
+		}
+		for _, id := range e.NetworkInterfaceIds {
+			if _, ok := c.enis[id]; !ok {
+				unknown = append(unknown, id)
+			}
+		}
+	}
+	c.mu.Unlock()
+	if len(unknown) == 0 {
+		return
+	}
+	for _, fs := range chunkFilters(map[string]map[string]struct{}{"network-interface-id": setOf(unknown)}) {
+		if _, err := c.fetchInterfaces(ctx, time.Time{}, fs); err != nil {
+			return // the reconcile that needs them asks again
+		}
+	}
+}
+
+func setOf(ids []string) map[string]struct{} {
+	m := make(map[string]struct{}, len(ids))
+	for _, id := range ids {
+		m[id] = struct{}{}
+	}
+	return m
 }

@@ -121,7 +121,7 @@ func (c *Client) DescribeVpcs(ctx context.Context, in *ec2.DescribeVpcsInput, op
 	if in.NextToken != nil || !understood(in.Filters, "vpc-id", "cidr", "is-default") {
 		return c.EC2.DescribeVpcs(ctx, in, opts...)
 	}
-	all, _, err := c.vpcs.get(ctx, c.need(ctx, c.o.InventoryTTL), func(ctx context.Context) ([]types.Vpc, error) {
+	all, _, err := c.vpcs.get(ctx, c.need(ctx, c.o.InventoryTTL, Inventory), func(ctx context.Context) ([]types.Vpc, error) {
 		var items []types.Vpc
 		p := ec2.NewDescribeVpcsPaginator(c.EC2, &ec2.DescribeVpcsInput{MaxResults: aws.Int32(1000)})
 		for p.HasMorePages() {
@@ -153,7 +153,7 @@ func (c *Client) DescribeSubnets(ctx context.Context, in *ec2.DescribeSubnetsInp
 	if in.NextToken != nil || !understood(in.Filters, "vpc-id", "subnet-id", "availability-zone") {
 		return c.EC2.DescribeSubnets(ctx, in, opts...)
 	}
-	all, _, err := c.subnets.get(ctx, c.need(ctx, c.o.InventoryTTL), func(ctx context.Context) ([]types.Subnet, error) {
+	all, _, err := c.subnets.get(ctx, c.need(ctx, c.o.InventoryTTL, Inventory), func(ctx context.Context) ([]types.Subnet, error) {
 		var items []types.Subnet
 		p := ec2.NewDescribeSubnetsPaginator(c.EC2, &ec2.DescribeSubnetsInput{MaxResults: aws.Int32(1000)})
 		for p.HasMorePages() {
@@ -185,7 +185,7 @@ func (c *Client) DescribeRouteTables(ctx context.Context, in *ec2.DescribeRouteT
 	if in.NextToken != nil || !understood(in.Filters, "vpc-id", "route-table-id", "association.subnet-id", "association.main") {
 		return c.EC2.DescribeRouteTables(ctx, in, opts...)
 	}
-	all, _, err := c.routeTables.get(ctx, c.need(ctx, c.o.InventoryTTL), func(ctx context.Context) ([]types.RouteTable, error) {
+	all, _, err := c.routeTables.get(ctx, c.need(ctx, c.o.InventoryTTL, Inventory), func(ctx context.Context) ([]types.RouteTable, error) {
 		var items []types.RouteTable
 		p := ec2.NewDescribeRouteTablesPaginator(c.EC2, &ec2.DescribeRouteTablesInput{MaxResults: aws.Int32(100)})
 		for p.HasMorePages() {

@@ -32,14 +32,35 @@ func stableAge(ctx context.Context, def time.Duration) time.Duration {
 	return def
 }
 
+// Kinds names kinds of data a request may need fresh.
+type Kinds uint8
+
+const (
+	// Endpoints are the owned VPC endpoints (and what is read by ID).
+	Endpoints Kinds = 1 << iota
+	// Groups are the owned security groups (and groups read by ID).
+	Groups
+	// Inventory is VPCs, subnets and route tables.
+	Inventory
+	// All is every kind.
+	All = Endpoints | Groups | Inventory
+)
+
 type freshKey struct{}
 
-// WithFresh asks the cache to serve this context's reads from data read within
-// the shared freshness window (Options.Spacing; a second without one): data a
-// read made for another request moments ago serves this one too, and when there
-// is none, the next read serves every request waiting.
-func WithFresh(ctx context.Context) context.Context {
-	return context.WithValue(ctx, freshKey{}, true)
+// WithFresh asks the cache to serve this context's reads of the given kinds from
+// data read within the shared freshness window (Options.Spacing; a second without
+// one): data a read made for another request moments ago serves this one too, and
+// when there is none, the next read serves every request waiting.
+func WithFresh(ctx context.Context, kinds Kinds) context.Context {
+	prev, _ := ctx.Value(freshKey{}).(Kinds)
+	return context.WithValue(ctx, freshKey{}, prev|kinds)
+}
+
+// fresh reports whether ctx asks for fresh data of kind k.
+func fresh(ctx context.Context, k Kinds) bool {
+	v, _ := ctx.Value(freshKey{}).(Kinds)
+	return v&k != 0
 }
 
 // freshWindow is the age WithFresh accepts.

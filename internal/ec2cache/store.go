@@ -28,6 +28,7 @@ type kindOps[T any] struct {
 	id          func(T) string
 	tags        func(T) []types.Tag
 	typ         func(T) string
+	vpc         func(T) string
 	settled     func(T) bool
 	fingerprint func(T) string
 	// compact keeps only the fields the engine reads.
@@ -44,6 +45,7 @@ type entry[T any] struct {
 	settled  bool
 	ourCopy  bool // carries this cluster's tag
 	typ      string
+	vpc      string
 }
 
 // owned is what the cache knows of the objects of one kind the controller owns in
@@ -57,18 +59,19 @@ type owned[T any] struct {
 	mu                    sync.Mutex
 	items                 map[string]*entry[T]
 	byOwner               map[string]map[string]struct{}
+	byVPC                 map[string]map[string]struct{}
 	listedAt              time.Time // when the last complete owned listing started
 	dirty                 map[string]time.Time
 }
 
 func newOwned[T any](ops kindOps[T], o Options) *owned[T] {
 	return &owned[T]{ops: ops, clusterKey: o.ClusterTagKey, cluster: o.Cluster, ownerKey: o.OwnerTagKey, ownerUIDKey: o.OwnerUIDTagKey,
-		items: map[string]*entry[T]{}, byOwner: map[string]map[string]struct{}{}, dirty: map[string]time.Time{}}
+		items: map[string]*entry[T]{}, byOwner: map[string]map[string]struct{}{}, byVPC: map[string]map[string]struct{}{}, dirty: map[string]time.Time{}}
 }
 
 func (s *owned[T]) newEntry(obj T, at time.Time) *entry[T] {
 	obj = s.ops.compact(obj)
-	e := &entry[T]{obj: obj, at: at, print: s.ops.fingerprint(obj), settled: s.ops.settled(obj), typ: s.ops.typ(obj)}
+	e := &entry[T]{obj: obj, at: at, print: s.ops.fingerprint(obj), settled: s.ops.settled(obj), typ: s.ops.typ(obj), vpc: s.ops.vpc(obj)}
 	for _, t := range s.ops.tags(obj) {
 		switch aws.ToString(t.Key) {
 		case s.clusterKey:
@@ -90,12 +93,8 @@ func (s *owned[T]) put(id string, e *entry[T], notify bool) *Change {
 		s.unindex(id, old)
 	}
 	s.items[id] = e
-	if e.ownerUID != "" {
-		if s.byOwner[e.ownerUID] == nil {
-			s.byOwner[e.ownerUID] = map[string]struct{}{}
-		}
-		s.byOwner[e.ownerUID][id] = struct{}{}
-	}
+	addIndex(s.byOwner, e.ownerUID, id)
+	addIndex(s.byVPC, e.vpc, id)
 	if !notify || old != nil && old.print == e.print {
 		return nil
 	}
@@ -107,15 +106,40 @@ func (s *owned[T]) change(id string, e *entry[T]) *Change {
 }
 
 func (s *owned[T]) unindex(id string, e *entry[T]) {
-	if e.ownerUID == "" {
+	dropIndex(s.byOwner, e.ownerUID, id)
+	dropIndex(s.byVPC, e.vpc, id)
+}
+
+func addIndex(idx map[string]map[string]struct{}, key, id string) {
+	if key == "" {
 		return
 	}
-	if m := s.byOwner[e.ownerUID]; m != nil {
+	if idx[key] == nil {
+		idx[key] = map[string]struct{}{}
+	}
+	idx[key][id] = struct{}{}
+}
+
+func dropIndex(idx map[string]map[string]struct{}, key, id string) {
+	if m := idx[key]; m != nil {
 		delete(m, id)
 		if len(m) == 0 {
-			delete(s.byOwner, e.ownerUID)
+			delete(idx, key)
 		}
 	}
+}
+
+// inVPCs returns the stored objects of these VPCs, as last read.
+func (s *owned[T]) inVPCs(vpcs []string) []T {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []T
+	for _, v := range vpcs {
+		for id := range s.byVPC[v] {
+			out = append(out, s.items[id].obj)
+		}
+	}
+	return out
 }
 
 // remove forgets id (lock held) and returns the change, if any.

@@ -22,7 +22,7 @@ func (e *Engine) Delete(ctx context.Context, req Request) Outcome {
 	out.notReady(v1alpha1.ReasonDeleting, "the object is being deleted")
 	if req.Prior.EndpointIntent != nil || req.Prior.GroupIntent != nil {
 		// A create whose result was not seen: look at AWS now, not at a snapshot.
-		ctx = ec2cache.WithFresh(ctx)
+		ctx = ec2cache.WithFresh(ctx, ec2cache.Endpoints|ec2cache.Groups)
 	}
 	k := adapterOf(req.Spec.Type)
 	var err error

@@ -98,8 +98,8 @@ func newOutcome(req Request, region string) Outcome {
 func (e *Engine) Reconcile(ctx context.Context, req Request) Outcome {
 	cl, region := e.client(req)
 	out := newOutcome(req, region)
-	if needsFreshReads(req.Prior) {
-		ctx = ec2cache.WithFresh(ctx)
+	if kinds := freshKinds(req.Prior); kinds != 0 {
+		ctx = ec2cache.WithFresh(ctx, kinds)
 	}
 	err := e.converge(ctx, cl, region, req, &out)
 	if err == nil && out.Poll == 0 && (out.EndpointChange != nil || out.GroupChange != nil) {
@@ -145,15 +145,24 @@ func (e *Engine) Reconcile(ctx context.Context, req Request) Outcome {
 	return out
 }
 
-// needsFreshReads reports whether a reconcile must act on what AWS looks like now
-// (within the cache's shared freshness window) rather than on the snapshot: a
-// new or edited spec, a create whose resource was returned but not seen since,
-// a change not yet confirmed. A create recorded but never answered needs no
-// fresh read: repeating it with the recorded ClientToken returns what it made.
-func needsFreshReads(p Prior) bool {
-	return p.GenerationChanged ||
-		p.EndpointIntent != nil && p.EndpointID != "" || p.GroupIntent != nil && p.ManagedSecurityGroupID != "" ||
-		p.EndpointChange != nil || p.GroupChange != nil
+// freshKinds are the kinds of data a reconcile must read as AWS has them now
+// (within the cache's shared freshness window) rather than from the snapshot:
+// everything for a new or edited spec; the endpoint, or the managed group, when
+// its create returned but no read has shown it since, or when a change to it is
+// not confirmed yet. A create recorded but never answered needs no fresh read:
+// repeating it with the recorded ClientToken returns what it made.
+func freshKinds(p Prior) ec2cache.Kinds {
+	var k ec2cache.Kinds
+	if p.GenerationChanged {
+		k |= ec2cache.All
+	}
+	if p.EndpointIntent != nil && p.EndpointID != "" || p.EndpointChange != nil {
+		k |= ec2cache.Endpoints
+	}
+	if p.GroupIntent != nil && p.ManagedSecurityGroupID != "" || p.GroupChange != nil {
+		k |= ec2cache.Groups
+	}
+	return k
 }
 
 // resolved is the spec turned into IDs.
