@@ -202,7 +202,7 @@ func idFilter(name string, ids []string) []types.Filter {
 func (c *Client) CreateVpcEndpoint(ctx context.Context, in *ec2.CreateVpcEndpointInput, opts ...func(*ec2.Options)) (*ec2.CreateVpcEndpointOutput, error) {
 	out, err := c.EC2.CreateVpcEndpoint(ctx, in, opts...)
 	if err == nil && out.VpcEndpoint != nil {
-		c.endpoints.markDirty(c.now(), aws.ToString(out.VpcEndpoint.VpcEndpointId))
+		c.endpoints.markCreated(c.now(), aws.ToString(out.VpcEndpoint.VpcEndpointId), c.ownerOf(in.TagSpecifications))
 	}
 	return out, err
 }
@@ -235,7 +235,7 @@ func (c *Client) DeleteTags(ctx context.Context, in *ec2.DeleteTagsInput, opts .
 func (c *Client) CreateSecurityGroup(ctx context.Context, in *ec2.CreateSecurityGroupInput, opts ...func(*ec2.Options)) (*ec2.CreateSecurityGroupOutput, error) {
 	out, err := c.EC2.CreateSecurityGroup(ctx, in, opts...)
 	if err == nil {
-		c.groups.markDirty(c.now(), aws.ToString(out.GroupId))
+		c.groups.markCreated(c.now(), aws.ToString(out.GroupId), c.ownerOf(in.TagSpecifications))
 	}
 	return out, err
 }
@@ -256,6 +256,18 @@ func (c *Client) AuthorizeSecurityGroupIngress(ctx context.Context, in *ec2.Auth
 func (c *Client) RevokeSecurityGroupIngress(ctx context.Context, in *ec2.RevokeSecurityGroupIngressInput, opts ...func(*ec2.Options)) (*ec2.RevokeSecurityGroupIngressOutput, error) {
 	defer func() { c.groups.markDirty(c.now(), aws.ToString(in.GroupId)) }() // after the call: a snapshot taken meanwhile may predate it
 	return c.EC2.RevokeSecurityGroupIngress(ctx, in, opts...)
+}
+
+// ownerOf returns the owner UID tag of a create ("" when none).
+func (c *Client) ownerOf(specs []types.TagSpecification) string {
+	for _, s := range specs {
+		for _, t := range s.Tags {
+			if aws.ToString(t.Key) == c.o.OwnerUIDTagKey {
+				return aws.ToString(t.Value)
+			}
+		}
+	}
+	return ""
 }
 
 func (c *Client) markResources(ids []string) {

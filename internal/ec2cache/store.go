@@ -62,11 +62,14 @@ type owned[T any] struct {
 	byVPC                 map[string]map[string]struct{}
 	listedAt              time.Time // when the last complete owned listing started
 	dirty                 map[string]time.Time
+	// createdFor is the owner UID of objects created and not read yet, so a query
+	// of another owner need not wait for their read.
+	createdFor map[string]string
 }
 
 func newOwned[T any](ops kindOps[T], o Options) *owned[T] {
 	return &owned[T]{ops: ops, clusterKey: o.ClusterTagKey, cluster: o.Cluster, ownerKey: o.OwnerTagKey, ownerUIDKey: o.OwnerUIDTagKey,
-		items: map[string]*entry[T]{}, byOwner: map[string]map[string]struct{}{}, byVPC: map[string]map[string]struct{}{}, dirty: map[string]time.Time{}}
+		items: map[string]*entry[T]{}, byOwner: map[string]map[string]struct{}{}, byVPC: map[string]map[string]struct{}{}, dirty: map[string]time.Time{}, createdFor: map[string]string{}}
 }
 
 func (s *owned[T]) newEntry(obj T, at time.Time) *entry[T] {
@@ -165,6 +168,28 @@ func (s *owned[T]) markDirty(now time.Time, ids ...string) {
 	}
 }
 
+// markCreated records the create of id for the owner with that UID.
+func (s *owned[T]) markCreated(now time.Time, id, ownerUID string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.dirty[id] = now
+	s.createdFor[id] = ownerUID
+}
+
+// written reports whether the controller wrote to id since its last read (lock
+// held): what such a read shows is the controller's own doing, confirmed by the
+// reconcile that waits for it, not drift to report.
+func (s *owned[T]) written(id string) bool {
+	_, ok := s.dirty[id]
+	return ok
+}
+
+// clean forgets the write to id (lock held): a read that started after it has it.
+func (s *owned[T]) clean(id string) {
+	delete(s.dirty, id)
+	delete(s.createdFor, id)
+}
+
 // mergeListing stores a complete listing of the owned objects that started at
 // start, and returns what changed since the previous reads. Objects read by ID
 // after start are kept as read.
@@ -180,7 +205,7 @@ func (s *owned[T]) mergeListing(start time.Time, items []T) []Change {
 		if old := s.items[id]; old != nil && old.at.After(start) {
 			continue
 		}
-		if c := s.put(id, s.newEntry(it, start), notify); c != nil {
+		if c := s.put(id, s.newEntry(it, start), notify && !s.written(id)); c != nil {
 			changes = append(changes, *c)
 		}
 	}
@@ -193,7 +218,7 @@ func (s *owned[T]) mergeListing(start time.Time, items []T) []Change {
 	}
 	for id, w := range s.dirty {
 		if w.Before(start) {
-			delete(s.dirty, id) // the listing started after the write: it has the written state
+			s.clean(id) // the listing started after the write: it has the written state
 		}
 	}
 	if start.After(s.listedAt) {
@@ -230,13 +255,13 @@ func (s *owned[T]) mergeRead(start time.Time, ids []string, items []T) []Change 
 			}
 			continue
 		}
-		if c := s.put(id, e, notify); c != nil {
+		if c := s.put(id, e, notify && !s.written(id)); c != nil {
 			changes = append(changes, *c)
 		}
 	}
 	for _, id := range ids {
 		if w, ok := s.dirty[id]; ok && w.Before(start) {
-			delete(s.dirty, id)
+			s.clean(id)
 		}
 		if _, ok := found[id]; ok {
 			continue
@@ -285,7 +310,11 @@ func (s *owned[T]) ownedQuery(uid string, need, pollNeed time.Time) (cands []T, 
 	}
 	for id, w := range s.dirty {
 		if e := s.items[id]; e == nil || !e.at.After(w) {
-			if e == nil || uid == "" || e.ownerUID == uid {
+			owner := s.createdFor[id]
+			if e != nil {
+				owner = e.ownerUID
+			}
+			if uid == "" || owner == "" || owner == uid {
 				stale = append(stale, id)
 			}
 		}

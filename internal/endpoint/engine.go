@@ -147,22 +147,16 @@ func (e *Engine) Reconcile(ctx context.Context, req Request) Outcome {
 
 // freshKinds are the kinds of data a reconcile must read as AWS has them now
 // (within the cache's shared freshness window) rather than from the snapshot:
-// everything for a new or edited spec; the endpoint, or the managed group, when
-// its create returned but no read has shown it since, or when a change to it is
-// not confirmed yet. A create recorded but never answered needs no fresh read:
-// repeating it with the recorded ClientToken returns what it made.
+// everything for a new or edited spec. A create or a change the controller made
+// needs no more: the cache never answers for a resource written since its last
+// read until a read that started after the write (a new process starts with no
+// snapshot at all), and a create recorded but never answered is repeated with its
+// ClientToken, which returns what it made.
 func freshKinds(p Prior) ec2cache.Kinds {
-	var k ec2cache.Kinds
 	if p.GenerationChanged {
-		k |= ec2cache.All
+		return ec2cache.All
 	}
-	if p.EndpointIntent != nil && p.EndpointID != "" || p.EndpointChange != nil {
-		k |= ec2cache.Endpoints
-	}
-	if p.GroupIntent != nil && p.ManagedSecurityGroupID != "" || p.GroupChange != nil {
-		k |= ec2cache.Groups
-	}
-	return k
+	return 0
 }
 
 // resolved is the spec turned into IDs.
