@@ -167,7 +167,8 @@ func (c *Client) notify(changes []Change) {
 // Tick keeps the snapshots current without any reconcile asking: every
 // ListInterval it lists the owned endpoints and security groups (a few pages,
 // whatever the number of objects), and in between it re-reads, in one request,
-// the ones AWS is working on or the controller changed. What changed is reported
+// the ones the controller wrote to and, every three quarters of PollTTL, the ones
+// AWS is working on. What changed is reported
 // through Notify, so drift is found within ListInterval and every change the
 // controller makes is confirmed by a read soon after. Concurrent calls return at once.
 func (c *Client) Tick(ctx context.Context) {
@@ -181,7 +182,7 @@ func (c *Client) Tick(ctx context.Context) {
 	if listed := c.endpoints.listed(); listed.IsZero() {
 	} else if c.o.ListInterval > 0 && now.Sub(listed) >= c.o.ListInterval {
 		_ = c.listEndpoints(ctx)
-	} else if ids := c.endpoints.toRefresh(now.Add(-c.o.Spacing)); len(ids) > 0 {
+	} else if ids := c.endpoints.toRefresh(now.Add(-c.o.PollTTL * 3 / 4)); len(ids) > 0 {
 		_, _, _ = c.endpointReads.query(ctx, idFilter("vpc-endpoint-id", ids))
 	}
 	if listed := c.groups.listed(); listed.IsZero() {

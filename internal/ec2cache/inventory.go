@@ -249,10 +249,12 @@ func (c *Client) DescribePrefixLists(ctx context.Context, in *ec2.DescribePrefix
 	})
 }
 
-// DescribeVpcAttribute caches the VPC DNS attributes private DNS depends on.
+// DescribeVpcAttribute caches the VPC DNS attributes private DNS depends on, for
+// the service TTL: the engine reads them again (WithMaxAge 0) before it reports
+// one off, and AWS refuses private DNS when one is off anyway.
 func (c *Client) DescribeVpcAttribute(ctx context.Context, in *ec2.DescribeVpcAttributeInput, opts ...func(*ec2.Options)) (*ec2.DescribeVpcAttributeOutput, error) {
 	key := aws.ToString(in.VpcId) + "/" + string(in.Attribute)
-	return c.attributes.get(ctx, key, c.now().Add(-stableAge(ctx, c.o.InventoryTTL)), func(ctx context.Context) (*ec2.DescribeVpcAttributeOutput, error) {
+	return c.attributes.get(ctx, key, c.now().Add(-stableAge(ctx, c.o.ServiceTTL)), func(ctx context.Context) (*ec2.DescribeVpcAttributeOutput, error) {
 		return c.EC2.DescribeVpcAttribute(ctx, in, opts...)
 	})
 }

@@ -39,6 +39,8 @@ func (e *Engine) report(ctx context.Context, cl awsclient.EC2, k adapter, r *res
 	case phaseStuck:
 	default:
 		out.notReady(v1alpha1.ReasonPending, "endpoint %s is %s", o.ID, o.State)
-		out.Poll = e.pendingPoll()
+		// Slower and slower: the snapshot cache re-reads endpoints AWS is working
+		// on and reconciles the object the moment its state changes.
+		out.Poll, out.PollBackoff = e.pendingPoll(), true
 	}
 }

@@ -205,10 +205,14 @@ func New(ctx context.Context, restCfg *rest.Config, o Options) (*Manager, error)
 	// Reads of one kind are shared: one per account, region and kind every few
 	// polls at most, serving every reconcile that waits for fresh data.
 	spacing := 5 * pendingPoll
-	// The sync period's drift check reads snapshots a tenth of it old at most.
+	// The sync period's drift check reads snapshots a tenth of it old at most; when
+	// the refresher lists more often than that, reads accept two of its intervals,
+	// so they never list on their own.
 	snapshotTTL := max(syncPeriod/10, time.Second)
 	if drift < 0 {
 		drift = 0
+	} else if drift <= syncPeriod/5 {
+		snapshotTTL = max(snapshotTTL, 2*drift)
 	}
 	changes := controllers.NewAWSChanges()
 	registry := accounts.NewRegistry(cfg, accounts.Options{
