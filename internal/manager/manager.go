@@ -70,6 +70,11 @@ type Options struct {
 	// DefaultTags (--default-tags) are k=v pairs, comma-separated, put on every
 	// endpoint and security group the controller creates.
 	DefaultTags string
+	// Shard splits the cluster's objects between several managers (shard.go).
+	Shard ShardOptions
+	// Observers receive every reconcile's outcome besides the metrics (tests
+	// count reconciles per object).
+	Observers []controllers.Observer
 }
 
 // Manager is the controller manager, and the AWS accounts it reaches.
@@ -116,6 +121,9 @@ func (o Options) Validate() error {
 	if _, err := ParseTags(o.DefaultTags); err != nil {
 		return err
 	}
+	if err := o.Shard.Validate(); err != nil {
+		return err
+	}
 	return o.Metrics.Validate()
 }
 
@@ -125,6 +133,10 @@ func New(ctx context.Context, restCfg *rest.Config, o Options) (*Manager, error)
 		return nil, err
 	}
 	defaultTags, err := ParseTags(o.DefaultTags)
+	if err != nil {
+		return nil, err
+	}
+	shard, err := o.Shard.shard()
 	if err != nil {
 		return nil, err
 	}
@@ -139,7 +151,7 @@ func New(ctx context.Context, restCfg *rest.Config, o Options) (*Manager, error)
 		LeaderElectionReleaseOnCancel: true,
 	}
 	if mopts.LeaderElectionID == "" {
-		mopts.LeaderElectionID = LeaderElectionID(o.ClusterName)
+		mopts.LeaderElectionID = ShardLeaderElectionID(o.ClusterName, shard.Name)
 	}
 	if o.WatchNamespace != "" {
 		namespaces := map[string]cache.Config{}
@@ -217,11 +229,15 @@ func New(ctx context.Context, restCfg *rest.Config, o Options) (*Manager, error)
 			DefaultAccount:    o.DefaultAccount,
 			RequireAccountRef: o.RequireAccountRef,
 		},
+		Shard: shard,
 	}
 	if copts.MaxConcurrentReconciles == 0 {
 		copts.MaxConcurrentReconciles = 10
 	}
-	recorder := metrics.NewRecorder()
+	var recorder controllers.Observer = metrics.NewRecorder()
+	if len(o.Observers) > 0 {
+		recorder = observers(append([]controllers.Observer{recorder}, o.Observers...))
+	}
 	if err := controllers.SetupGatewayEndpoint(mgr, engine, copts, recorder); err != nil {
 		return nil, err
 	}
@@ -238,4 +254,14 @@ func New(ctx context.Context, restCfg *rest.Config, o Options) (*Manager, error)
 		return nil, err
 	}
 	return &Manager{Manager: mgr, Accounts: registry}, nil
+}
+
+// observers hands every outcome to each of its observers.
+type observers []controllers.Observer
+
+// Reconciled implements controllers.Observer.
+func (os observers) Reconciled(kind string, obj client.Object, out endpoint.Outcome) {
+	for _, o := range os {
+		o.Reconciled(kind, obj, out)
+	}
 }
