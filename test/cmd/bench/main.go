@@ -28,7 +28,9 @@ func main() {
 	flag.DurationVar(&cfg.SyncPeriod, "sync-period", 5*time.Minute, "the manager's --sync-period, in AWS time")
 	flag.DurationVar(&cfg.Idle, "idle", 10*time.Minute, "how long to watch at rest, in AWS time")
 	flag.DurationVar(&cfg.StateDelay, "state-delay", time.Minute, "how long AWS provisions an interface endpoint, in AWS time")
-	out := flag.String("out", "bench/results.json", "where to write the figures as JSON")
+	out := flag.String("out", "bench/results.json", "where to write the figures as JSON (fleet runs: bench/results-<mode>.json)")
+	var fleet fleetFlags
+	fleet.register()
 	flag.Parse()
 	log.SetFlags(log.Ltime)
 	cfg.Logf = log.Printf
@@ -44,7 +46,16 @@ func main() {
 	defer os.RemoveAll(cfg.Dir)
 	ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer cancel()
-	res, err := bench.Run(ctx, cfg)
+	var res result
+	if fleet.enabled() {
+		var path string
+		res, path, err = fleet.run(ctx, cfg)
+		if !flagSet("out") {
+			*out = path
+		}
+	} else {
+		res, err = bench.Run(ctx, cfg)
+	}
 	if err != nil {
 		log.Printf("benchmark failed: %v (logs in %s)", err, cfg.Dir)
 		cancel()
@@ -63,4 +74,11 @@ func main() {
 		log.Fatal(err)
 	}
 	fmt.Printf("\nwrote %s\n", path)
+}
+
+// flagSet reports whether a flag was given on the command line.
+func flagSet(name string) bool {
+	set := false
+	flag.Visit(func(f *flag.Flag) { set = set || f.Name == name })
+	return set
 }
