@@ -192,20 +192,32 @@ func RunFleet(ctx context.Context, cfg FleetConfig) (*FleetResults, error) {
 			return nil, err
 		}
 	}
-	readyAt, err := waitPairsReady(ctx, cp.Client, pairs, objsOf, logf, real(time.Duration(3*largest)*time.Second+10*time.Minute))
+	slow := map[*pair]bool{}
+	for _, p := range pairs {
+		slow[p] = p.Account == res.ThrottledAccount
+	}
+	readyAt, counts, err := waitPairsReady(ctx, cp.Client, pairs, objsOf, slow, logf,
+		real(time.Duration(3*largest)*time.Second+10*time.Minute), real(time.Duration(2*largest)*time.Second))
 	if err != nil {
 		return nil, err
 	}
 	res.TimeToReady = time.Since(start).Seconds() * scale
 	for _, p := range pairs {
 		bound := pairBound(len(objsOf[p]), cfg.StateDelay)
-		took := readyAt[p].Sub(start).Seconds() * scale
-		res.Pairs = append(res.Pairs, PairResult{Account: p.Account, Region: p.Region, Namespace: p.Namespace, Objects: len(objsOf[p]),
-			TimeToReady: took, Bound: bound, Ratio: took / bound, Throttled: p.Account == res.ThrottledAccount})
+		pr := PairResult{Account: p.Account, Region: p.Region, Namespace: p.Namespace, Objects: len(objsOf[p]), Ready: counts[p],
+			Bound: bound, Throttled: slow[p]}
+		if at, ok := readyAt[p]; ok {
+			pr.TimeToReady = at.Sub(start).Seconds() * scale
+			pr.Ratio = pr.TimeToReady / bound
+		}
+		res.Pairs = append(res.Pairs, pr)
 		res.SumOfBounds += bound
 	}
 	sortedPairs(res.Pairs)
 	res.LargestPairBound = largest
+	if len(readyAt) < len(pairs) {
+		res.TimeToReady = 0 // not every pair got Ready: see the pairs
+	}
 	res.Ratio = res.TimeToReady / largest
 	for _, p := range res.Pairs {
 		if !p.Throttled {
@@ -229,6 +241,10 @@ func RunFleet(ctx context.Context, cfg FleetConfig) (*FleetResults, error) {
 			return nil, err
 		}
 		sr := ShardResult{Shard: shardName(i), PeakRSSMiB: float64(u.PeakRSSBytes) / (1 << 20), CPUSeconds: u.CPUSeconds}
+		if sr.KubeRequests, err = kubeRequests(m.MetricsURL); err != nil {
+			return nil, err
+		}
+		res.KubeRequestsPerObject += float64(sr.KubeRequests) / float64(len(all))
 		if cfg.Shards > 1 {
 			if sr.objects, err = reconciledSet(filepath.Join(cfg.Dir, fmt.Sprintf("manager-%s.log", shardName(i)))); err != nil {
 				return nil, err
@@ -282,36 +298,50 @@ func waitAccountsReady(ctx context.Context, c client.Client, targets []string, t
 }
 
 // waitPairsReady waits until every object is Ready, and returns when each
-// pair's last object became Ready (as polled).
-func waitPairsReady(ctx context.Context, c client.Client, pairs []*pair, objsOf map[*pair][]client.Object, logf func(string, ...any), timeout time.Duration) (map[*pair]time.Time, error) {
+// pair's last object became Ready (as polled). Pairs in slow (the throttled
+// account's) may stay unfinished: once the others are Ready, they get until
+// slowDeadline, and their Ready counts are returned.
+func waitPairsReady(ctx context.Context, c client.Client, pairs []*pair, objsOf map[*pair][]client.Object, slow map[*pair]bool, logf func(string, ...any), timeout, slowAfter time.Duration) (map[*pair]time.Time, map[*pair]int, error) {
 	deadline := time.Now().Add(timeout)
-	readyAt := map[*pair]time.Time{}
-	for len(readyAt) < len(pairs) {
-		done := 0
+	var slowDeadline time.Time
+	readyAt, counts := map[*pair]time.Time{}, map[*pair]int{}
+	for {
+		pending := 0
 		for _, p := range pairs {
 			if _, ok := readyAt[p]; ok {
-				done++
 				continue
 			}
 			objs, err := list(ctx, c, p.Namespace)
 			if err != nil {
-				return nil, err
+				return nil, nil, err
 			}
-			if n := readyCount(objs); n == len(objsOf[p]) {
+			counts[p] = readyCount(objs)
+			if counts[p] == len(objsOf[p]) {
 				readyAt[p] = time.Now()
-				done++
-				logf("  %s %s: all %d Ready (%d of %d pairs done)", p.Account, p.Region, n, len(readyAt), len(pairs))
+				logf("  %s %s: all %d Ready (%d of %d pairs done)", p.Account, p.Region, counts[p], len(readyAt), len(pairs))
+			} else if !slow[p] {
+				pending++
 			}
 		}
 		if len(readyAt) == len(pairs) {
-			break
+			return readyAt, counts, nil
+		}
+		if pending == 0 && slowDeadline.IsZero() {
+			slowDeadline = time.Now().Add(slowAfter)
+		}
+		if !slowDeadline.IsZero() && time.Now().After(slowDeadline) {
+			for p := range slow {
+				if _, ok := readyAt[p]; !ok {
+					logf("  %s %s (throttled): %d of %d Ready when the others had been done for %v", p.Account, p.Region, counts[p], len(objsOf[p]), slowAfter)
+				}
+			}
+			return readyAt, counts, nil
 		}
 		if time.Now().After(deadline) {
-			return nil, fmt.Errorf("%d of %d pairs Ready after %v", len(readyAt), len(pairs), timeout)
+			return nil, nil, fmt.Errorf("%d of %d pairs Ready after %v", len(readyAt), len(pairs), timeout)
 		}
 		time.Sleep(500 * time.Millisecond)
 	}
-	return readyAt, nil
 }
 
 // checkClaims checks that every object is claimed by its namespace's shard
