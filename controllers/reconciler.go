@@ -6,6 +6,7 @@ package controllers
 import (
 	"context"
 	"math/rand/v2"
+	"sync"
 	"time"
 
 	"k8s.io/apimachinery/pkg/api/equality"
@@ -13,6 +14,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/tools/events"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -74,11 +76,25 @@ type endpointReconciler struct {
 	tracker  *backoff.Tracker
 	opts     Options
 	metrics  Observer
+	// converged remembers, per object, the generation at which it was last Ready
+	// (convergedAt): a change AWS makes the endpoint go through (pending after a
+	// modification) does not turn a later repair into a "modification".
+	converged sync.Map // types.NamespacedName -> convergence
+}
+
+// convergence is an object (by UID) Ready at a generation.
+type convergence struct {
+	uid        types.UID
+	generation int64
 }
 
 // Observer receives what reconciles did, for metrics. Nil-safe.
 type Observer interface {
+	// Reconciled records one reconcile of a live object, or of one whose deletion
+	// finished (out.Done).
 	Reconciled(kind string, obj client.Object, out endpoint.Outcome)
+	// Forget drops an object that is gone, or is no longer this controller's to count.
+	Forget(kind string, key types.NamespacedName)
 }
 
 // Reconcile implements reconcile.Reconciler.
@@ -87,6 +103,7 @@ func (r *endpointReconciler) Reconcile(ctx context.Context, req ctrl.Request) (c
 	obj := r.kind.newObject()
 	if err := r.Get(ctx, req.NamespacedName, obj); err != nil {
 		if apierrors.IsNotFound(err) {
+			r.forget(req.NamespacedName) // deleted, whichever way
 			return ctrl.Result{}, nil
 		}
 		return ctrl.Result{}, err
@@ -100,7 +117,7 @@ func (r *endpointReconciler) Reconcile(ctx context.Context, req ctrl.Request) (c
 	}
 	// Changes are "modifications" until the object has once been Ready at its
 	// current generation; after that, any difference is drift.
-	ereq.Prior.SpecChanged = common.ObservedGeneration != obj.GetGeneration() || !meta.IsStatusConditionTrue(common.Conditions, v1alpha1.ConditionReady)
+	ereq.Prior.SpecChanged = common.ObservedGeneration != obj.GetGeneration() || !meta.IsStatusConditionTrue(common.Conditions, v1alpha1.ConditionReady) && !r.convergedAt(obj)
 	ereq.Prior.EndpointIntent = toIntent(common.CreateIntent)
 	ereq.Prior.EndpointChange = toChange(common.LastChange)
 	if ts := obj.GetDeletionTimestamp(); ts != nil {
@@ -122,10 +139,12 @@ func (r *endpointReconciler) Reconcile(ctx context.Context, req ctrl.Request) (c
 	var out endpoint.Outcome
 	if !obj.GetDeletionTimestamp().IsZero() {
 		if !controllerutil.ContainsFinalizer(obj, v1alpha1.Finalizer) {
+			r.forget(req.NamespacedName)
 			return ctrl.Result{}, nil
 		}
 		out = r.engine.Delete(ctx, ereq)
 		r.emit(obj, out)
+		r.observe(obj, out)
 		if out.Done {
 			log.Info("Deletion finished", "deletionPolicy", ereq.Spec.DeletionPolicy)
 			r.tracker.Success(string(obj.GetUID()))
@@ -145,9 +164,7 @@ func (r *endpointReconciler) Reconcile(ctx context.Context, req ctrl.Request) (c
 		}
 		out = r.engine.Reconcile(ctx, ereq)
 		r.emit(obj, out)
-	}
-	if r.metrics != nil {
-		r.metrics.Reconciled(r.kind.name(), obj, out)
+		r.observe(obj, out)
 	}
 	if out.Problem != nil {
 		log.Info("Spec not applied", "reason", out.Problem.Reason, "class", out.Problem.Class.String(), "message", out.Problem.Message)
@@ -161,6 +178,36 @@ func (r *endpointReconciler) Reconcile(ctx context.Context, req ctrl.Request) (c
 		}
 	}
 	return r.next(obj, out), nil
+}
+
+// observe records a reconcile's outcome: in the metrics, and whether the object
+// is converged at its generation. A finished deletion takes the object out of both.
+func (r *endpointReconciler) observe(obj client.Object, out endpoint.Outcome) {
+	if r.metrics != nil {
+		r.metrics.Reconciled(r.kind.name(), obj, out)
+	}
+	key := client.ObjectKeyFromObject(obj)
+	switch {
+	case out.Done:
+		r.converged.Delete(key)
+	case out.Ready && out.Problem == nil && obj.GetDeletionTimestamp().IsZero():
+		r.converged.Store(key, convergence{uid: obj.GetUID(), generation: obj.GetGeneration()})
+	}
+}
+
+// forget drops an object that is gone (or going, without this controller) from
+// the metrics and the convergence memory.
+func (r *endpointReconciler) forget(key types.NamespacedName) {
+	if r.metrics != nil {
+		r.metrics.Forget(r.kind.name(), key)
+	}
+	r.converged.Delete(key)
+}
+
+// convergedAt reports whether this process saw obj Ready at its current generation.
+func (r *endpointReconciler) convergedAt(obj client.Object) bool {
+	c, ok := r.converged.Load(client.ObjectKeyFromObject(obj))
+	return ok && c.(convergence).uid == obj.GetUID() && c.(convergence).generation == obj.GetGeneration()
 }
 
 // setDurable writes the IDs and create intents of d into obj's status.

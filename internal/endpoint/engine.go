@@ -228,11 +228,17 @@ func (e *Engine) converge(ctx context.Context, cl awsclient.EC2, region string, 
 		if err := e.checkPrivateDNSConflict(ctx, cl, req, r, obs); err != nil {
 			return err
 		}
-		err := checkVPCDNS(ctx, cl, r.vpc.ID, req.Spec.EnsureVPCDNS, out)
+		dnsCtx := ctx
+		if obs != nil && obs.State == stateAvailable {
+			// Private DNS turned off (or asked for anew): the VPC attributes may have
+			// been turned off with it since they were cached. Rare: look now.
+			dnsCtx = ec2cache.WithMaxAge(ctx, 0)
+		}
+		err := checkVPCDNS(dnsCtx, cl, req, r.vpc.ID, out)
 		var p *Problem
 		if errors.As(err, &p) && p.Reason == v1alpha1.ReasonVPCDNSAttributesOff {
 			// Cached attributes may predate the user's fix: look once more.
-			err = checkVPCDNS(ec2cache.WithMaxAge(ctx, 0), cl, r.vpc.ID, req.Spec.EnsureVPCDNS, out)
+			err = checkVPCDNS(ec2cache.WithMaxAge(ctx, 0), cl, req, r.vpc.ID, out)
 		}
 		if err != nil {
 			return err
@@ -346,8 +352,7 @@ func (e *Engine) find(ctx context.Context, cl awsclient.EC2, req Request, r *res
 		case o == nil && pending != nil:
 			out.warning(v1alpha1.EventNeverListed, "CreateVpcEndpoint", "VPC endpoint %s, created at %s, was never listed by AWS within the consistency bound (%s); creating another", id, pending.Since.UTC().Format(time.RFC3339), e.bound())
 		default:
-			out.event(v1alpha1.EventDriftCorrected, "RecreateVpcEndpoint", "VPC endpoint %s was deleted outside the controller; creating a new one", id)
-			out.DriftFields = append(out.DriftFields, "endpoint")
+			out.repaired([]string{DriftEndpoint}, "RecreateVpcEndpoint", "VPC endpoint %s was deleted outside the controller; creating a new one", id)
 		}
 		f.goneID = id
 		pending = nil
@@ -414,8 +419,9 @@ func (e *Engine) checkAdoptable(ctx context.Context, cl awsclient.EC2, req Reque
 }
 
 // checkVPCDNS makes sure private DNS can work: both VPC DNS attributes on, or turned
-// on when ensure is set.
-func checkVPCDNS(ctx context.Context, cl awsclient.EC2, vpcID string, ensure bool, out *Outcome) error {
+// on when spec.privateDNS.ensureVPCAttributes is set.
+func checkVPCDNS(ctx context.Context, cl awsclient.EC2, req Request, vpcID string, out *Outcome) error {
+	ensure := req.Spec.EnsureVPCDNS
 	attrs := []types.VpcAttributeName{types.VpcAttributeNameEnableDnsSupport, types.VpcAttributeNameEnableDnsHostnames}
 	var off []types.VpcAttributeName
 	for _, a := range attrs {
@@ -457,7 +463,7 @@ func checkVPCDNS(ctx context.Context, cl awsclient.EC2, vpcID string, ensure boo
 		if _, err := cl.ModifyVpcAttribute(ctx, in); err != nil {
 			return fromAWS(err, "turning on "+string(a)+" of "+vpcID)
 		}
-		out.event(v1alpha1.EventModified, "ModifyVpcAttribute", "Turned on %s of %s for private DNS", a, vpcID)
+		out.changedOrRepaired(req, []string{DriftVPCDNSAttributes}, "ModifyVpcAttribute", "Turned on %s of %s for private DNS", "Turned %s of %s back on for private DNS", a, vpcID)
 	}
 	return nil
 }
@@ -562,8 +568,9 @@ func (e *Engine) update(ctx context.Context, cl awsclient.EC2, req Request, r *r
 		if err := applyTags(ctx, cl, o.ID, p); err != nil {
 			return err
 		}
-		if len(p.SetTags)+len(p.RemoveTags) > 0 {
+		if tags := (Plan{SetTags: p.SetTags, RemoveTags: p.RemoveTags}); tags.HasChanges() {
 			e.changed(&out.EndpointChange, endpointDigest(o))
+			out.changedOrRepaired(req, tags.Fields(), "UpdateTags", "Modified VPC endpoint %s (%s): %s", "Repaired VPC endpoint %s (%s): %s", o.ID, o.State, tags)
 		}
 		e.report(ctx, cl, r, o, out)
 		return nil
@@ -593,8 +600,7 @@ func (e *Engine) update(ctx context.Context, cl awsclient.EC2, req Request, r *r
 	case req.Prior.SpecChanged:
 		out.event(v1alpha1.EventModified, "ModifyVpcEndpoint", "Modified VPC endpoint %s: %s", o.ID, p)
 	default:
-		out.event(v1alpha1.EventDriftCorrected, "ModifyVpcEndpoint", "Repaired VPC endpoint %s: %s", o.ID, p)
-		out.DriftFields = append(out.DriftFields, p.Fields()...)
+		out.repaired(p.Fields(), "ModifyVpcEndpoint", "Repaired VPC endpoint %s: %s", o.ID, p)
 	}
 	applied := p.Applied(o)
 	if o.Type == Interface && p.HasModify() {

@@ -52,6 +52,9 @@ type Options struct {
 	// ConsistencyBound is how long AWS may take to list what the controller created
 	// (--consistency-bound); zero means endpoint.DefaultConsistencyBound.
 	ConsistencyBound time.Duration
+	// MetricsWithoutNamespace leaves the object_namespace label of the object
+	// metrics empty (--metrics-namespace-label=false).
+	MetricsWithoutNamespace bool
 	// AWSLoadOptions are extra options for the AWS config (tests pass static credentials).
 	AWSLoadOptions []func(*config.LoadOptions) error
 	// EC2APIOptions are extra EC2 client options (tests count calls).
@@ -164,7 +167,10 @@ func New(ctx context.Context, restCfg *rest.Config, o Options) (ctrl.Manager, er
 	if copts.MaxConcurrentReconciles == 0 {
 		copts.MaxConcurrentReconciles = 10
 	}
-	recorder := metrics.NewRecorder()
+	recorder := metrics.NewRecorder(metrics.RecorderOptions{NamespaceLabel: !o.MetricsWithoutNamespace})
+	if err := mgr.Add(recorder); err != nil {
+		return nil, err
+	}
 	if err := controllers.SetupGatewayEndpoint(mgr, engine, copts, recorder); err != nil {
 		return nil, err
 	}
