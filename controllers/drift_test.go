@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
+	corev1 "k8s.io/api/core/v1"
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -317,6 +318,30 @@ func driftCases() []driftCase {
 					return fmt.Errorf("endpoint groups %v, want only the new managed group %s", groups, group(obj))
 				}
 				return rulesAre(h, obj)
+			},
+		},
+		{
+			// Not in AWS: the ConfigMap of spec.connectionDetails edited by hand.
+			name:   "connection-details-edited",
+			object: gw(func(g *v1alpha1.GatewayEndpoint) { withDetails(g, "s3-endpoint") }),
+			inject: func(h *harness, obj client.Object) {
+				cm := h.waitConfigMap("s3-endpoint", func(*corev1.ConfigMap) error { return nil })
+				cm.Data["VPCE_ENDPOINT_ID"] = "vpce-by-hand"
+				if err := h.k.Update(h.ctx, cm); err != nil {
+					h.t.Fatal(err)
+				}
+			},
+			note:   text(`Restored ConfigMap "s3-endpoint"`),
+			fields: []string{endpoint.DriftConnectionDetails},
+			repaired: func(h *harness, obj client.Object) error {
+				cm, err := h.configMap("s3-endpoint")
+				if err != nil {
+					return err
+				}
+				if got := cm.Data["VPCE_ENDPOINT_ID"]; got != id(obj) {
+					return fmt.Errorf("VPCE_ENDPOINT_ID=%q, want %s", got, id(obj))
+				}
+				return nil
 			},
 		},
 		{

@@ -76,6 +76,8 @@ type endpointReconciler struct {
 	tracker  *backoff.Tracker
 	opts     Options
 	metrics  Observer
+	// details writes the ConfigMap of spec.connectionDetails (connectiondetails.go).
+	details *connectionDetailsWriter
 	// converged remembers, per object, the generation at which it was last Ready
 	// (convergedAt): a change AWS makes the endpoint go through (pending after a
 	// modification) does not turn a later repair into a "modification".
@@ -95,6 +97,9 @@ type Observer interface {
 	Reconciled(kind string, obj client.Object, out endpoint.Outcome)
 	// Forget drops an object that is gone, or is no longer this controller's to count.
 	Forget(kind string, key types.NamespacedName)
+	// DriftRepaired counts a repair the reconciler made itself, outside the engine
+	// (fields of endpoint.DriftFields).
+	DriftRepaired(kind string, obj client.Object, fields ...string)
 }
 
 // Reconcile implements reconcile.Reconciler.
@@ -142,6 +147,10 @@ func (r *endpointReconciler) Reconcile(ctx context.Context, req ctrl.Request) (c
 			r.forget(req.NamespacedName)
 			return ctrl.Result{}, nil
 		}
+		// The connection details never outlive the object (nor its endpoint).
+		if err := r.details.remove(ctx, obj); err != nil {
+			return ctrl.Result{}, err
+		}
 		out = r.engine.Delete(ctx, ereq)
 		r.emit(obj, out)
 		r.observe(obj, out)
@@ -172,10 +181,17 @@ func (r *endpointReconciler) Reconcile(ctx context.Context, req ctrl.Request) (c
 		log.V(1).Info("Reconciled", "endpointID", out.EndpointID, "state", out.State, "ready", out.Ready, "poll", out.Poll)
 	}
 	r.writeStatus(obj, out)
+	var detailsErr error
+	if obj.GetDeletionTimestamp().IsZero() {
+		detailsErr = r.details.sync(ctx, obj, r.kind.common(orig).Conditions) // Kubernetes only
+	}
 	if !equality.Semantic.DeepEqual(r.kind.status(orig), r.kind.status(obj)) {
 		if err := r.Status().Patch(ctx, obj, client.MergeFrom(orig)); err != nil {
 			return ctrl.Result{}, client.IgnoreNotFound(err)
 		}
+	}
+	if detailsErr != nil {
+		return ctrl.Result{}, detailsErr
 	}
 	return r.next(obj, out), nil
 }

@@ -11,7 +11,6 @@ import (
 
 	"github.com/vpce-dev/vpce-controller/api/v1alpha1"
 	"github.com/vpce-dev/vpce-controller/internal/awsclient"
-	"github.com/vpce-dev/vpce-controller/internal/awserr"
 	"github.com/vpce-dev/vpce-controller/internal/ec2cache"
 )
 
@@ -25,11 +24,12 @@ func (e *Engine) Delete(ctx context.Context, req Request) Outcome {
 		// A create whose result was not seen: look at AWS now, not at a snapshot.
 		ctx = ec2cache.WithMaxAge(ctx, freshness)
 	}
+	k := adapterOf(req.Spec.Type)
 	var err error
 	if req.Spec.DeletionPolicy == v1alpha1.DeletionPolicyRetain {
-		err = e.retain(ctx, cl, req, &out)
+		err = e.retain(ctx, cl, k, req, &out)
 	} else {
-		err = e.remove(ctx, cl, req, &out)
+		err = e.remove(ctx, cl, k, req, &out)
 	}
 	if err != nil {
 		out.Done = false
@@ -42,13 +42,13 @@ func (e *Engine) Delete(ctx context.Context, req Request) Outcome {
 	return out
 }
 
-// ownedEndpoints returns the live endpoints that belong to the object: the one its
+// ownedEndpoints returns the live resources that belong to the object: the one its
 // status records and any carrying its ownership tags (created just before a crash).
-func ownedEndpoints(ctx context.Context, cl awsclient.EC2, req Request) ([]Observed, error) {
+func ownedEndpoints(ctx context.Context, cl awsclient.EC2, k adapter, req Request) ([]Observed, error) {
 	var found []Observed
 	seen := map[string]bool{}
 	if id := req.Prior.EndpointID; id != "" {
-		o, err := describeByID(ctx, cl, id)
+		o, err := k.describeByID(ctx, cl, id)
 		if err != nil {
 			return nil, err
 		}
@@ -57,7 +57,7 @@ func ownedEndpoints(ctx context.Context, cl awsclient.EC2, req Request) ([]Obser
 			seen[o.ID] = true
 		}
 	}
-	tagged, err := describeByOwner(ctx, cl, req.Owner)
+	tagged, err := k.describeByOwner(ctx, cl, req.Owner)
 	if err != nil {
 		return nil, err
 	}
@@ -85,8 +85,9 @@ func (e *Engine) waitForCreate(eps []Observed, req Request, out *Outcome) bool {
 	return true
 }
 
-func (e *Engine) remove(ctx context.Context, cl awsclient.EC2, req Request, out *Outcome) error {
-	eps, err := ownedEndpoints(ctx, cl, req)
+func (e *Engine) remove(ctx context.Context, cl awsclient.EC2, k adapter, req Request, out *Outcome) error {
+	n := k.names()
+	eps, err := ownedEndpoints(ctx, cl, k, req)
 	if err != nil {
 		return err
 	}
@@ -97,37 +98,31 @@ func (e *Engine) remove(ctx context.Context, cl awsclient.EC2, req Request, out 
 	waiting := false
 	for _, o := range eps {
 		out.State = o.State
-		switch {
-		case o.State == stateDeleted:
-		case gone(o.State):
+		switch state := k.classify(o); {
+		case state.phase == phaseDeleted:
+		case state.gone():
 			waiting = true
 		default:
 			toDelete = append(toDelete, o.ID)
 		}
 	}
 	if len(toDelete) > 0 {
-		res, err := cl.DeleteVpcEndpoints(ctx, &ec2.DeleteVpcEndpointsInput{VpcEndpointIds: toDelete})
-		if err != nil {
-			return fromAWS(err, "deleting VPC endpoints")
-		}
-		for _, u := range res.Unsuccessful {
-			if u.Error != nil && !isNotFoundCode(aws.ToString(u.Error.Code)) {
-				return &Problem{Reason: awserr.Reason(aws.ToString(u.Error.Code)), Message: "deleting " + aws.ToString(u.ResourceId) + ": " + aws.ToString(u.Error.Message), Class: awserr.Retryable}
-			}
+		if err := k.remove(ctx, cl, toDelete); err != nil {
+			return err
 		}
 		for _, id := range toDelete {
-			out.event(v1alpha1.EventDeleted, "DeleteVpcEndpoints", "Deleted VPC endpoint %s", id)
+			out.event(v1alpha1.EventDeleted, n.deleteAction, "Deleted %s %s", n.noun, id)
 		}
 		waiting = true
 	}
 	out.Observed = true
 	if waiting {
-		out.State = stateDeleting
+		out.State = n.deleting
 		out.Poll = e.pendingPoll()
 		return nil
 	}
 	out.State = ""
-	if req.Spec.Type == Interface {
+	if k.mayHaveGroup() {
 		done, err := e.deleteManagedGroup(ctx, cl, req, out)
 		if err != nil {
 			return err
@@ -149,8 +144,8 @@ func isNotFoundCode(code string) bool { return strings.HasSuffix(code, ".NotFoun
 // it) in AWS and removes the ownership tags, so nothing of this cluster claims them
 // any more. The group keeps its name, which ends in the object's UID fragment, so
 // a new object of the same name makes a group of its own.
-func (e *Engine) retain(ctx context.Context, cl awsclient.EC2, req Request, out *Outcome) error {
-	eps, err := ownedEndpoints(ctx, cl, req)
+func (e *Engine) retain(ctx context.Context, cl awsclient.EC2, k adapter, req Request, out *Outcome) error {
+	eps, err := ownedEndpoints(ctx, cl, k, req)
 	if err != nil {
 		return err
 	}
@@ -160,11 +155,11 @@ func (e *Engine) retain(ctx context.Context, cl awsclient.EC2, req Request, out 
 	keys := []types.Tag{{Key: aws.String(TagCluster)}, {Key: aws.String(TagOwner)}, {Key: aws.String(TagOwnerUID)}}
 	var ids []string
 	for _, o := range eps {
-		if !gone(o.State) {
+		if !k.classify(o).gone() {
 			ids = append(ids, o.ID)
 		}
 	}
-	if req.Spec.Type == Interface {
+	if k.mayHaveGroup() {
 		g, err := lookupManagedGroup(ctx, cl, req.Owner, req.Prior.ManagedSecurityGroupID)
 		if err != nil {
 			return err

@@ -36,6 +36,9 @@ const (
 	// DriftVPCDNSAttributes: enableDnsSupport or enableDnsHostnames of the VPC
 	// turned off, turned on again because spec.privateDNS.ensureVPCAttributes asks.
 	DriftVPCDNSAttributes = "vpc-dns-attributes"
+	// DriftConnectionDetails: the ConfigMap of spec.connectionDetails edited or
+	// deleted by hand (repaired by the controllers, not the engine).
+	DriftConnectionDetails = "connection-details"
 )
 
 // DriftFields lists every drift field, in the order docs/operations.md lists them.
@@ -43,6 +46,7 @@ var DriftFields = []string{
 	DriftEndpoint, DriftRouteTables, DriftSubnets, DriftSecurityGroups, DriftPolicy,
 	DriftPrivateDNS, DriftDNSOptions, DriftIPAddressType, DriftTags,
 	DriftSecurityGroup, DriftSecurityGroupRules, DriftSecurityGroupTags, DriftVPCDNSAttributes,
+	DriftConnectionDetails,
 }
 
 // repaired reports a repair: a DriftCorrected event and the fields it set right

@@ -65,10 +65,8 @@ func NewRecorder(opts RecorderOptions) *Recorder {
 // the reconcile, so a first Ready is recognised. An outcome with Done (deletion
 // finished) takes the object out of the gauges.
 func (r *Recorder) Reconciled(kind string, obj client.Object, out endpoint.Outcome) {
+	r.DriftRepaired(kind, obj, out.DriftFields...)
 	namespace := r.namespace(obj.GetNamespace())
-	for _, f := range out.DriftFields {
-		DriftRepairs.WithLabelValues(kind, namespace, f).Inc()
-	}
 	if out.Ready && !wasReady(obj) {
 		TimeToReady.WithLabelValues(kind).Observe(time.Since(obj.GetCreationTimestamp().Time).Seconds())
 	}
@@ -102,6 +100,13 @@ func (r *Recorder) Reconciled(kind string, obj client.Object, out endpoint.Outco
 	}
 	r.objects[key] = now
 	gauges.add(now, 1)
+}
+
+// DriftRepaired counts repairs of obj's drift, one per field.
+func (r *Recorder) DriftRepaired(kind string, obj client.Object, fields ...string) {
+	for _, f := range fields {
+		DriftRepairs.WithLabelValues(kind, r.namespace(obj.GetNamespace()), f).Inc()
+	}
 }
 
 // Forget takes an object that is gone out of the gauges.
