@@ -444,12 +444,16 @@ func (h *harness) waitSettled(obj client.Object) {
 // TestDriftRepairedAfterAWSWasBusyIsReported: a change made outside the controller
 // can leave the endpoint pending for a while (AWS re-provisions an interface
 // endpoint after ModifyVpcEndpoint), so a drift check finds it not Ready first.
-// The repair that follows is still drift, not a "modification".
+// The repair that follows is still drift, not a "modification". ec2sim's clock
+// moves only when the test says, so the endpoint stays pending until then.
 func TestDriftRepairedAfterAWSWasBusyIsReported(t *testing.T) {
-	h := newHarness(t, harnessOptions{simOpts: ec2sim.Options{StateDelay: 8 * time.Second}})
+	clock := ec2sim.NewManualClock(time.Now())
+	h := newHarness(t, harnessOptions{simOpts: ec2sim.Options{Clock: clock, StateDelay: time.Minute}})
 	ie := iface("busy", h.fix.VPCID, "ssm", v1alpha1.SubnetSelector{Tags: map[string]string{"tier": "private"}})
 	h.create(ie)
-	h.waitCondition(ie, v1alpha1.ConditionReady, "True", v1alpha1.ReasonAvailable, 60*time.Second)
+	h.waitCondition(ie, v1alpha1.ConditionReady, "False", v1alpha1.ReasonPending, 30*time.Second)
+	clock.Advance(time.Minute)
+	h.waitCondition(ie, v1alpha1.ConditionReady, "True", v1alpha1.ReasonAvailable, 30*time.Second)
 	h.waitSettled(ie)
 	subnets := h.privateSubnets()
 	if _, err := h.ec2.ModifyVpcEndpoint(h.ctx, &ec2.ModifyVpcEndpointInput{VpcEndpointId: aws.String(ie.Status.EndpointID), RemoveSubnetIds: subnets[:1]}); err != nil {
@@ -457,7 +461,10 @@ func TestDriftRepairedAfterAWSWasBusyIsReported(t *testing.T) {
 	}
 	// The drift check meets the endpoint pending: not Ready for now.
 	h.waitCondition(ie, v1alpha1.ConditionReady, "False", v1alpha1.ReasonPending, 30*time.Second)
+	clock.Advance(time.Minute)
 	h.waitEvent(ie, v1alpha1.EventDriftCorrected, "subnets +"+subnets[0])
+	clock.Advance(time.Minute)
+	h.waitCondition(ie, v1alpha1.ConditionReady, "True", v1alpha1.ReasonAvailable, 30*time.Second)
 	for _, e := range h.events(ie) {
 		if e.Reason == v1alpha1.EventModified {
 			t.Errorf("the repair is reported as a modification: %s", e.Note)
