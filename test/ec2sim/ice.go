@@ -73,7 +73,7 @@ func (s *Server) iceXML(ice *iceEndpoint, tags map[string]string) xmlICE {
 	host := ice.id + "." + ice.dnsLabel
 	suffix := ".ec2-instance-connect-endpoint." + s.opts.Region + ".amazonaws.com"
 	out := xmlICE{
-		OwnerID:                    accountID,
+		OwnerID:                    s.accountID(),
 		InstanceConnectEndpointID:  ice.id,
 		InstanceConnectEndpointArn: s.arn("instance-connect-endpoint", ice.id),
 		State:                      ice.state,
