@@ -228,3 +228,16 @@ func equal(a, b map[string]float64) bool {
 	}
 	return true
 }
+
+// TestStateIsTheStatusState: a reconcile that did not look at the endpoint (an
+// AWS error) leaves the state the status shows, and so does the gauge.
+func TestStateIsTheStatusState(t *testing.T) {
+	r := metrics.NewRecorder(metrics.RecorderOptions{NamespaceLabel: true})
+	obj := object("state-kept", "s3")
+	obj.Status.State = "available"
+	r.Reconciled("GatewayEndpoint", obj, endpoint.Outcome{Problem: &endpoint.Problem{Reason: "AWSUnavailable", Class: awserr.Retryable}})
+	if got, want := samples(t, metrics.Endpoints, obj.Namespace), map[string]float64{"GatewayEndpoint/available": 1}; !equal(got, want) {
+		t.Fatalf("vpce_endpoints = %v, want %v", got, want)
+	}
+	r.Forget("GatewayEndpoint", types.NamespacedName{Namespace: obj.Namespace, Name: obj.Name})
+}
