@@ -25,6 +25,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
 
 	"github.com/vpce-dev/vpce-controller/api/v1alpha1"
+	"github.com/vpce-dev/vpce-controller/internal/awsclient"
 	"github.com/vpce-dev/vpce-controller/internal/awserr"
 	"github.com/vpce-dev/vpce-controller/internal/backoff"
 	"github.com/vpce-dev/vpce-controller/internal/endpoint"
@@ -42,6 +43,8 @@ type Options struct {
 	SkipNameValidation bool
 	// Backoff paces retries; zero means backoff.DefaultPolicy.
 	Backoff backoff.Policy
+	// AccountOptions choose the AWS account of each object (account_gate.go).
+	AccountOptions
 }
 
 func (o Options) controllerOptions() controller.Options {
@@ -76,6 +79,9 @@ type endpointReconciler struct {
 	tracker  *backoff.Tracker
 	opts     Options
 	metrics  Observer
+	// apiReader reads past the informer cache, and memo says when (freshness.go).
+	apiReader client.Reader
+	memo      writeMemo
 	// details writes the ConfigMap of spec.connectionDetails (connectiondetails.go).
 	details *connectionDetailsWriter
 	// converged remembers, per object, the generation at which it was last Ready
@@ -105,11 +111,26 @@ type Observer interface {
 // Reconcile implements reconcile.Reconciler.
 func (r *endpointReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
 	log := logf.FromContext(ctx)
+	ctx = awsclient.WithObject(ctx, req.String())
 	obj := r.kind.newObject()
 	if err := r.Get(ctx, req.NamespacedName, obj); err != nil {
 		if apierrors.IsNotFound(err) {
 			r.forget(req.NamespacedName) // deleted, whichever way
 			return ctrl.Result{}, nil
+		}
+		return ctrl.Result{}, err
+	}
+	if err := r.memo.fresh(ctx, r.apiReader, obj); err != nil {
+		if apierrors.IsNotFound(err) {
+			r.forget(req.NamespacedName)
+		}
+		return ctrl.Result{}, client.IgnoreNotFound(err)
+	}
+	// Another install's object is left alone; an unclaimed one is claimed (with
+	// the finalizer) before any AWS call. See claim.go.
+	if mine, err := r.claim(ctx, obj); !mine || err != nil {
+		if !mine && err == nil {
+			r.forget(req.NamespacedName) // another install's to count, or going without us
 		}
 		return ctrl.Result{}, err
 	}
@@ -124,6 +145,7 @@ func (r *endpointReconciler) Reconcile(ctx context.Context, req ctrl.Request) (c
 	// current generation; after that, any difference is drift.
 	ereq.Prior.SpecChanged = common.ObservedGeneration != obj.GetGeneration() || !meta.IsStatusConditionTrue(common.Conditions, v1alpha1.ConditionReady) && !r.convergedAt(obj)
 	ereq.Prior.EndpointIntent = toIntent(common.CreateIntent)
+	ereq.Prior.AppliedTagKeys = common.AppliedTagKeys
 	ereq.Prior.EndpointChange = toChange(common.LastChange)
 	if ts := obj.GetDeletionTimestamp(); ts != nil {
 		ereq.Prior.DeletionStarted = ts.Time
@@ -137,9 +159,14 @@ func (r *endpointReconciler) Reconcile(ctx context.Context, req ctrl.Request) (c
 		if err := r.Status().Patch(ctx, obj, client.MergeFromWithOptions(base, client.MergeFromWithOptimisticLock{})); err != nil {
 			return err
 		}
+		r.memo.wrote(obj)
 		orig = obj.DeepCopyObject().(client.Object)
 		return nil
 	}
+
+	// The object's AWSAccount and its guard rails, before any AWS call (account_gate.go).
+	b, refused := r.bind(ctx, obj, ereq)
+	ereq.Clients, ereq.Spec.Guard = b.clients, b.policy
 
 	var out endpoint.Outcome
 	if !obj.GetDeletionTimestamp().IsZero() {
@@ -151,7 +178,7 @@ func (r *endpointReconciler) Reconcile(ctx context.Context, req ctrl.Request) (c
 		if err := r.details.remove(ctx, obj); err != nil {
 			return ctrl.Result{}, err
 		}
-		out = r.engine.Delete(ctx, ereq)
+		out = r.deleteBound(ctx, ereq, b, refused)
 		r.emit(obj, out)
 		r.observe(obj, out)
 		if out.Done {
@@ -159,6 +186,7 @@ func (r *endpointReconciler) Reconcile(ctx context.Context, req ctrl.Request) (c
 			r.tracker.Success(string(obj.GetUID()))
 			patch := client.MergeFrom(orig)
 			controllerutil.RemoveFinalizer(obj, v1alpha1.Finalizer)
+			r.memo.forget(obj.GetUID())
 			return ctrl.Result{}, client.IgnoreNotFound(r.Patch(ctx, obj, patch))
 		}
 	} else {
@@ -171,7 +199,11 @@ func (r *endpointReconciler) Reconcile(ctx context.Context, req ctrl.Request) (c
 			}
 			orig = obj.DeepCopyObject().(client.Object)
 		}
-		out = r.engine.Reconcile(ctx, ereq)
+		if refused != nil {
+			out = r.engine.Refuse(ereq, refused)
+		} else {
+			out = r.engine.Reconcile(ctx, ereq)
+		}
 		r.emit(obj, out)
 		r.observe(obj, out)
 	}
@@ -181,6 +213,7 @@ func (r *endpointReconciler) Reconcile(ctx context.Context, req ctrl.Request) (c
 		log.V(1).Info("Reconciled", "endpointID", out.EndpointID, "state", out.State, "ready", out.Ready, "poll", out.Poll)
 	}
 	r.writeStatus(obj, out)
+	r.writeAccountStatus(obj, out, b)
 	var detailsErr error
 	if obj.GetDeletionTimestamp().IsZero() {
 		detailsErr = r.details.sync(ctx, obj, r.kind.common(orig).Conditions) // Kubernetes only
@@ -189,6 +222,7 @@ func (r *endpointReconciler) Reconcile(ctx context.Context, req ctrl.Request) (c
 		if err := r.Status().Patch(ctx, obj, client.MergeFrom(orig)); err != nil {
 			return ctrl.Result{}, client.IgnoreNotFound(err)
 		}
+		r.memo.wrote(obj)
 	}
 	if detailsErr != nil {
 		return ctrl.Result{}, detailsErr
@@ -361,7 +395,7 @@ func changePredicate() predicate.Predicate {
 	deletionStarted := predicate.Funcs{UpdateFunc: func(e event.UpdateEvent) bool {
 		return e.ObjectOld.GetDeletionTimestamp().IsZero() && !e.ObjectNew.GetDeletionTimestamp().IsZero()
 	}}
-	return predicate.Or(predicate.GenerationChangedPredicate{}, predicate.AnnotationChangedPredicate{}, deletionStarted)
+	return predicate.Or(predicate.GenerationChangedPredicate{}, annotationsChanged(), deletionStarted)
 }
 
 var _ runtime.Object = (*v1alpha1.GatewayEndpoint)(nil)

@@ -18,7 +18,13 @@ type Desired struct {
 	Policy string
 	// ManagePolicy is false for services that do not support endpoint policies.
 	ManagePolicy bool
+	// Tags are the hard tags (ownership tags and spec.tags), kept exactly; SoftTags
+	// (--default-tags, the default Name) are set only where absent or the
+	// controller's own; OwnedTagKeys are the keys the controller set before
+	// (status.appliedTagKeys), the only ones it may remove. See tags.go.
 	Tags         map[string]string
+	SoftTags     map[string]string
+	OwnedTagKeys []string
 	// PrivateDNS, OnlyInbound: nil means "leave as it is".
 	PrivateDNS      *bool
 	OnlyInbound     *bool
@@ -42,6 +48,8 @@ type Observed struct {
 	SecurityGroupIDs []string
 	Policy           string
 	Tags             map[string]string
+	// OwnerID is the AWS account that owns the endpoint.
+	OwnerID          string
 	PrivateDNS       bool
 	OnlyInbound      bool
 	DNSRecordIPType  string
@@ -195,7 +203,7 @@ func ComputePlan(d Desired, o Observed, subnetAZ map[string]string) Plan {
 			p.Policy = &doc
 		}
 	}
-	p.SetTags, p.RemoveTags = diffTags(d.Tags, o.Tags)
+	p.SetTags, p.RemoveTags = diffTags(d, o.Tags)
 	return p
 }
 
@@ -214,24 +222,6 @@ func deferSameZoneAdds(add, remove []string, subnetAZ map[string]string) (now, l
 		}
 	}
 	return now, later
-}
-
-// diffTags returns the tags to set and the keys to remove; aws: tags are never touched.
-func diffTags(want, have map[string]string) (set map[string]string, remove []string) {
-	for k, v := range want {
-		if hv, ok := have[k]; !ok || hv != v {
-			if set == nil {
-				set = map[string]string{}
-			}
-			set[k] = v
-		}
-	}
-	for _, k := range sortedKeys(have) {
-		if _, ok := want[k]; !ok && !isReservedTag(k) {
-			remove = append(remove, k)
-		}
-	}
-	return set, remove
 }
 
 // Applied returns the observed state as it will be once the plan is applied. The

@@ -338,8 +338,7 @@ func describeRuleChanges(authorize, revoke []sgRule) string {
 // It returns the group as AWS shows it once made.
 func (e *Engine) createManagedGroup(ctx context.Context, cl awsclient.EC2, owner Owner, vpcID string, out *Outcome) (*types.SecurityGroup, error) {
 	name := groupName(owner)
-	tags := ownershipTags(owner)
-	tags[TagName] = tagValue(name)
+	tags := e.groupTags(owner, name)
 	res, err := cl.CreateSecurityGroup(ctx, &ec2.CreateSecurityGroupInput{
 		GroupName:         aws.String(name),
 		Description:       aws.String(groupDescription(owner)),

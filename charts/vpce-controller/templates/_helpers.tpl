@@ -56,6 +56,15 @@ app.kubernetes.io/component: controller
 {{- end }}
 {{- end }}
 
+{{/* --default-tags from the defaultTags map: key=value pairs sorted by key. */}}
+{{- define "vpce-controller.defaultTags" -}}
+{{- $pairs := list }}
+{{- range $k, $v := .Values.defaultTags }}
+{{- $pairs = append $pairs (printf "%s=%s" $k $v) }}
+{{- end }}
+{{- join "," $pairs }}
+{{- end }}
+
 {{/* The cluster name, which has no default. */}}
 {{- define "vpce-controller.clusterName" -}}
 {{- required "clusterName is required: set it to this cluster's name (--set clusterName=prod-eu), different in every cluster sharing an AWS account; it is written into the vpce.dev/cluster ownership tag of everything the controller creates" .Values.clusterName }}
