@@ -185,3 +185,31 @@ func TestEndpointStateGaugeMovesWithTheObject(t *testing.T) {
 	h.deleteAndWait(ie)
 	h.waitGauges(nil)
 }
+
+// TestGaugesCountAnObjectOnceAcrossInstalls: two installs watch one namespace;
+// an object counts in the gauges of the install that claimed it only, and moves
+// with a hand-over of the claim.
+func TestGaugesCountAnObjectOnceAcrossInstalls(t *testing.T) {
+	h := newHarness(t, harnessOptions{noStart: true})
+	h.startManager("alpha")
+	h.startManager("beta")
+	gw := gateway("handed-over", h.fix.VPCID, v1alpha1.RouteTableSelector{IDs: h.privateRouteTables()})
+	h.create(gw)
+	h.waitReady(gw)
+	once := map[string]map[string]float64{
+		"vpce_endpoints":       {"kind=GatewayEndpoint,state=available": 1},
+		"vpce_endpoints_ready": {"kind=GatewayEndpoint,ready=true": 1},
+	}
+	h.waitGauges(once)
+	to := map[string]string{"alpha": "beta", "beta": "alpha"}[gw.Annotations[v1alpha1.ClaimAnnotation]]
+	h.update(gw, func() { gw.Annotations[v1alpha1.ClaimAnnotation] = to })
+	h.eventually(30*time.Second, "endpoint re-tagged for "+to, func() error {
+		if got := tagsOf(h.endpoint(gw.Status.EndpointID).Tags)["vpce.dev/cluster"]; got != to {
+			return fmt.Errorf("cluster tag %q", got)
+		}
+		return nil
+	})
+	h.waitGauges(once)
+	h.deleteAndWait(gw)
+	h.waitGauges(nil)
+}
