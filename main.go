@@ -31,6 +31,8 @@ func main() {
 	flag.StringVar(&o.Metrics.CertName, "metrics-cert-name", "tls.crt", "File name of the metrics serving certificate in --metrics-cert-path.")
 	flag.StringVar(&o.Metrics.KeyName, "metrics-cert-key", "tls.key", "File name of the metrics serving key in --metrics-cert-path.")
 	flag.BoolVar(&o.Metrics.EnableHTTP2, "enable-http2", false, "Allow HTTP/2 on the HTTPS metrics endpoint (off: HTTP/2 Rapid Reset and Stream Cancellation, CVE-2023-44487 and CVE-2023-39325).")
+	var namespaceLabel bool
+	flag.BoolVar(&namespaceLabel, "metrics-namespace-label", true, "Label the object metrics (vpce_endpoints, vpce_endpoints_ready, vpce_endpoints_stalled, vpce_drift_repairs_total) with the object's namespace (object_namespace), for alerts routed per team; false: one series per kind and state, reason or field.")
 	flag.StringVar(&o.HealthProbeBindAddress, "health-probe-bind-address", ":8081", "Address of the /healthz and /readyz probes.")
 	flag.StringVar(&o.WatchNamespace, "watch-namespace", "", "Watch only these namespaces, comma-separated (default: all).")
 	flag.StringVar(&o.AWSAPIThrottle, "aws-api-throttle", "", "Client-side EC2 rate limits, comma-separated Action=rate:burst (an action, or a bucket: describe, mutating, tags, vpc-endpoint-writes). Empty: AWS's published defaults (describe 20:100, mutating 5:50, tags 10:100, vpc-endpoint-writes 0.3:4).")
@@ -51,6 +53,7 @@ func main() {
 	zopts := zap.Options{}
 	zopts.BindFlags(flag.CommandLine)
 	flag.Parse()
+	o.MetricsWithoutNamespace = !namespaceLabel
 	build := version.Get()
 	if showVersion {
 		fmt.Print(build)

@@ -87,7 +87,7 @@ func newReconciler(mgr ctrl.Manager, k kind, engine *endpoint.Engine, opts Optio
 		tracker:   backoff.NewTracker(policy),
 		opts:      opts,
 		metrics:   metrics,
-		details:   &connectionDetailsWriter{cached: mgr.GetClient(), live: mgr.GetAPIReader(), scheme: mgr.GetScheme(), recorder: recorder, kind: k},
+		details:   &connectionDetailsWriter{cached: mgr.GetClient(), live: mgr.GetAPIReader(), scheme: mgr.GetScheme(), recorder: recorder, kind: k, metrics: metrics},
 	}
 }
 

@@ -10,6 +10,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	eventsv1 "k8s.io/api/events/v1"
+	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/vpce-dev/vpce-controller/api/v1alpha1"
@@ -39,6 +40,9 @@ func (o shardObserver) Reconciled(_ string, obj client.Object, _ endpoint.Outcom
 	}
 	o.c.by[o.shard][client.ObjectKeyFromObject(obj).String()]++
 }
+
+func (shardObserver) Forget(string, types.NamespacedName)            {}
+func (shardObserver) DriftRepaired(string, client.Object, ...string) {}
 
 func (c *reconcileCounter) count(shard string, obj client.Object) int {
 	c.mu.Lock()

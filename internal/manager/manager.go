@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/types"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/rest"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -56,6 +57,9 @@ type Options struct {
 	// ConsistencyBound is how long AWS may take to list what the controller created
 	// (--consistency-bound); zero means endpoint.DefaultConsistencyBound.
 	ConsistencyBound time.Duration
+	// MetricsWithoutNamespace leaves the object_namespace label of the object
+	// metrics empty (--metrics-namespace-label=false).
+	MetricsWithoutNamespace bool
 	// AWSLoadOptions are extra options for the AWS config (tests pass static credentials).
 	AWSLoadOptions []func(*config.LoadOptions) error
 	// EC2APIOptions are extra EC2 client options (tests count calls).
@@ -234,14 +238,18 @@ func New(ctx context.Context, restCfg *rest.Config, o Options) (*Manager, error)
 	if copts.MaxConcurrentReconciles == 0 {
 		copts.MaxConcurrentReconciles = 10
 	}
-	var recorder controllers.Observer = metrics.NewRecorder()
-	if len(o.Observers) > 0 {
-		recorder = observers(append([]controllers.Observer{recorder}, o.Observers...))
-	}
-	if err := controllers.SetupGatewayEndpoint(mgr, engine, copts, recorder); err != nil {
+	recorder := metrics.NewRecorder(metrics.RecorderOptions{NamespaceLabel: !o.MetricsWithoutNamespace})
+	if err := mgr.Add(recorder); err != nil {
 		return nil, err
 	}
-	if err := controllers.SetupInterfaceEndpoint(mgr, engine, copts, recorder); err != nil {
+	var observer controllers.Observer = recorder
+	if len(o.Observers) > 0 {
+		observer = observers(append([]controllers.Observer{recorder}, o.Observers...))
+	}
+	if err := controllers.SetupGatewayEndpoint(mgr, engine, copts, observer); err != nil {
+		return nil, err
+	}
+	if err := controllers.SetupInterfaceEndpoint(mgr, engine, copts, observer); err != nil {
 		return nil, err
 	}
 	if err := controllers.SetupAWSAccount(mgr, copts); err != nil {
@@ -263,5 +271,19 @@ type observers []controllers.Observer
 func (os observers) Reconciled(kind string, obj client.Object, out endpoint.Outcome) {
 	for _, o := range os {
 		o.Reconciled(kind, obj, out)
+	}
+}
+
+// Forget implements controllers.Observer.
+func (os observers) Forget(kind string, key types.NamespacedName) {
+	for _, o := range os {
+		o.Forget(kind, key)
+	}
+}
+
+// DriftRepaired implements controllers.Observer.
+func (os observers) DriftRepaired(kind string, obj client.Object, fields ...string) {
+	for _, o := range os {
+		o.DriftRepaired(kind, obj, fields...)
 	}
 }

@@ -647,6 +647,20 @@ func TestPlainMetricsOnlyWhenAskedFor(t *testing.T) {
 	}
 }
 
+// TestNamespaceLabelOffOnlyWhenAskedFor: the object metrics carry the objects'
+// namespace unless metrics.namespaceLabel is false.
+func TestNamespaceLabelOffOnlyWhenAskedFor(t *testing.T) {
+	var deploy appsv1.Deployment
+	render(t, releaseName, namespace, required...).one(t, "Deployment", &deploy)
+	for _, arg := range manager(t, deploy.Spec.Template.Spec).Args {
+		if strings.HasPrefix(arg, "--metrics-namespace-label") {
+			t.Errorf("default values pass %s; the manager labels by namespace by default", arg)
+		}
+	}
+	render(t, releaseName, namespace, append(required, "--set", "metrics.namespaceLabel=false")...).one(t, "Deployment", &deploy)
+	assertArgs(t, manager(t, deploy.Spec.Template.Spec).Args, "--metrics-namespace-label=false")
+}
+
 // TestMonitoringObjectsNeedTheirCRDs renders with serviceMonitor, prometheusRule
 // and the dashboard enabled, without and with the Prometheus Operator's API.
 func TestMonitoringObjectsNeedTheirCRDs(t *testing.T) {
