@@ -10,6 +10,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	eventsv1 "k8s.io/api/events/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -17,6 +18,7 @@ import (
 	"github.com/vpce-dev/vpce-controller/controllers"
 	"github.com/vpce-dev/vpce-controller/internal/endpoint"
 	"github.com/vpce-dev/vpce-controller/internal/manager"
+	"github.com/vpce-dev/vpce-controller/test/ec2sim"
 )
 
 // reconcileCounter counts, per shard, the reconciles that acted on each object
@@ -332,4 +334,64 @@ func countShards(m map[client.Object]string) map[string]int {
 		out[s]++
 	}
 	return out
+}
+
+// TestShardsSplitByAccount: two shards of one cluster split its objects by the
+// AWSAccount they use (--shard-accounts), in one namespace. Each object is
+// claimed and reconciled by the shard of its account only, and its endpoint
+// lives in that account.
+func TestShardsSplitByAccount(t *testing.T) {
+	const hub, first, second = "111111111111", "222222222222", "333333333333"
+	h := newAccountHarness(t, accountHarnessOptions{harnessOptions: harnessOptions{noStart: true, simOpts: ec2sim.Options{Accounts: []string{hub, first, second}}}})
+	account := func(suffix, id string) string {
+		n := h.accountName(suffix)
+		h.createAccount(&v1alpha1.AWSAccount{ObjectMeta: metav1.ObjectMeta{Name: n}, Spec: v1alpha1.AWSAccountSpec{
+			RoleARN: h.spokeRole(id, "vpce-controller-spoke", ""), NamespaceSelector: metav1.LabelSelector{}}})
+		return n
+	}
+	acctX, acctY := account("x", first), account("y", second)
+	reconciles := &reconcileCounter{by: map[string]map[string]int{}}
+	for shard, acct := range map[string]string{"x": acctX, "y": acctY} {
+		h.options = func(o *manager.Options) {
+			o.Shard = manager.ShardOptions{Name: shard, Accounts: acct}
+			o.Observers = []controllers.Observer{shardObserver{reconciles, shard}}
+		}
+		h.startManager(h.cluster)
+	}
+	h.waitAccount(acctX, metav1.ConditionTrue, v1alpha1.ReasonAccountVerified, 20*time.Second)
+	h.waitAccount(acctY, metav1.ConditionTrue, v1alpha1.ReasonAccountVerified, 20*time.Second)
+
+	shardOf := map[client.Object]string{}
+	for shard, c := range map[string]struct{ acct, id string }{"x": {acctX, first}, "y": {acctY, second}} {
+		fx := h.sim.Account(c.id).LoadFixture()
+		for _, svc := range []v1alpha1.GatewayService{"s3", "dynamodb"} {
+			g := gateway(fmt.Sprintf("%s-%s", shard, svc), fx.VPCID, v1alpha1.RouteTableSelector{IDs: []string{fx.PrivateSubnets[0].RouteTableID}})
+			g.Spec.Service = svc
+			g.Spec.AccountRef = &v1alpha1.AccountReference{Name: c.acct}
+			h.create(g)
+			shardOf[g] = shard
+		}
+	}
+	for o, shard := range shardOf {
+		h.waitReady(o)
+		if got := o.GetAnnotations()[v1alpha1.ClaimAnnotation]; got != h.cluster+"/"+shard {
+			t.Errorf("%s claimed by %q, want %s/%s", o.GetName(), got, h.cluster, shard)
+		}
+		want := map[string]string{"x": first, "y": second}[shard]
+		if got := commonStatus(o).AccountID; got != want {
+			t.Errorf("%s lives in account %s, want %s", o.GetName(), got, want)
+		}
+	}
+	for o, shard := range shardOf {
+		h.eventually(10*syncPeriod, o.GetName()+": drift checks by its shard", func() error {
+			if n := reconciles.count(shard, o); n < 3 {
+				return fmt.Errorf("%d reconciles by shard %s", n, shard)
+			}
+			return nil
+		})
+		other := map[string]string{"x": "y", "y": "x"}[shard]
+		if n := reconciles.count(other, o); n != 0 {
+			t.Errorf("%s: reconciled %d times by shard %s, which does not serve its account", o.GetName(), n, other)
+		}
+	}
 }
