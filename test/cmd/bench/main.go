@@ -1,7 +1,10 @@
 // Command bench runs the scale benchmark (make bench): the manager as its own
 // process against the local control plane and ec2sim with AWS's throttling on and
 // time scaled, N GatewayEndpoints and N InterfaceEndpoints over 20 VPCs. It prints
-// a table and writes bench/results.json.
+// a table and writes bench/results.json. With -accounts (and -regions,
+// -throttle-account) the objects spread over several AWS accounts and regions,
+// and with -shards over several managers (fleet.go); those runs write
+// bench/results-<mode>.json.
 package main
 
 import (
