@@ -31,6 +31,8 @@ func main() {
 	flag.StringVar(&o.Metrics.CertName, "metrics-cert-name", "tls.crt", "File name of the metrics serving certificate in --metrics-cert-path.")
 	flag.StringVar(&o.Metrics.KeyName, "metrics-cert-key", "tls.key", "File name of the metrics serving key in --metrics-cert-path.")
 	flag.BoolVar(&o.Metrics.EnableHTTP2, "enable-http2", false, "Allow HTTP/2 on the HTTPS metrics endpoint (off: HTTP/2 Rapid Reset and Stream Cancellation, CVE-2023-44487 and CVE-2023-39325).")
+	var namespaceLabel bool
+	flag.BoolVar(&namespaceLabel, "metrics-namespace-label", true, "Label the object metrics (vpce_endpoints, vpce_endpoints_ready, vpce_endpoints_stalled, vpce_drift_repairs_total) with the object's namespace (object_namespace), for alerts routed per team; false: one series per kind and state, reason or field.")
 	flag.StringVar(&o.HealthProbeBindAddress, "health-probe-bind-address", ":8081", "Address of the /healthz and /readyz probes.")
 	flag.StringVar(&o.WatchNamespace, "watch-namespace", "", "Watch only these namespaces, comma-separated (default: all).")
 	flag.StringVar(&o.AWSAPIThrottle, "aws-api-throttle", "", "Client-side EC2 rate limits, comma-separated Action=rate:burst (an action, or a bucket: describe, mutating, tags, vpc-endpoint-writes). Empty: AWS's published defaults (describe 20:100, mutating 5:50, tags 10:100, vpc-endpoint-writes 0.3:4).")
@@ -41,7 +43,11 @@ func main() {
 	flag.DurationVar(&o.ConsistencyBound, "consistency-bound", endpoint.DefaultConsistencyBound, "How long AWS may take to list an endpoint or security group the controller created: until then \"not found\" means \"not visible yet\", and deleting an object keeps looking for what it created.")
 	flag.DurationVar(&o.DriftInterval, "drift-interval", manager.DefaultDriftInterval, "How often the endpoints and security groups the controller owns are listed in each account and region (a few EC2 calls, whatever the number of objects) and compared with the last listing; objects whose resources changed are repaired at once. 0 turns it off: drift is then found at --sync-period.")
 	flag.StringVar(&o.ProfilingBindAddress, "profiling-bind-address", "0", "Address to serve Go's pprof handlers (/debug/pprof/) on, without authentication: bind it to localhost and reach it with kubectl port-forward. 0 turns them off.")
-	memoryLimitRatio := flag.Float64("memory-limit-ratio", manager.DefaultMemoryLimitRatio, "Set the Go runtime's soft memory limit (GOMEMLIMIT) to this share of the container's memory limit (cgroup memory.max); 0 turns it off. An explicit GOMEMLIMIT environment variable wins.")
+	var memoryLimitRatio float64
+	flag.Float64Var(&memoryLimitRatio, "memory-limit-ratio", manager.DefaultMemoryLimitRatio, "Set the Go runtime's soft memory limit (GOMEMLIMIT) to this share of the container's memory limit (cgroup memory.max); 0 turns it off. An explicit GOMEMLIMIT environment variable wins.")
+	flag.StringVar(&o.Shard.Name, "shard-name", "", "Name of this shard when several managers of one --cluster-name split the objects: it claims objects as <cluster-name>/<shard-name> and elects its own leader. Needs --shard-namespace-selector and/or --shard-accounts.")
+	flag.StringVar(&o.Shard.NamespaceSelector, "shard-namespace-selector", "", "Serve only objects whose namespace matches this label selector (for example vpce.dev/shard=a); needs --shard-name.")
+	flag.StringVar(&o.Shard.Accounts, "shard-accounts", "", "Serve only objects that use these AWSAccounts (spec.accountRef, else --default-account), comma-separated; needs --shard-name.")
 	var qps float64
 	var burst int
 	flag.Float64Var(&qps, "kube-api-qps", 50, "Requests per second to the Kubernetes API (status patches, events).")
@@ -51,6 +57,7 @@ func main() {
 	zopts := zap.Options{}
 	zopts.BindFlags(flag.CommandLine)
 	flag.Parse()
+	o.MetricsWithoutNamespace = !namespaceLabel
 	build := version.Get()
 	if showVersion {
 		fmt.Print(build)
@@ -67,7 +74,7 @@ func main() {
 	if o.DriftInterval == 0 {
 		o.DriftInterval = -1 // off
 	}
-	memLimit, err := manager.SetMemoryLimit("/sys/fs/cgroup", *memoryLimitRatio, os.Getenv)
+	memLimit, err := manager.SetMemoryLimit("/sys/fs/cgroup", memoryLimitRatio, os.Getenv)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "error:", err)
 		os.Exit(2)
@@ -92,6 +99,7 @@ func main() {
 		"awsAccount", id.Account, "awsARN", id.ARN,
 		"region", o.Region, "clusterName", o.ClusterName, "syncPeriod", o.SyncPeriod,
 		"defaultAccount", o.DefaultAccount, "requireAccountRef", o.RequireAccountRef,
+		"shardName", o.Shard.Name, "shardNamespaceSelector", o.Shard.NamespaceSelector, "shardAccounts", o.Shard.Accounts,
 		"metricsBindAddress", o.Metrics.BindAddress, "metricsSecure", o.Metrics.Secure,
 		"driftInterval", o.DriftInterval, "memoryLimitBytes", memLimit.Bytes, "memoryLimitSource", memLimit.Source)
 	if err := mgr.Start(ctx); err != nil {

@@ -64,7 +64,7 @@ func SetupGatewayEndpoint(mgr ctrl.Manager, engine *endpoint.Engine, opts Option
 		return err
 	}
 	b := ctrl.NewControllerManagedBy(mgr).
-		For(&v1alpha1.GatewayEndpoint{}, builder.WithPredicates(changePredicate())).
+		For(&v1alpha1.GatewayEndpoint{}, builder.WithPredicates(changePredicate(), shardPredicate(mgr.GetClient(), opts))).
 		Owns(&corev1.ConfigMap{}) // connection details: repaired when edited or deleted
 	b = watchAWS(b, opts.AWSChanges, gatewayKind{}.name())
 	return watchAccounts(b, r.Client, func() client.ObjectList { return &v1alpha1.GatewayEndpointList{} }).
@@ -88,7 +88,7 @@ func newReconciler(mgr ctrl.Manager, k kind, engine *endpoint.Engine, opts Optio
 		tracker:   backoff.NewTracker(policy),
 		opts:      opts,
 		metrics:   metrics,
-		details:   &connectionDetailsWriter{cached: mgr.GetClient(), live: mgr.GetAPIReader(), scheme: mgr.GetScheme(), recorder: recorder, kind: k},
+		details:   &connectionDetailsWriter{cached: mgr.GetClient(), live: mgr.GetAPIReader(), scheme: mgr.GetScheme(), recorder: recorder, kind: k, metrics: metrics},
 	}
 }
 

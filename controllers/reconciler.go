@@ -6,6 +6,7 @@ package controllers
 import (
 	"context"
 	"math/rand/v2"
+	"sync"
 	"time"
 
 	"k8s.io/apimachinery/pkg/api/equality"
@@ -13,6 +14,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/tools/events"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -46,6 +48,8 @@ type Options struct {
 	// AWSChanges, when set, reconciles the objects whose AWS resources changed
 	// (awschanges.go).
 	AWSChanges *AWSChanges
+	// Shard is the share of the cluster's objects this manager serves (shard.go).
+	Shard Shard
 }
 
 func (o Options) controllerOptions() controller.Options {
@@ -85,11 +89,28 @@ type endpointReconciler struct {
 	memo      writeMemo
 	// details writes the ConfigMap of spec.connectionDetails (connectiondetails.go).
 	details *connectionDetailsWriter
+	// converged remembers, per object, the generation at which it was last Ready
+	// (convergedAt): a change AWS makes the endpoint go through (pending after a
+	// modification) does not turn a later repair into a "modification".
+	converged sync.Map // types.NamespacedName -> convergence
+}
+
+// convergence is an object (by UID) Ready at a generation.
+type convergence struct {
+	uid        types.UID
+	generation int64
 }
 
 // Observer receives what reconciles did, for metrics. Nil-safe.
 type Observer interface {
+	// Reconciled records one reconcile of a live object, or of one whose deletion
+	// finished (out.Done).
 	Reconciled(kind string, obj client.Object, out endpoint.Outcome)
+	// Forget drops an object that is gone, or is no longer this controller's to count.
+	Forget(kind string, key types.NamespacedName)
+	// DriftRepaired counts a repair the reconciler made itself, outside the engine
+	// (fields of endpoint.DriftFields).
+	DriftRepaired(kind string, obj client.Object, fields ...string)
 }
 
 // Reconcile implements reconcile.Reconciler.
@@ -99,16 +120,30 @@ func (r *endpointReconciler) Reconcile(ctx context.Context, req ctrl.Request) (c
 	obj := r.kind.newObject()
 	if err := r.Get(ctx, req.NamespacedName, obj); err != nil {
 		if apierrors.IsNotFound(err) {
+			r.forget(req.NamespacedName) // deleted, whichever way
 			return ctrl.Result{}, nil
 		}
 		return ctrl.Result{}, err
 	}
 	if err := r.memo.fresh(ctx, r.apiReader, obj); err != nil {
+		if apierrors.IsNotFound(err) {
+			r.forget(req.NamespacedName)
+		}
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
-	// Another install's object is left alone; an unclaimed one is claimed (with
-	// the finalizer) before any AWS call. See claim.go.
+	// Another shard's object is left to it (shard.go); another install's object
+	// is left alone; an unclaimed one is claimed (with the finalizer) before any
+	// AWS call. See claim.go.
+	if leave, err := r.leaveToOtherShards(ctx, obj); leave || err != nil {
+		if leave && err == nil {
+			r.forget(req.NamespacedName) // another shard's to count
+		}
+		return ctrl.Result{}, err
+	}
 	if mine, err := r.claim(ctx, obj); !mine || err != nil {
+		if !mine && err == nil {
+			r.forget(req.NamespacedName) // another install's to count, or going without us
+		}
 		return ctrl.Result{}, err
 	}
 	orig := obj.DeepCopyObject().(client.Object)
@@ -121,7 +156,7 @@ func (r *endpointReconciler) Reconcile(ctx context.Context, req ctrl.Request) (c
 	// Changes are "modifications" until the object has once been Ready at its
 	// current generation; after that, any difference is drift.
 	ereq.Prior.GenerationChanged = common.ObservedGeneration != obj.GetGeneration()
-	ereq.Prior.SpecChanged = ereq.Prior.GenerationChanged || !meta.IsStatusConditionTrue(common.Conditions, v1alpha1.ConditionReady)
+	ereq.Prior.SpecChanged = ereq.Prior.GenerationChanged || !meta.IsStatusConditionTrue(common.Conditions, v1alpha1.ConditionReady) && !r.convergedAt(obj)
 	ereq.Prior.EndpointIntent = toIntent(common.CreateIntent)
 	ereq.Prior.AppliedTagKeys = common.AppliedTagKeys
 	ereq.Prior.EndpointChange = toChange(common.LastChange)
@@ -149,6 +184,7 @@ func (r *endpointReconciler) Reconcile(ctx context.Context, req ctrl.Request) (c
 	var out endpoint.Outcome
 	if !obj.GetDeletionTimestamp().IsZero() {
 		if !controllerutil.ContainsFinalizer(obj, v1alpha1.Finalizer) {
+			r.forget(req.NamespacedName)
 			return ctrl.Result{}, nil
 		}
 		// The connection details never outlive the object (nor its endpoint).
@@ -157,6 +193,7 @@ func (r *endpointReconciler) Reconcile(ctx context.Context, req ctrl.Request) (c
 		}
 		out = r.deleteBound(ctx, ereq, b, refused)
 		r.emit(obj, out)
+		r.observe(obj, out)
 		if out.Done {
 			log.Info("Deletion finished", "deletionPolicy", ereq.Spec.DeletionPolicy)
 			r.tracker.Success(string(obj.GetUID()))
@@ -181,9 +218,7 @@ func (r *endpointReconciler) Reconcile(ctx context.Context, req ctrl.Request) (c
 			out = r.engine.Reconcile(ctx, ereq)
 		}
 		r.emit(obj, out)
-	}
-	if r.metrics != nil {
-		r.metrics.Reconciled(r.kind.name(), obj, out)
+		r.observe(obj, out)
 	}
 	if out.Problem != nil {
 		log.Info("Spec not applied", "reason", out.Problem.Reason, "class", out.Problem.Class.String(), "message", out.Problem.Message)
@@ -206,6 +241,36 @@ func (r *endpointReconciler) Reconcile(ctx context.Context, req ctrl.Request) (c
 		return ctrl.Result{}, detailsErr
 	}
 	return r.next(obj, out), nil
+}
+
+// observe records a reconcile's outcome: in the metrics, and whether the object
+// is converged at its generation. A finished deletion takes the object out of both.
+func (r *endpointReconciler) observe(obj client.Object, out endpoint.Outcome) {
+	if r.metrics != nil {
+		r.metrics.Reconciled(r.kind.name(), obj, out)
+	}
+	key := client.ObjectKeyFromObject(obj)
+	switch {
+	case out.Done:
+		r.converged.Delete(key)
+	case out.Ready && out.Problem == nil && obj.GetDeletionTimestamp().IsZero():
+		r.converged.Store(key, convergence{uid: obj.GetUID(), generation: obj.GetGeneration()})
+	}
+}
+
+// forget drops an object that is gone (or going, without this controller) from
+// the metrics and the convergence memory.
+func (r *endpointReconciler) forget(key types.NamespacedName) {
+	if r.metrics != nil {
+		r.metrics.Forget(r.kind.name(), key)
+	}
+	r.converged.Delete(key)
+}
+
+// convergedAt reports whether this process saw obj Ready at its current generation.
+func (r *endpointReconciler) convergedAt(obj client.Object) bool {
+	c, ok := r.converged.Load(client.ObjectKeyFromObject(obj))
+	return ok && c.(convergence).uid == obj.GetUID() && c.(convergence).generation == obj.GetGeneration()
 }
 
 // setDurable writes the IDs and create intents of d into obj's status.

@@ -91,8 +91,7 @@ func (p Plan) HasChanges() bool {
 	return p.HasModify() || len(p.SetTags) > 0 || len(p.RemoveTags) > 0 || len(p.DeferredSubnets) > 0
 }
 
-// Fields names what the plan changes, for events and metrics (route-tables, subnets,
-// security-groups, policy, private-dns, dns-options, ip-address-type, tags).
+// Fields names what the plan changes, for events and metrics (drift.go).
 func (p Plan) Fields() []string {
 	var f []string
 	add := func(cond bool, name string) {
@@ -100,14 +99,14 @@ func (p Plan) Fields() []string {
 			f = append(f, name)
 		}
 	}
-	add(len(p.AddRouteTables)+len(p.RemoveRouteTables) > 0, "route-tables")
-	add(len(p.AddSubnets)+len(p.RemoveSubnets)+len(p.DeferredSubnets) > 0, "subnets")
-	add(len(p.AddSecurityGroups)+len(p.RemoveSecurityGroups) > 0, "security-groups")
-	add(p.Policy != nil || p.ResetPolicy, "policy")
-	add(p.PrivateDNS != nil, "private-dns")
-	add(p.OnlyInbound != nil || p.DNSRecordIPType != "", "dns-options")
-	add(p.IPAddressType != "", "ip-address-type")
-	add(len(p.SetTags)+len(p.RemoveTags) > 0, "tags")
+	add(len(p.AddRouteTables)+len(p.RemoveRouteTables) > 0, DriftRouteTables)
+	add(len(p.AddSubnets)+len(p.RemoveSubnets)+len(p.DeferredSubnets) > 0, DriftSubnets)
+	add(len(p.AddSecurityGroups)+len(p.RemoveSecurityGroups) > 0, DriftSecurityGroups)
+	add(p.Policy != nil || p.ResetPolicy, DriftPolicy)
+	add(p.PrivateDNS != nil, DriftPrivateDNS)
+	add(p.OnlyInbound != nil || p.DNSRecordIPType != "", DriftDNSOptions)
+	add(p.IPAddressType != "", DriftIPAddressType)
+	add(len(p.SetTags)+len(p.RemoveTags) > 0, DriftTags)
 	return f
 }
 

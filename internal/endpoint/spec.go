@@ -95,8 +95,9 @@ type Prior struct {
 	// (status.lastChange, status.securityGroupLastChange).
 	EndpointChange, GroupChange *Change
 	// SpecChanged is true when the spec changed since the last reconcile
-	// (metadata.generation differs from status.observedGeneration): changes are then
-	// reported as Modified rather than DriftCorrected.
+	// (metadata.generation differs from status.observedGeneration), or the object
+	// has not been Ready at its generation yet: changes are then reported as
+	// Modified rather than DriftCorrected.
 	SpecChanged bool
 	// GenerationChanged is true on the first reconcile of a new generation
 	// (metadata.generation differs from status.observedGeneration): the spec is

@@ -47,8 +47,9 @@ func (e *Engine) update(ctx context.Context, cl awsclient.EC2, k adapter, req Re
 		if err := applyTags(ctx, cl, o.ID, p); err != nil {
 			return err
 		}
-		if len(p.SetTags)+len(p.RemoveTags) > 0 {
+		if tags := (Plan{SetTags: p.SetTags, RemoveTags: p.RemoveTags}); tags.HasChanges() {
 			e.changed(&out.EndpointChange, k.digest(o))
+			out.changedOrRepaired(req, tags.Fields(), "UpdateTags", "Modified %s %s (%s): %s", "Repaired %s %s (%s): %s", n.noun, o.ID, o.State, tags)
 		}
 		e.report(ctx, cl, k, r, o, out)
 		return nil
@@ -78,8 +79,7 @@ func (e *Engine) update(ctx context.Context, cl awsclient.EC2, k adapter, req Re
 	case req.Prior.SpecChanged:
 		out.event(v1alpha1.EventModified, n.modifyAction, "Modified %s %s: %s", n.noun, o.ID, p)
 	default:
-		out.event(v1alpha1.EventDriftCorrected, n.modifyAction, "Repaired %s %s: %s", n.noun, o.ID, p)
-		out.DriftFields = append(out.DriftFields, p.Fields()...)
+		out.repaired(p.Fields(), n.modifyAction, "Repaired %s %s: %s", n.noun, o.ID, p)
 	}
 	e.report(ctx, cl, k, r, k.applied(o, p), out)
 	if len(p.DeferredSubnets) > 0 {

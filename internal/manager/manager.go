@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/types"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/rest"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -56,6 +57,9 @@ type Options struct {
 	// ConsistencyBound is how long AWS may take to list what the controller created
 	// (--consistency-bound); zero means endpoint.DefaultConsistencyBound.
 	ConsistencyBound time.Duration
+	// MetricsWithoutNamespace leaves the object_namespace label of the object
+	// metrics empty (--metrics-namespace-label=false).
+	MetricsWithoutNamespace bool
 	// AWSLoadOptions are extra options for the AWS config (tests pass static credentials).
 	AWSLoadOptions []func(*config.LoadOptions) error
 	// EC2APIOptions are extra EC2 client options (tests count calls).
@@ -79,6 +83,11 @@ type Options struct {
 	// ProfilingBindAddress (--profiling-bind-address) serves Go's pprof handlers
 	// (/debug/pprof/) without authentication; "" or "0" turns them off.
 	ProfilingBindAddress string
+	// Shard splits the cluster's objects between several managers (shard.go).
+	Shard ShardOptions
+	// Observers receive every reconcile's outcome besides the metrics (tests
+	// count reconciles per object).
+	Observers []controllers.Observer
 }
 
 // DefaultDriftInterval is how often, by default, the owned resources of each
@@ -129,6 +138,9 @@ func (o Options) Validate() error {
 	if _, err := ParseTags(o.DefaultTags); err != nil {
 		return err
 	}
+	if err := o.Shard.Validate(); err != nil {
+		return err
+	}
 	return o.Metrics.Validate()
 }
 
@@ -138,6 +150,10 @@ func New(ctx context.Context, restCfg *rest.Config, o Options) (*Manager, error)
 		return nil, err
 	}
 	defaultTags, err := ParseTags(o.DefaultTags)
+	if err != nil {
+		return nil, err
+	}
+	shard, err := o.Shard.shard()
 	if err != nil {
 		return nil, err
 	}
@@ -153,7 +169,7 @@ func New(ctx context.Context, restCfg *rest.Config, o Options) (*Manager, error)
 		PprofBindAddress:              o.ProfilingBindAddress,
 	}
 	if mopts.LeaderElectionID == "" {
-		mopts.LeaderElectionID = LeaderElectionID(o.ClusterName)
+		mopts.LeaderElectionID = ShardLeaderElectionID(o.ClusterName, shard.Name)
 	}
 	if o.WatchNamespace != "" {
 		namespaces := map[string]cache.Config{}
@@ -257,15 +273,23 @@ func New(ctx context.Context, restCfg *rest.Config, o Options) (*Manager, error)
 			RequireAccountRef: o.RequireAccountRef,
 		},
 		AWSChanges: changes,
+		Shard:      shard,
 	}
 	if copts.MaxConcurrentReconciles == 0 {
 		copts.MaxConcurrentReconciles = 10
 	}
-	recorder := metrics.NewRecorder()
-	if err := controllers.SetupGatewayEndpoint(mgr, engine, copts, recorder); err != nil {
+	recorder := metrics.NewRecorder(metrics.RecorderOptions{NamespaceLabel: !o.MetricsWithoutNamespace})
+	if err := mgr.Add(recorder); err != nil {
 		return nil, err
 	}
-	if err := controllers.SetupInterfaceEndpoint(mgr, engine, copts, recorder); err != nil {
+	var observer controllers.Observer = recorder
+	if len(o.Observers) > 0 {
+		observer = observers(append([]controllers.Observer{recorder}, o.Observers...))
+	}
+	if err := controllers.SetupGatewayEndpoint(mgr, engine, copts, observer); err != nil {
+		return nil, err
+	}
+	if err := controllers.SetupInterfaceEndpoint(mgr, engine, copts, observer); err != nil {
 		return nil, err
 	}
 	if err := controllers.SetupAWSAccount(mgr, copts); err != nil {
@@ -281,4 +305,28 @@ func New(ctx context.Context, restCfg *rest.Config, o Options) (*Manager, error)
 		return nil, err
 	}
 	return &Manager{Manager: mgr, Accounts: registry}, nil
+}
+
+// observers hands every outcome to each of its observers.
+type observers []controllers.Observer
+
+// Reconciled implements controllers.Observer.
+func (os observers) Reconciled(kind string, obj client.Object, out endpoint.Outcome) {
+	for _, o := range os {
+		o.Reconciled(kind, obj, out)
+	}
+}
+
+// Forget implements controllers.Observer.
+func (os observers) Forget(kind string, key types.NamespacedName) {
+	for _, o := range os {
+		o.Forget(kind, key)
+	}
+}
+
+// DriftRepaired implements controllers.Observer.
+func (os observers) DriftRepaired(kind string, obj client.Object, fields ...string) {
+	for _, o := range os {
+		o.DriftRepaired(kind, obj, fields...)
+	}
 }

@@ -54,6 +54,7 @@ region: eu-west-1
 clusterName: prod-eu
 awsApiThrottle: "DescribeVpcEndpoints=10:20,CreateVpcEndpoint=2:5"
 syncPeriod: 10m
+driftInterval: 1m
 pendingPoll: 3s
 maxConcurrentReconciles: 4
 watchNamespace: [team-a, team-b]
@@ -406,7 +407,7 @@ func TestDefaultValuesRenderAnHAManager(t *testing.T) {
 	assertArgs(t, c.Args,
 		"--leader-elect", "--cluster-name="+clusterName, "--sync-period=5m", "--max-concurrent-reconciles=10",
 		"--metrics-bind-address=:8443", "--health-probe-bind-address=:8081")
-	for _, unset := range []string{"--region", "--aws-api-throttle", "--watch-namespace", "--pending-poll", "--aws-endpoint-url", "--metrics-secure", "--metrics-cert-path"} {
+	for _, unset := range []string{"--region", "--aws-api-throttle", "--watch-namespace", "--drift-interval", "--pending-poll", "--aws-endpoint-url", "--metrics-secure", "--metrics-cert-path"} {
 		if hasFlag(c.Args, unset) {
 			t.Errorf("default args %v set %s; it must be left to the manager's default", c.Args, unset)
 		}
@@ -504,7 +505,7 @@ func TestCustomValuesReachTheManifests(t *testing.T) {
 	assertArgs(t, c.Args,
 		"--leader-elect", "--region=eu-west-1", "--cluster-name=prod-eu",
 		"--aws-api-throttle=DescribeVpcEndpoints=10:20,CreateVpcEndpoint=2:5",
-		"--sync-period=10m", "--pending-poll=3s", "--max-concurrent-reconciles=4",
+		"--sync-period=10m", "--drift-interval=1m", "--pending-poll=3s", "--max-concurrent-reconciles=4",
 		"--watch-namespace=team-a,team-b", "--zap-devel",
 		"--default-tags=CostCenter=platform,Team=network ops", "--default-account=shared-services",
 		"--metrics-cert-path=/etc/vpce-controller/metrics-cert")
@@ -645,6 +646,20 @@ func TestPlainMetricsOnlyWhenAskedFor(t *testing.T) {
 	if ep := endpoints[0].(map[string]any); ep["scheme"] != "http" || ep["bearerTokenFile"] != nil || ep["tlsConfig"] != nil {
 		t.Errorf("ServiceMonitor endpoint for plain metrics = %v, want scheme http without token or TLS", ep)
 	}
+}
+
+// TestNamespaceLabelOffOnlyWhenAskedFor: the object metrics carry the objects'
+// namespace unless metrics.namespaceLabel is false.
+func TestNamespaceLabelOffOnlyWhenAskedFor(t *testing.T) {
+	var deploy appsv1.Deployment
+	render(t, releaseName, namespace, required...).one(t, "Deployment", &deploy)
+	for _, arg := range manager(t, deploy.Spec.Template.Spec).Args {
+		if strings.HasPrefix(arg, "--metrics-namespace-label") {
+			t.Errorf("default values pass %s; the manager labels by namespace by default", arg)
+		}
+	}
+	render(t, releaseName, namespace, append(required, "--set", "metrics.namespaceLabel=false")...).one(t, "Deployment", &deploy)
+	assertArgs(t, manager(t, deploy.Spec.Template.Spec).Args, "--metrics-namespace-label=false")
 }
 
 // TestMonitoringObjectsNeedTheirCRDs renders with serviceMonitor, prometheusRule

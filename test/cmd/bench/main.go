@@ -1,7 +1,10 @@
 // Command bench runs the scale benchmark (make bench): the manager as its own
 // process against the local control plane and ec2sim with AWS's throttling on and
 // time scaled, N GatewayEndpoints and N InterfaceEndpoints over 20 VPCs. It prints
-// a table and writes bench/results.json.
+// a table and writes bench/results.json. With -accounts (and -regions,
+// -throttle-account) the objects spread over several AWS accounts and regions,
+// and with -shards over several managers (fleet.go); those runs write
+// bench/results-<mode>.json.
 package main
 
 import (
@@ -33,7 +36,9 @@ func main() {
 	flag.IntVar(&cfg.Probes, "probes", 5, "single-object drifts injected to measure drift detection latency")
 	flag.StringVar(&cfg.ProfilingAddr, "pprof-addr", "", "serve the manager's pprof handlers on this address (--profiling-bind-address), e.g. 127.0.0.1:6060")
 	memLimit := flag.Int("memory-limit-mib", 0, "run the manager as under a container limit of this many MiB (GOMEMLIMIT 90% of it); 0: none")
-	out := flag.String("out", "bench/results.json", "where to write the figures as JSON")
+	out := flag.String("out", "bench/results.json", "where to write the figures as JSON (fleet runs: bench/results-<mode>.json)")
+	var fleet fleetFlags
+	fleet.register()
 	flag.Parse()
 	cfg.MemoryLimit = int64(*memLimit) << 20
 	log.SetFlags(log.Ltime)
@@ -50,7 +55,16 @@ func main() {
 	defer os.RemoveAll(cfg.Dir)
 	ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer cancel()
-	res, err := bench.Run(ctx, cfg)
+	var res result
+	if fleet.enabled() {
+		var path string
+		res, path, err = fleet.run(ctx, cfg)
+		if !flagSet("out") {
+			*out = path
+		}
+	} else {
+		res, err = bench.Run(ctx, cfg)
+	}
 	if err != nil {
 		log.Printf("benchmark failed: %v (logs in %s)", err, cfg.Dir)
 		cancel()
@@ -69,4 +83,11 @@ func main() {
 		log.Fatal(err)
 	}
 	fmt.Printf("\nwrote %s\n", path)
+}
+
+// flagSet reports whether a flag was given on the command line.
+func flagSet(name string) bool {
+	set := false
+	flag.Visit(func(f *flag.Flag) { set = set || f.Name == name })
+	return set
 }
