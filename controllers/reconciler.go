@@ -93,12 +93,17 @@ type endpointReconciler struct {
 	// (convergedAt): a change AWS makes the endpoint go through (pending after a
 	// modification) does not turn a later repair into a "modification".
 	converged sync.Map // types.NamespacedName -> convergence
+	// seen remembers, per object, when this process first saw the generation it
+	// has not acted on yet (generationSeen).
+	seen sync.Map // types.NamespacedName -> convergence
 }
 
-// convergence is an object (by UID) Ready at a generation.
+// convergence is an object (by UID) at a generation: Ready at it (converged),
+// or first seen at it (seen).
 type convergence struct {
 	uid        types.UID
 	generation int64
+	at         time.Time // when it was first seen (generationSeen)
 }
 
 // Observer receives what reconciles did, for metrics. Nil-safe.
@@ -156,6 +161,7 @@ func (r *endpointReconciler) Reconcile(ctx context.Context, req ctrl.Request) (c
 	// Changes are "modifications" until the object has once been Ready at its
 	// current generation; after that, any difference is drift.
 	ereq.Prior.GenerationChanged = common.ObservedGeneration != obj.GetGeneration()
+	ereq.Prior.GenerationSeen = r.generationSeen(obj, ereq.Prior.GenerationChanged)
 	ereq.Prior.SpecChanged = ereq.Prior.GenerationChanged || !meta.IsStatusConditionTrue(common.Conditions, v1alpha1.ConditionReady) && !r.convergedAt(obj)
 	ereq.Prior.EndpointIntent = toIntent(common.CreateIntent)
 	ereq.Prior.AppliedTagKeys = common.AppliedTagKeys
@@ -265,6 +271,25 @@ func (r *endpointReconciler) forget(key types.NamespacedName) {
 		r.metrics.Forget(r.kind.name(), key)
 	}
 	r.converged.Delete(key)
+	r.seen.Delete(key)
+}
+
+// generationSeen returns when this process first saw obj's current generation
+// while it is not yet acted on (changed), and forgets it once it is.
+func (r *endpointReconciler) generationSeen(obj client.Object, changed bool) time.Time {
+	key := client.ObjectKeyFromObject(obj)
+	if !changed {
+		r.seen.Delete(key)
+		return time.Time{}
+	}
+	now := convergence{uid: obj.GetUID(), generation: obj.GetGeneration(), at: time.Now()}
+	if prev, ok := r.seen.LoadOrStore(key, now); ok {
+		if p := prev.(convergence); p.uid == now.uid && p.generation == now.generation {
+			return p.at
+		}
+		r.seen.Store(key, now)
+	}
+	return now.at
 }
 
 // convergedAt reports whether this process saw obj Ready at its current generation.

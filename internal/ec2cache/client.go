@@ -114,11 +114,18 @@ func (c *Client) now() time.Time { return c.clock.Now() }
 
 // need is the oldest read start a request accepts.
 func (c *Client) need(ctx context.Context, def time.Duration, kind Kinds) time.Time {
-	age := maxAge(ctx, def)
+	now := c.now()
+	need := now.Add(-maxAge(ctx, def))
 	if fresh(ctx, kind) {
-		age = min(age, freshWindow(c.o.Spacing))
+		f := now.Add(-freshWindow(c.o.Spacing))
+		if since := freshSince(ctx); !since.IsZero() && since.Before(f) {
+			f = since // read after the spec was first seen: fresh enough for it
+		}
+		if f.After(need) {
+			need = f
+		}
 	}
-	return c.now().Add(-age)
+	return need
 }
 
 // pollNeed is the oldest read start accepted for objects AWS is working on; with

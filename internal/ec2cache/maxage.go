@@ -57,6 +57,27 @@ func WithFresh(ctx context.Context, kinds Kinds) context.Context {
 	return context.WithValue(ctx, freshKey{}, prev|kinds)
 }
 
+type freshSinceKey struct{}
+
+// WithFreshSince is WithFresh for a request acting on a spec first seen at
+// since: besides data read within the freshness window, it accepts data whose
+// read started after since, however old (within the usual TTLs). A listing made
+// after the spec was written already shows what the spec names, so objects that
+// wait for their turn (behind AWS's write limits) do not each ask for a new one.
+func WithFreshSince(ctx context.Context, kinds Kinds, since time.Time) context.Context {
+	ctx = WithFresh(ctx, kinds)
+	if since.IsZero() {
+		return ctx
+	}
+	return context.WithValue(ctx, freshSinceKey{}, since)
+}
+
+// freshSince returns the time WithFreshSince gave, or zero.
+func freshSince(ctx context.Context) time.Time {
+	t, _ := ctx.Value(freshSinceKey{}).(time.Time)
+	return t
+}
+
 // fresh reports whether ctx asks for fresh data of kind k.
 func fresh(ctx context.Context, k Kinds) bool {
 	v, _ := ctx.Value(freshKey{}).(Kinds)

@@ -169,10 +169,12 @@ func TestReadsOfManyWrittenEndpointsShareOneCall(t *testing.T) {
 	sim.ResetCounters()
 	var wg sync.WaitGroup
 	errs := make(chan error, len(eps))
+	started := make(chan struct{}, len(eps))
 	for _, id := range eps {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			started <- struct{}{}
 			out, err := c.DescribeVpcEndpoints(ctx, &ec2.DescribeVpcEndpointsInput{VpcEndpointIds: []string{id}})
 			if err == nil && (len(out.VpcEndpoints) != 1 || aws.ToString(out.VpcEndpoints[0].VpcEndpointId) != id) {
 				err = fmt.Errorf("read of %s answered %+v", id, out.VpcEndpoints)
@@ -180,7 +182,12 @@ func TestReadsOfManyWrittenEndpointsShareOneCall(t *testing.T) {
 			errs <- err
 		}()
 	}
-	// The first read runs at once; the others wait for the spacing and share one.
+	// The reads wait for the spacing and share one: the clock moves only once
+	// every reader has started and one waits for it, so a slow scheduler cannot
+	// split them into more reads.
+	for range eps {
+		<-started
+	}
 	deadline := time.Now().Add(10 * time.Second)
 	for len(errs) < len(eps) && time.Now().Before(deadline) {
 		if clk.HasWaiters() {
@@ -197,5 +204,47 @@ func TestReadsOfManyWrittenEndpointsShareOneCall(t *testing.T) {
 	}
 	if n := calls(sim, "DescribeVpcEndpoints"); n > 2 {
 		t.Fatalf("%d DescribeVpcEndpoints for 6 reads of written endpoints, want at most 2", n)
+	}
+}
+
+// TestFreshSinceAcceptsAReadMadeAfterTheSpecWasSeen: an object waiting its turn
+// (a new spec, not yet acted on) accepts the inventory read after its spec was
+// first seen, however many freshness windows ago; a spec seen after that read
+// gets a new one, shared by every request waiting for it.
+func TestFreshSinceAcceptsAReadMadeAfterTheSpecWasSeen(t *testing.T) {
+	sim, _, c, fx, clk, _ := clockedSetup(t, time.Second)
+	ctx := context.Background()
+	read := func(ctx context.Context) {
+		t.Helper()
+		if _, err := c.DescribeSubnets(ctx, &ec2.DescribeSubnetsInput{Filters: []types.Filter{{Name: aws.String("vpc-id"), Values: []string{fx.VPCID}}}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	seen := clk.Now()
+	clk.Step(time.Second)
+	sim.ResetCounters()
+	read(ec2cache.WithFreshSince(ctx, ec2cache.Inventory, seen))
+	if n := calls(sim, "DescribeSubnets"); n != 1 {
+		t.Fatalf("%d DescribeSubnets for the first read of a new spec, want 1", n)
+	}
+	// Ten freshness windows later the same spec still waits: the read made after
+	// it was seen serves it; plain WithFresh would read again.
+	clk.Step(10 * time.Second)
+	read(ec2cache.WithFreshSince(ctx, ec2cache.Inventory, seen))
+	if n := calls(sim, "DescribeSubnets"); n != 1 {
+		t.Fatalf("%d DescribeSubnets: a spec seen before the last read made another", n)
+	}
+	// A spec seen after the last read needs a new one.
+	newer := clk.Now()
+	clk.Step(time.Second)
+	read(ec2cache.WithFreshSince(ctx, ec2cache.Inventory, newer))
+	if n := calls(sim, "DescribeSubnets"); n != 2 {
+		t.Fatalf("%d DescribeSubnets: a spec seen after the last read was answered from it", n)
+	}
+	// Without a time it is WithFresh: the freshness window only.
+	clk.Step(10 * time.Second)
+	read(ec2cache.WithFreshSince(ctx, ec2cache.Inventory, time.Time{}))
+	if n := calls(sim, "DescribeSubnets"); n != 3 {
+		t.Fatalf("%d DescribeSubnets: no time given, and a read older than the window served", n)
 	}
 }

@@ -99,7 +99,7 @@ func (e *Engine) Reconcile(ctx context.Context, req Request) Outcome {
 	cl, region := e.client(req)
 	out := newOutcome(req, region)
 	if kinds := freshKinds(req.Prior); kinds != 0 {
-		ctx = ec2cache.WithFresh(ctx, kinds)
+		ctx = ec2cache.WithFreshSince(ctx, kinds, req.Prior.GenerationSeen)
 	}
 	err := e.converge(ctx, cl, region, req, &out)
 	if err == nil && out.Poll == 0 && (out.EndpointChange != nil || out.GroupChange != nil) {

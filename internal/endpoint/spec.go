@@ -103,6 +103,10 @@ type Prior struct {
 	// (metadata.generation differs from status.observedGeneration): the spec is
 	// new or was edited, and is acted on with fresh reads.
 	GenerationChanged bool
+	// GenerationSeen is when this process first saw the object's current
+	// generation (set while GenerationChanged): data read after it is fresh
+	// enough for the spec, however many reconciles the object waits through.
+	GenerationSeen time.Time
 	// DeletionStarted is when the object's deletion began; zero while it lives.
 	DeletionStarted time.Time
 }

@@ -52,6 +52,10 @@ func (cfg FleetConfig) Mode() string {
 	return "accounts"
 }
 
+// fleetDriftInterval is the managers' --drift-interval in AWS time: their
+// default, scaled like everything else.
+const fleetDriftInterval = 30 * time.Second
+
 // fleetFaultRate is the share of the throttled account's calls that fail.
 const fleetFaultRate = 0.5
 
@@ -70,7 +74,9 @@ func RunFleet(ctx context.Context, cfg FleetConfig) (*FleetResults, error) {
 	}
 	targets := fleetAccounts(cfg.Accounts)
 	res := &FleetResults{Mode: cfg.Mode(), N: cfg.N, Accounts: cfg.Accounts, Regions: cfg.Regions, Shards: cfg.Shards, VPCsPerPair: cfg.VPCsPerPair,
-		TimeScale: scale, ThrottledAccount: map[bool]string{true: targets[len(targets)-1]}[cfg.ThrottleAccount]}
+		TimeScale: scale, ThrottledAccount: map[bool]string{true: targets[len(targets)-1]}[cfg.ThrottleAccount], Machine: machine()}
+	load := watchLoad(ctx, 5*time.Second)
+	defer func() { res.Load = load.Stop() }()
 
 	if err := e2e.Build(ctx, cfg.Root); err != nil {
 		return nil, err
@@ -120,9 +126,9 @@ func RunFleet(ctx context.Context, cfg FleetConfig) (*FleetResults, error) {
 		// The Kubernetes client's rate limit is scaled like AWS's buckets, so the run
 		// models real time: unscaled, its 50 requests a second would be 5 a second of
 		// AWS time at 10x, and throttle status writes as AWS never would.
-		args := []string{"--aws-api-throttle=" + throttle, fmt.Sprintf("--kube-api-qps=%g", 50*scale), fmt.Sprintf("--kube-api-burst=%d", int(100*scale))}
-		if cfg.UnscaledKubeQPS {
-			args = args[:1]
+		args := []string{"--aws-api-throttle=" + throttle, "--drift-interval=" + real(fleetDriftInterval).String()}
+		if !cfg.UnscaledKubeQPS {
+			args = append(args, fmt.Sprintf("--kube-api-qps=%g", 50*scale), fmt.Sprintf("--kube-api-burst=%d", int(100*scale)))
 		}
 		if cfg.Shards > 1 {
 			args = append(args, "--shard-name="+shardName(s), "--shard-namespace-selector=vpce.dev/shard="+shardName(s), "--zap-log-level=debug")

@@ -27,6 +27,10 @@ type FleetResults struct {
 	TimeScale   float64 `json:"timeScale"`
 	// ThrottledAccount answered half its calls with RequestLimitExceeded ("": none).
 	ThrottledAccount string `json:"throttledAccount,omitempty"`
+	// Machine is what the run ran on, Load its 1-minute load average meanwhile
+	// (the benchmark's own processes included).
+	Machine string     `json:"machine"`
+	Load    LoadSample `json:"loadAverage"`
 
 	TimeToReady      float64 `json:"timeToReadySeconds"`
 	LargestPairBound float64 `json:"largestPairBoundSeconds"`
@@ -80,6 +84,7 @@ type ShardResult struct {
 
 // Print writes the figures as tables.
 func (r *FleetResults) Print(w io.Writer) {
+	fmt.Fprintf(w, "\nmachine: %s; 1-minute load average during the run: mean %.1f, max %.1f\n", r.Machine, r.Load.Mean, r.Load.Max)
 	fmt.Fprintf(w, "\n| %s figure (N=%d+%d, %d accounts x %d regions, %d VPCs per pair, %d manager(s), %gx time scale) | value | target |\n|---|---|---|\n",
 		r.Mode, r.N, r.N, r.Accounts, r.Regions, r.VPCsPerPair, r.Shards, r.TimeScale)
 	row := func(name, value, target string) { fmt.Fprintf(w, "| %s | %s | %s |\n", name, value, target) }

@@ -16,6 +16,9 @@ type Results struct {
 	DriftInterval string `json:"driftInterval"`
 	// Machine is what the run ran on.
 	Machine string `json:"machine"`
+	// Load is the machine's 1-minute load average during the run (it counts the
+	// benchmark's own processes too).
+	Load LoadSample `json:"loadAverage"`
 	// MemoryLimitMiB is the container limit the manager ran under (GOMEMLIMIT 90% of it); 0: none.
 	MemoryLimitMiB float64 `json:"memoryLimitMiB,omitempty"`
 
@@ -45,6 +48,10 @@ type Results struct {
 	RestartCalls      map[string]int `json:"restartCallsByAction,omitempty"`
 	RestartCallsTotal int            `json:"restartCalls"`
 	RestartSeconds    float64        `json:"restartSeconds"`
+	// RestartStartupSeconds is the wall time from the restart until the
+	// manager's /readyz answered (process start, not scaled); RestartSeconds
+	// counts from then.
+	RestartStartupSeconds float64 `json:"restartStartupWallSeconds"`
 
 	// DetectionSeconds are single-object drifts' times from the change to the
 	// controller's first repair call.
@@ -70,7 +77,7 @@ type Results struct {
 
 // Print writes the figures as a table.
 func (r *Results) Print(w io.Writer) {
-	fmt.Fprintf(w, "\nmachine: %s\n", r.Machine)
+	fmt.Fprintf(w, "\nmachine: %s; 1-minute load average during the run: mean %.1f, max %.1f\n", r.Machine, r.Load.Mean, r.Load.Max)
 	fmt.Fprintf(w, "\n| figure (N=%d+%d, %d VPCs, %gx time scale, sync period %s, drift interval %s) | value | target |\n|---|---|---|\n", r.N, r.N, r.VPCs, r.TimeScale, r.SyncPeriod, r.DriftInterval)
 	row := func(name, value, target string) { fmt.Fprintf(w, "| %s | %s | %s |\n", name, value, target) }
 	row("time to all Ready", fmt.Sprintf("%.0f s", r.TimeToReady), "")
@@ -84,14 +91,18 @@ func (r *Results) Print(w io.Writer) {
 	row("mutating calls at rest", fmt.Sprintf("%d", r.IdleMutatingCalls), "0")
 	if r.RestartCallsTotal > 0 || r.RestartSeconds > 0 {
 		row(fmt.Sprintf("restart: EC2 calls to re-verify %d objects", 2*r.N), fmt.Sprintf("%d", r.RestartCallsTotal), "grows with pages, not objects")
-		row("restart: time until every object was reconciled", fmt.Sprintf("%.1f s", r.RestartSeconds), "≤ 30 s")
+		row("restart: time from ready until every object was reconciled (process start until ready, wall time)", fmt.Sprintf("%.1f s (%.1f s)", r.RestartSeconds, r.RestartStartupSeconds), "≤ 30 s")
 	}
 	if len(r.DetectionSeconds) > 0 {
 		row(fmt.Sprintf("drift detection latency, change → first repair call (%d single-object probes)", len(r.DetectionSeconds)), fmt.Sprintf("mean %.1f s, max %.1f s", r.DetectionMeanSeconds, r.DetectionMaxSeconds), fmt.Sprintf("≤ %.0f s", r.DriftTarget))
 	}
-	row(fmt.Sprintf("drift in %d objects at once: first repair call", r.DriftObjects), fmt.Sprintf("%.1f s", r.DriftFirstRepairSeconds), fmt.Sprintf("≤ %.0f s", r.DriftTarget))
-	row(fmt.Sprintf("drift in %d objects at once: all repaired (AWS's 4/0.3 endpoint-write bucket alone needs %.0f s)", r.DriftObjects, r.DriftRepairBound), fmt.Sprintf("%.0f s", r.DriftRepairSeconds), "the bucket's bound")
-	row("time to clean after deleting all (bound: token buckets + deprovisioning)", fmt.Sprintf("%.0f s (bound %.0f s)", r.TimeToClean, r.DeleteLowerBound), "")
+	if r.DriftObjects == 0 {
+		row("drift, deletion", "not run (-converge-only)", "")
+	} else {
+		row(fmt.Sprintf("drift in %d objects at once: first repair call", r.DriftObjects), fmt.Sprintf("%.1f s", r.DriftFirstRepairSeconds), fmt.Sprintf("≤ %.0f s", r.DriftTarget))
+		row(fmt.Sprintf("drift in %d objects at once: all repaired (AWS's 4/0.3 endpoint-write bucket alone needs %.0f s)", r.DriftObjects, r.DriftRepairBound), fmt.Sprintf("%.0f s", r.DriftRepairSeconds), "the bucket's bound")
+		row("time to clean after deleting all (bound: token buckets + deprovisioning)", fmt.Sprintf("%.0f s (bound %.0f s)", r.TimeToClean, r.DeleteLowerBound), "")
+	}
 	limit := ""
 	if r.MemoryLimitMiB > 0 {
 		limit = fmt.Sprintf(" (limit %.0f MiB, GOMEMLIMIT 90%%)", r.MemoryLimitMiB)

@@ -49,6 +49,10 @@ type Config struct {
 	// under, as the chart sets it: GOMEMLIMIT is set to 90% of it, as the manager
 	// does from its cgroup.
 	MemoryLimit int64
+	// ConvergeOnly stops after the restart: no drift probes, no drift in 10% of
+	// the objects, no deletion (the memory run at 5,000+5,000, where each of
+	// those takes long at AWS's write rate).
+	ConvergeOnly bool
 	// ProfilingAddr, when set, is the manager's --profiling-bind-address (pprof).
 	ProfilingAddr string
 	Logf          func(format string, args ...any)
@@ -66,6 +70,8 @@ func Run(ctx context.Context, cfg Config) (*Results, error) {
 	scale := cfg.TimeScale
 	real := func(d time.Duration) time.Duration { return time.Duration(float64(d) / scale) }
 	res := &Results{N: cfg.N, VPCs: cfg.VPCs, TimeScale: scale, SyncPeriod: cfg.SyncPeriod.String(), DriftInterval: cfg.DriftInterval.String(), Machine: machine()}
+	load := watchLoad(ctx, 5*time.Second)
+	defer func() { res.Load = load.Stop() }()
 	if cfg.DriftInterval == 0 {
 		cfg.DriftInterval = 30 * time.Second
 		res.DriftInterval = "30s"
@@ -98,7 +104,10 @@ func Run(ctx context.Context, cfg Config) (*Results, error) {
 	mopts := e2e.ManagerOptions{
 		Kubeconfig: cp.Kubeconfig, EC2URL: sim.URL, ClusterName: "bench",
 		SyncPeriod: real(cfg.SyncPeriod), PendingPoll: real(2 * time.Second),
-		Args:    []string{"--aws-api-throttle=" + throttle, "--drift-interval=" + real(cfg.DriftInterval).String()},
+		// The Kubernetes client's rate limit is scaled like AWS's buckets (as in
+		// the fleet runs), so the run models real time.
+		Args: []string{"--aws-api-throttle=" + throttle, "--drift-interval=" + real(cfg.DriftInterval).String(),
+			fmt.Sprintf("--kube-api-qps=%g", 50*scale), fmt.Sprintf("--kube-api-burst=%d", int(100*scale))},
 		LogFile: filepath.Join(cfg.Dir, "manager.log"),
 	}
 	if cfg.ProfilingAddr != "" {
@@ -210,14 +219,26 @@ func Run(ctx context.Context, cfg Config) (*Results, error) {
 		if err := mgr.Restart(ctx); err != nil {
 			return nil, err
 		}
-		if err := waitReconciled(ctx, mgr.MetricsURL, len(objs), real(10*time.Minute)); err != nil {
+		// Starting the process (until /readyz answers) is wall time, not AWS
+		// time: it is not scaled.
+		ready := time.Now()
+		res.RestartStartupSeconds = ready.Sub(start).Seconds()
+		if err := waitReconciled(ctx, mgr.MetricsURL, len(objs), atLeast(real(10*time.Minute), 5*time.Minute)); err != nil {
 			return nil, err
 		}
-		res.RestartSeconds = time.Since(start).Seconds() * scale
+		res.RestartSeconds = time.Since(ready).Seconds() * scale
 		if counters, err = sim.Counters(); err != nil {
 			return nil, err
 		}
 		res.RestartCalls, res.RestartCallsTotal, _ = summarize(counters)
+	}
+
+	if cfg.ConvergeOnly {
+		if res.CPUSeconds, res.PeakRSSMiB, err = usage(); err != nil {
+			return nil, err
+		}
+		res.CPUPerObject = res.CPUSeconds / float64(len(objs))
+		return res, nil
 	}
 
 	// 6. Drift detection latency: one object at a time, at a random moment.
@@ -250,12 +271,12 @@ func Run(ctx context.Context, cfg Config) (*Results, error) {
 	if err := sim.Throttle(true, scale); err != nil {
 		return nil, err
 	}
-	first, err := waitFirstWrite(ctx, sim, "ModifyVpcEndpoint", len(drifted), real(cfg.SyncPeriod+2*time.Minute))
+	first, err := waitFirstWrite(ctx, sim, "ModifyVpcEndpoint", len(drifted), atLeast(real(cfg.SyncPeriod+2*time.Minute), 2*time.Minute))
 	if err != nil {
 		return nil, err
 	}
 	res.DriftFirstRepairSeconds = first.Sub(driftStart).Seconds() * scale
-	if err := waitRepaired(ctx, cl, drifted, real(cfg.SyncPeriod+2*time.Minute+time.Duration(float64(len(drifted))/endpointWriteRate)*time.Second)); err != nil {
+	if err := waitRepaired(ctx, cl, drifted, atLeast(real(cfg.SyncPeriod+2*time.Minute+time.Duration(float64(len(drifted))/endpointWriteRate)*time.Second), 5*time.Minute)); err != nil {
 		return nil, err
 	}
 	res.DriftObjects = len(drifted)
@@ -285,6 +306,18 @@ func Run(ctx context.Context, cfg Config) (*Results, error) {
 	res.CPUPerObject = res.CPUSeconds / float64(len(objs))
 	return res, nil
 }
+
+// pollEvery is how often the benchmark lists n objects while it waits: every
+// 250 ms up to 1,000 objects, less often beyond, so that its own listings do
+// not load the API server more than the manager does.
+func pollEvery(n int) time.Duration {
+	return time.Duration(max(1, n/1000)) * 250 * time.Millisecond
+}
+
+// atLeast is d, or floor when d is shorter: the benchmark's safety timeouts
+// are in wall time, so that a high time scale on a busy machine does not fail
+// a run the figures would only show slow.
+func atLeast(d, floor time.Duration) time.Duration { return max(d, floor) }
 
 // summarize totals sim counters per action, overall, and throttling errors.
 func summarize(c map[string]map[string]int) (map[string]int, int, int) {
@@ -320,7 +353,7 @@ func waitAll(ctx context.Context, c client.Client, ns string, want int, logf fun
 		if time.Now().After(deadline) {
 			return fmt.Errorf("only %d of %d Ready after %v", n, want, timeout)
 		}
-		time.Sleep(250 * time.Millisecond)
+		time.Sleep(pollEvery(want))
 	}
 }
 
@@ -424,28 +457,50 @@ func waitClean(ctx context.Context, c client.Client, cl *ec2.Client, ns string, 
 		if err != nil {
 			return err
 		}
-		eps, err := cl.DescribeVpcEndpoints(ctx, &ec2.DescribeVpcEndpointsInput{Filters: owned})
-		if err != nil {
-			return err
-		}
-		live := 0
-		for _, e := range eps.VpcEndpoints {
-			if s := strings.ToLower(string(e.State)); s != "deleted" {
-				live++
+		// AWS is looked at once the objects are gone. The benchmark's own reads
+		// of AWS are retried at the next poll: a failed one (throttled past the
+		// SDK's retries, a dropped connection) says nothing about the controller.
+		live, groups := -1, -1
+		if len(objs) == 0 {
+			var err error
+			if live, groups, err = ownedLeft(ctx, cl, owned); err != nil && time.Now().After(deadline) {
+				return err
 			}
 		}
-		sgs, err := cl.DescribeSecurityGroups(ctx, &ec2.DescribeSecurityGroupsInput{Filters: owned})
-		if err != nil {
-			return err
-		}
-		if len(objs) == 0 && live == 0 && len(sgs.SecurityGroups) == 0 {
+		if len(objs) == 0 && live == 0 && groups == 0 {
 			return nil
 		}
 		if time.Now().After(deadline) {
-			return fmt.Errorf("not clean after %v: %d objects, %d endpoints, %d groups", timeout, len(objs), live, len(sgs.SecurityGroups))
+			return fmt.Errorf("not clean after %v: %d objects, %d endpoints, %d groups (-1: not read)", timeout, len(objs), live, groups)
 		}
-		time.Sleep(250 * time.Millisecond)
+		time.Sleep(pollEvery(max(len(objs), 1)))
 	}
+}
+
+// ownedLeft counts, over every page, the endpoints not yet deleted and the
+// security groups that carry the filter's tags.
+func ownedLeft(ctx context.Context, cl *ec2.Client, owned []types.Filter) (endpoints, groups int, err error) {
+	eps := ec2.NewDescribeVpcEndpointsPaginator(cl, &ec2.DescribeVpcEndpointsInput{Filters: owned})
+	for eps.HasMorePages() {
+		page, err := eps.NextPage(ctx)
+		if err != nil {
+			return -1, -1, err
+		}
+		for _, e := range page.VpcEndpoints {
+			if s := strings.ToLower(string(e.State)); s != "deleted" {
+				endpoints++
+			}
+		}
+	}
+	sgs := ec2.NewDescribeSecurityGroupsPaginator(cl, &ec2.DescribeSecurityGroupsInput{Filters: owned})
+	for sgs.HasMorePages() {
+		page, err := sgs.NextPage(ctx)
+		if err != nil {
+			return -1, -1, err
+		}
+		groups += len(page.SecurityGroups)
+	}
+	return endpoints, groups, nil
 }
 
 func contains(s []string, x string) bool {
@@ -554,13 +609,13 @@ func probeDrift(ctx context.Context, c client.Client, sim *e2e.EC2Sim, cl *ec2.C
 		if _, err := cl.ModifyVpcEndpoint(ctx, &ec2.ModifyVpcEndpointInput{VpcEndpointId: aws.String(gw.Status.EndpointID), RemoveRouteTableIds: []string{table}}); err != nil {
 			return nil, err
 		}
-		first, err := waitFirstWrite(ctx, sim, "ModifyVpcEndpoint", 1, time.Duration(float64(10*time.Minute)/scale))
+		first, err := waitFirstWrite(ctx, sim, "ModifyVpcEndpoint", 1, atLeast(time.Duration(float64(10*time.Minute)/scale), 2*time.Minute))
 		if err != nil {
 			return nil, err
 		}
 		out = append(out, first.Sub(start).Seconds()*scale)
 		d := drift{gw.Status.EndpointID, func(e types.VpcEndpoint) bool { return contains(e.RouteTableIds, table) }}
-		if err := waitRepaired(ctx, cl, []drift{d}, time.Duration(float64(10*time.Minute)/scale)); err != nil {
+		if err := waitRepaired(ctx, cl, []drift{d}, atLeast(time.Duration(float64(10*time.Minute)/scale), 2*time.Minute)); err != nil {
 			return nil, err
 		}
 	}

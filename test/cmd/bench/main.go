@@ -34,6 +34,7 @@ func main() {
 	flag.DurationVar(&cfg.DriftInterval, "drift-interval", 30*time.Second, "the manager's --drift-interval, in AWS time")
 	flag.BoolVar(&cfg.Restart, "restart", true, "restart the manager after the idle phase and measure re-verification")
 	flag.IntVar(&cfg.Probes, "probes", 5, "single-object drifts injected to measure drift detection latency")
+	flag.BoolVar(&cfg.ConvergeOnly, "converge-only", false, "stop after the restart: no drift probes, no drift in 10% of the objects, no deletion (for the 5,000+5,000 memory run)")
 	flag.StringVar(&cfg.ProfilingAddr, "pprof-addr", "", "serve the manager's pprof handlers on this address (--profiling-bind-address), e.g. 127.0.0.1:6060")
 	memLimit := flag.Int("memory-limit-mib", 0, "run the manager as under a container limit of this many MiB (GOMEMLIMIT 90% of it); 0: none")
 	out := flag.String("out", "bench/results.json", "where to write the figures as JSON (fleet runs: bench/results-<mode>.json)")
