@@ -274,15 +274,22 @@ func (r *endpointReconciler) forget(key types.NamespacedName) {
 	r.seen.Delete(key)
 }
 
-// generationSeen returns when this process first saw obj's current generation
-// while it is not yet acted on (changed), and forgets it once it is.
+// generationSeen returns when obj's current generation was written, as far as
+// this process knows, while it is not yet acted on (changed): for the first
+// generation the second after the object's creation (many objects created at
+// once then share one fresh read however long they wait for their turn), for a
+// later one when this process first reconciled it. It forgets it once acted on.
 func (r *endpointReconciler) generationSeen(obj client.Object, changed bool) time.Time {
 	key := client.ObjectKeyFromObject(obj)
 	if !changed {
 		r.seen.Delete(key)
 		return time.Time{}
 	}
-	now := convergence{uid: obj.GetUID(), generation: obj.GetGeneration(), at: time.Now()}
+	at := time.Now()
+	if created := obj.GetCreationTimestamp().Add(time.Second); obj.GetGeneration() == 1 && created.Before(at) {
+		at = created // creationTimestamp has whole seconds
+	}
+	now := convergence{uid: obj.GetUID(), generation: obj.GetGeneration(), at: at}
 	if prev, ok := r.seen.LoadOrStore(key, now); ok {
 		if p := prev.(convergence); p.uid == now.uid && p.generation == now.generation {
 			return p.at

@@ -52,6 +52,9 @@ type Results struct {
 	// manager's /readyz answered (process start, not scaled); RestartSeconds
 	// counts from then.
 	RestartStartupSeconds float64 `json:"restartStartupWallSeconds"`
+	// RestartIncomplete says how far re-verification got when it did not finish
+	// within the benchmark's timeout ("" when it did).
+	RestartIncomplete string `json:"restartIncomplete,omitempty"`
 
 	// DetectionSeconds are single-object drifts' times from the change to the
 	// controller's first repair call.
@@ -91,7 +94,11 @@ func (r *Results) Print(w io.Writer) {
 	row("mutating calls at rest", fmt.Sprintf("%d", r.IdleMutatingCalls), "0")
 	if r.RestartCallsTotal > 0 || r.RestartSeconds > 0 {
 		row(fmt.Sprintf("restart: EC2 calls to re-verify %d objects", 2*r.N), fmt.Sprintf("%d", r.RestartCallsTotal), "grows with pages, not objects")
-		row("restart: time from ready until every object was reconciled (process start until ready, wall time)", fmt.Sprintf("%.1f s (%.1f s)", r.RestartSeconds, r.RestartStartupSeconds), "≤ 30 s")
+		v := fmt.Sprintf("%.1f s, wall time %.1f s (%.1f s)", r.RestartSeconds, r.RestartSeconds/r.TimeScale, r.RestartStartupSeconds)
+		if r.RestartIncomplete != "" {
+			v = "not finished: " + r.RestartIncomplete
+		}
+		row("restart: time from ready until every object was reconciled, AWS time and wall time (process start until ready, wall time)", v, "≤ 30 s")
 	}
 	if len(r.DetectionSeconds) > 0 {
 		row(fmt.Sprintf("drift detection latency, change → first repair call (%d single-object probes)", len(r.DetectionSeconds)), fmt.Sprintf("mean %.1f s, max %.1f s", r.DetectionMeanSeconds, r.DetectionMaxSeconds), fmt.Sprintf("≤ %.0f s", r.DriftTarget))
