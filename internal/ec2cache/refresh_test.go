@@ -169,12 +169,10 @@ func TestReadsOfManyWrittenEndpointsShareOneCall(t *testing.T) {
 	sim.ResetCounters()
 	var wg sync.WaitGroup
 	errs := make(chan error, len(eps))
-	started := make(chan struct{}, len(eps))
 	for _, id := range eps {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			started <- struct{}{}
 			out, err := c.DescribeVpcEndpoints(ctx, &ec2.DescribeVpcEndpointsInput{VpcEndpointIds: []string{id}})
 			if err == nil && (len(out.VpcEndpoints) != 1 || aws.ToString(out.VpcEndpoints[0].VpcEndpointId) != id) {
 				err = fmt.Errorf("read of %s answered %+v", id, out.VpcEndpoints)
@@ -182,13 +180,13 @@ func TestReadsOfManyWrittenEndpointsShareOneCall(t *testing.T) {
 			errs <- err
 		}()
 	}
-	// The reads wait for the spacing and share one: the clock moves only once
-	// every reader has started and one waits for it, so a slow scheduler cannot
-	// split them into more reads.
-	for range eps {
-		<-started
-	}
+	// The first read runs at once; the others wait for the spacing and share
+	// one. The clock moves only once every reader has been answered or waits
+	// for that read, so a slow scheduler cannot split them into more reads.
 	deadline := time.Now().Add(10 * time.Second)
+	for c.WaitingEndpointReadIDs()+len(errs) < len(eps) && time.Now().Before(deadline) {
+		time.Sleep(time.Millisecond)
+	}
 	for len(errs) < len(eps) && time.Now().Before(deadline) {
 		if clk.HasWaiters() {
 			clk.Step(5 * time.Second)

@@ -1,0 +1,18 @@
+package ec2cache
+
+// WaitingEndpointReadIDs is how many endpoint IDs wait for the next shared read
+// by ID, for tests that must let every reader join before the clock moves.
+func (c *Client) WaitingEndpointReadIDs() int {
+	c.endpointReads.mu.Lock()
+	b := c.endpointReads.by[signature(idFilter("vpc-endpoint-id", []string{"x"}))]
+	c.endpointReads.mu.Unlock()
+	if b == nil {
+		return 0
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.next == nil {
+		return 0
+	}
+	return len(b.next.values["vpc-endpoint-id"])
+}
