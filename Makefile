@@ -28,7 +28,7 @@ generate: ## Generate deepcopy code and the API reference.
 .PHONY: manifests
 manifests: ## Generate CRDs and RBAC from the markers.
 	$(CONTROLLER_GEN) crd paths=./api/... output:crd:artifacts:config=config/crd/bases
-	go run ./hack/policy-schema -schema api/v1alpha1/policy_schema.yaml config/crd/bases/*.yaml
+	go run ./hack/policy-schema -schema api/v1alpha1/policy_schema.yaml config/crd/bases/networking.vpce.dev_gatewayendpoints.yaml config/crd/bases/networking.vpce.dev_interfaceendpoints.yaml
 	$(CONTROLLER_GEN) rbac:roleName=manager-role paths=./controllers/... output:rbac:artifacts:config=config/rbac
 	cp config/crd/bases/*.yaml charts/vpce-controller/crds/
 

@@ -209,7 +209,7 @@ func (h *harness) cleanup() {
 	each := func(f func(client.Object)) int {
 		n := 0
 		for _, ns := range append([]string{h.ns}, h.extra...) {
-			for _, list := range []client.ObjectList{&v1alpha1.GatewayEndpointList{}, &v1alpha1.InterfaceEndpointList{}} {
+			for _, list := range []client.ObjectList{&v1alpha1.GatewayEndpointList{}, &v1alpha1.InterfaceEndpointList{}, &v1alpha1.InstanceConnectEndpointList{}} {
 				_ = h.k.List(ctx, list, client.InNamespace(ns))
 				items, _ := meta.ExtractList(list)
 				for _, it := range items {

@@ -19,7 +19,8 @@ import (
 type Options struct {
 	// ClusterTagKey and Cluster select the objects this manager owns.
 	ClusterTagKey, Cluster string
-	// SnapshotTTL bounds the age of the owned endpoints and security groups served.
+	// SnapshotTTL bounds the age of the owned endpoints, Instance Connect
+	// Endpoints and security groups served.
 	SnapshotTTL time.Duration
 	// InventoryTTL bounds the age of VPCs, subnets, route tables and by-ID group checks.
 	InventoryTTL time.Duration
@@ -42,6 +43,7 @@ type Client struct {
 	routeTables list[types.RouteTable]
 	endpoints   owned[types.VpcEndpoint]
 	groups      owned[types.SecurityGroup]
+	ices        owned[types.Ec2InstanceConnectEndpoint]
 
 	mu         sync.Mutex
 	services   map[string]stampedOut[*ec2.DescribeVpcEndpointServicesOutput]
@@ -546,6 +548,8 @@ func (c *Client) markResources(ids []string) {
 			c.endpoints.markDirty(now, id)
 		case strings.HasPrefix(id, "sg-"):
 			c.groups.markDirty(now, id)
+		case strings.HasPrefix(id, "eice-"):
+			c.ices.markDirty(now, id)
 		}
 	}
 }

@@ -50,10 +50,10 @@ func endpointDigest(o Observed) string {
 }
 
 // groupDigest digests what the controller changes on its security group: the
-// ingress rules and the tags.
-func groupDigest(g types.SecurityGroup) string {
+// rules the spec manages (groupRules) and the tags.
+func groupDigest(g types.SecurityGroup, m ManagedGroupSpec) string {
 	var rules []string
-	for _, r := range observedRules(g.IpPermissions) {
+	for _, r := range groupRules(g, m) {
 		rules = append(rules, r.String())
 	}
 	return digest(aws.ToString(g.GroupId), strings.Join(rules, ","), tagsDigest(tagMap(g.Tags)))

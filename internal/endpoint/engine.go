@@ -146,6 +146,11 @@ type resolved struct {
 	svc      serviceInfo
 	desired  Desired
 	subnetAZ map[string]string
+	// subnets are the VPC's subnets by ID, and subnetProblem why the spec's
+	// subnet selector matches none (Instance Connect Endpoints, whose subnet
+	// matters only to a create).
+	subnets       map[string]types.Subnet
+	subnetProblem *Problem
 }
 
 // resolve turns the spec into IDs and desired state: the tags, the policy and the

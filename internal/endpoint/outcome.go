@@ -82,8 +82,16 @@ type Outcome struct {
 	// EndpointChange and GroupChange are the last changes AWS may not show yet.
 	EndpointChange, GroupChange *Change
 	PrivateDNS                  bool
-	Interfaces     []v1alpha1.NetworkInterface
-	DNSEntries     []v1alpha1.DNSEntry
+	Interfaces                  []v1alpha1.NetworkInterface
+	DNSEntries                  []v1alpha1.DNSEntry
+	// Instance Connect Endpoints: the endpoint's ARN, DNS names, zone, network
+	// interfaces and whether it preserves the client's IP.
+	ARN                 string
+	DNSName             string
+	FIPSDNSName         string
+	AvailabilityZone    string
+	NetworkInterfaceIDs []string
+	PreserveClientIP    bool
 	// Observed is true when the endpoint-derived fields above describe AWS now;
 	// when false they are left as the status has them.
 	Observed bool

@@ -15,13 +15,16 @@ const (
 	Gateway Type = "Gateway"
 	// Interface endpoints put a network interface in each chosen subnet.
 	Interface Type = "Interface"
+	// InstanceConnect is an EC2 Instance Connect Endpoint: one network interface
+	// in one subnet, through which EC2 Instance Connect reaches the VPC's instances.
+	InstanceConnect Type = "InstanceConnect"
 )
 
 // Owner identifies the Kubernetes object an endpoint belongs to.
 type Owner struct {
 	// Cluster is the manager's --cluster-name.
 	Cluster string
-	// Kind is the object's kind (GatewayEndpoint or InterfaceEndpoint).
+	// Kind is the object's kind (GatewayEndpoint, InterfaceEndpoint, InstanceConnectEndpoint).
 	Kind string
 	// Namespace and Name of the object.
 	Namespace, Name string
@@ -59,6 +62,12 @@ type Spec struct {
 	EnsureVPCDNS     bool
 	DNSRecordIPType  string
 	IPAddressType    string
+
+	// Instance Connect Endpoints: the one subnet is SubnetIDs[0] or the subnet of
+	// SubnetTags, in SubnetPreferredZone when one there has them; the groups are
+	// SecurityGroupIDs and Managed, as for interface endpoints.
+	SubnetPreferredZone string
+	PreserveClientIP    bool
 }
 
 // ManagedGroupSpec is the desired managed security group.
@@ -68,6 +77,10 @@ type ManagedGroupSpec struct {
 	GroupIDs []string
 	// Ports opened over TCP; empty means 443.
 	Ports []int32
+	// Egress makes the rules outbound, to CIDRs and GroupIDs, and the group has
+	// no inbound rule (and not AWS's default allow-all outbound rule): an
+	// Instance Connect Endpoint connects out to instances, nothing connects in.
+	Egress bool
 }
 
 // Prior is what the object's status already records.

@@ -49,6 +49,11 @@ func (e *Engine) update(ctx context.Context, cl awsclient.EC2, k adapter, req Re
 		}
 		if len(p.SetTags)+len(p.RemoveTags) > 0 {
 			e.changed(&out.EndpointChange, k.digest(o))
+			if req.Prior.EndpointIntent == nil {
+				// Not the first sight of a resource just created, whose tags AWS may
+				// not show yet: a change to report.
+				changeEvent(out, n, o.ID, Plan{SetTags: p.SetTags, RemoveTags: p.RemoveTags}, adopted, req.Prior.SpecChanged)
+			}
 		}
 		e.report(ctx, cl, k, r, o, out)
 		return nil
@@ -72,21 +77,35 @@ func (e *Engine) update(ctx context.Context, cl awsclient.EC2, k adapter, req Re
 	}
 	e.refusedModify.Delete(o.ID)
 	e.changed(&out.EndpointChange, k.digest(o))
-	switch {
-	case adopted:
-		out.event(v1alpha1.EventModified, n.modifyAction, "Brought adopted %s %s to the spec: %s", n.noun, o.ID, p)
-	case req.Prior.SpecChanged:
-		out.event(v1alpha1.EventModified, n.modifyAction, "Modified %s %s: %s", n.noun, o.ID, p)
-	default:
-		out.event(v1alpha1.EventDriftCorrected, n.modifyAction, "Repaired %s %s: %s", n.noun, o.ID, p)
-		out.DriftFields = append(out.DriftFields, p.Fields()...)
-	}
+	changeEvent(out, n, o.ID, p, adopted, req.Prior.SpecChanged)
 	e.report(ctx, cl, k, r, k.applied(o, p), out)
 	if len(p.DeferredSubnets) > 0 {
 		out.notReady(v1alpha1.ReasonPending, "removing a subnet before adding %v in the same zone", p.DeferredSubnets)
 		out.Poll = e.pendingPoll()
 	}
 	return nil
+}
+
+// changeEvent reports a plan applied to a resource: Modified when the spec asked
+// for it (or the resource was adopted), DriftCorrected (and the drift metric's
+// fields) when it repaired a change made outside the controller.
+func changeEvent(out *Outcome, n kindNames, id string, p Plan, adopted, specChanged bool) {
+	action := n.modifyAction
+	if !p.HasModify() {
+		action = "CreateTags" // tags only
+		if len(p.SetTags) == 0 {
+			action = "DeleteTags"
+		}
+	}
+	switch {
+	case adopted:
+		out.event(v1alpha1.EventModified, action, "Brought adopted %s %s to the spec: %s", n.noun, id, p)
+	case specChanged:
+		out.event(v1alpha1.EventModified, action, "Modified %s %s: %s", n.noun, id, p)
+	default:
+		out.event(v1alpha1.EventDriftCorrected, action, "Repaired %s %s: %s", n.noun, id, p)
+		out.DriftFields = append(out.DriftFields, p.Fields()...)
+	}
 }
 
 // recheckRefused classifies a refused change only after a fresh read: when the

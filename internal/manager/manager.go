@@ -171,6 +171,9 @@ func New(ctx context.Context, restCfg *rest.Config, o Options) (ctrl.Manager, er
 	if err := controllers.SetupInterfaceEndpoint(mgr, engine, copts, recorder); err != nil {
 		return nil, err
 	}
+	if err := controllers.SetupInstanceConnectEndpoint(mgr, engine, copts, recorder); err != nil {
+		return nil, err
+	}
 	if err := mgr.AddHealthzCheck("healthz", healthz.Ping); err != nil {
 		return nil, err
 	}
