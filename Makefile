@@ -41,7 +41,8 @@ fmt: ## go fmt.
 	go fmt ./...
 
 .PHONY: vet
-vet: ## go vet (the repository and the test/monitoring module).
+vet: ## gofmt check and go vet (the repository and the test/monitoring module).
+	@unformatted=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$unformatted" ]; then echo "not gofmt'ed: $$unformatted" >&2; exit 1; fi
 	go vet ./...
 	cd test/monitoring && go vet ./...
 

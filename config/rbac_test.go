@@ -27,13 +27,27 @@ var allowedResources = map[string][]string{
 		"interfaceendpoints", "interfaceendpoints/status", "interfaceendpoints/finalizers",
 		"instanceconnectendpoints", "instanceconnectendpoints/status", "instanceconnectendpoints/finalizers",
 	},
-	"":                    {"events"},
+	// configmaps: the ConfigMaps of spec.connectionDetails (controllers/connectiondetails.go),
+	// and only with the verbs of configMapVerbs.
+	"":                    {"events", "configmaps"},
 	"events.k8s.io":       {"events"},
 	"coordination.k8s.io": {"leases"},
 	// --metrics-secure: the manager checks scrapers' tokens and permissions.
 	"authentication.k8s.io": {"tokenreviews"},
 	"authorization.k8s.io":  {"subjectaccessreviews"},
 }
+
+// configMapVerbs are the only verbs any rule may grant on configmaps, and why each:
+// list and watch feed the manager's cache, which holds only the ConfigMaps the
+// controller wrote (a label selector, internal/manager; RBAC cannot narrow by
+// label, so the grant is cluster-wide while the cache is not); get reads a
+// ConfigMap of the configured name that lacks the label, to refuse it when
+// another owner controls it; create, update and delete write only ConfigMaps an
+// endpoint object controls. No patch (the controller updates with the
+// resourceVersion it read, so a concurrent change is never overwritten unseen) and
+// no deletecollection. resourceNames cannot narrow it: users choose the names,
+// and create cannot be restricted by name.
+var configMapVerbs = []string{"get", "list", "watch", "create", "update", "delete"}
 
 // grantedRole is a Role or ClusterRole read from config/rbac.
 type grantedRole struct {
@@ -105,6 +119,15 @@ func ruleProblems(role grantedRole, rule rbacv1.PolicyRule) []string {
 				problems = append(problems, fmt.Sprintf("grants %q in group %q", resource, group))
 			case resource == "leases" && (role.kind != "Role" || role.name != leaderElectionRole):
 				problems = append(problems, fmt.Sprintf("grants leases outside the namespaced %s", leaderElectionRole))
+			case resource == "configmaps":
+				for _, verb := range rule.Verbs {
+					if !slices.Contains(configMapVerbs, verb) {
+						problems = append(problems, fmt.Sprintf("grants %q on configmaps; only %v are needed", verb, configMapVerbs))
+					}
+				}
+				if len(rule.Resources) != 1 {
+					problems = append(problems, fmt.Sprintf("grants configmaps together with %v; give configmaps a rule of their own", rule.Resources))
+				}
 			}
 		}
 	}
@@ -131,6 +154,12 @@ func TestRBACGrantsWhatTheManagerNeeds(t *testing.T) {
 		{"networking.vpce.dev", "instanceconnectendpoints/status", "patch"},
 		{"networking.vpce.dev", "instanceconnectendpoints/finalizers", "update"},
 		{"", "events", "create"},
+		{"", "configmaps", "get"},
+		{"", "configmaps", "list"},
+		{"", "configmaps", "watch"},
+		{"", "configmaps", "create"},
+		{"", "configmaps", "update"},
+		{"", "configmaps", "delete"},
 		{"coordination.k8s.io", "leases", "create"},
 		{"coordination.k8s.io", "leases", "update"},
 		{"authentication.k8s.io", "tokenreviews", "create"},

@@ -1,6 +1,7 @@
 package controllers
 
 import (
+	corev1 "k8s.io/api/core/v1"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -61,6 +62,7 @@ func SetupGatewayEndpoint(mgr ctrl.Manager, engine *endpoint.Engine, opts Option
 	r := newReconciler(mgr, gatewayKind{}, engine, opts, metrics)
 	return ctrl.NewControllerManagedBy(mgr).
 		For(&v1alpha1.GatewayEndpoint{}, builder.WithPredicates(changePredicate())).
+		Owns(&corev1.ConfigMap{}). // connection details: repaired when edited or deleted
 		Named("gatewayendpoint").
 		WithOptions(opts.controllerOptions()).
 		Complete(r)
@@ -71,14 +73,16 @@ func newReconciler(mgr ctrl.Manager, k kind, engine *endpoint.Engine, opts Optio
 	if policy == (backoff.Policy{}) {
 		policy = backoff.DefaultPolicy
 	}
+	recorder := mgr.GetEventRecorder("vpce-controller")
 	return &endpointReconciler{
 		Client:   mgr.GetClient(),
 		kind:     k,
 		engine:   engine,
-		recorder: mgr.GetEventRecorder("vpce-controller"),
+		recorder: recorder,
 		tracker:  backoff.NewTracker(policy),
 		opts:     opts,
 		metrics:  metrics,
+		details:  &connectionDetailsWriter{cached: mgr.GetClient(), live: mgr.GetAPIReader(), scheme: mgr.GetScheme(), recorder: recorder, kind: k},
 	}
 }
 

@@ -1,6 +1,7 @@
 package controllers
 
 import (
+	corev1 "k8s.io/api/core/v1"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -84,6 +85,7 @@ func SetupInterfaceEndpoint(mgr ctrl.Manager, engine *endpoint.Engine, opts Opti
 	r := newReconciler(mgr, interfaceKind{}, engine, opts, metrics)
 	return ctrl.NewControllerManagedBy(mgr).
 		For(&v1alpha1.InterfaceEndpoint{}, builder.WithPredicates(changePredicate())).
+		Owns(&corev1.ConfigMap{}). // connection details: repaired when edited or deleted
 		Named("interfaceendpoint").
 		WithOptions(opts.controllerOptions()).
 		Complete(r)

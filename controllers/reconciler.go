@@ -74,6 +74,8 @@ type endpointReconciler struct {
 	tracker  *backoff.Tracker
 	opts     Options
 	metrics  Observer
+	// details writes the ConfigMap of spec.connectionDetails (connectiondetails.go).
+	details *connectionDetailsWriter
 }
 
 // Observer receives what reconciles did, for metrics. Nil-safe.
@@ -124,6 +126,10 @@ func (r *endpointReconciler) Reconcile(ctx context.Context, req ctrl.Request) (c
 		if !controllerutil.ContainsFinalizer(obj, v1alpha1.Finalizer) {
 			return ctrl.Result{}, nil
 		}
+		// The connection details never outlive the object (nor its endpoint).
+		if err := r.details.remove(ctx, obj); err != nil {
+			return ctrl.Result{}, err
+		}
 		out = r.engine.Delete(ctx, ereq)
 		r.emit(obj, out)
 		if out.Done {
@@ -155,10 +161,17 @@ func (r *endpointReconciler) Reconcile(ctx context.Context, req ctrl.Request) (c
 		log.V(1).Info("Reconciled", "endpointID", out.EndpointID, "state", out.State, "ready", out.Ready, "poll", out.Poll)
 	}
 	r.writeStatus(obj, out)
+	var detailsErr error
+	if obj.GetDeletionTimestamp().IsZero() {
+		detailsErr = r.details.sync(ctx, obj, r.kind.common(orig).Conditions) // Kubernetes only
+	}
 	if !equality.Semantic.DeepEqual(r.kind.status(orig), r.kind.status(obj)) {
 		if err := r.Status().Patch(ctx, obj, client.MergeFrom(orig)); err != nil {
 			return ctrl.Result{}, client.IgnoreNotFound(err)
 		}
+	}
+	if detailsErr != nil {
+		return ctrl.Result{}, detailsErr
 	}
 	return r.next(obj, out), nil
 }

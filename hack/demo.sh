@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The vpce-controller demo (`make demo`): a local control plane (bin/localcp),
 # ec2sim with its demo VPC, and the manager, all on loopback, then the story of
-# a private subnet reaching S3 and Systems Manager without a NAT gateway.
+# a private subnet reaching S3 and Systems Manager without a NAT gateway, and the
+# ConfigMap of connection details an application loads to use them.
 #
 #   hack/demo.sh        start everything and tell the story; leaves it running
 #   hack/demo.sh down   stop what the demo started and remove .demo/ (`make demo-down`)
@@ -168,6 +169,8 @@ spec:
     tags: {Name: ec2sim-fixture}
   routeTables:
     tags: {tier: private}
+  connectionDetails:
+    configMapName: s3-gateway      # endpoint ID, prefix list, route tables for applications
 ---
 # What Session Manager needs: ssm, ssmmessages and ec2messages interface endpoints,
 # one network interface in each private subnet (one per AZ), a managed security
@@ -220,11 +223,15 @@ spec:
   privateDNS:
     enabled: true
     onlyForInboundResolverEndpoint: false
+  # What an application needs to use this endpoint, in a ConfigMap it can load with envFrom.
+  connectionDetails:
+    configMapName: s3-endpoint
 EOF
 say "Five objects in .demo/endpoints.yaml. The S3 gateway endpoint and the S3 interface endpoint:"
-sed -n '1,11p' "$state/endpoints.yaml" | sed 's/^/    /'
+sed -n '1,13p' "$state/endpoints.yaml" | sed 's/^/    /'
 sed -n '/^# S3 through an interface/,$p' "$state/endpoints.yaml" | sed 's/^/    /'
-say "ssm, ssmmessages and ec2messages are the same without privateDNS (private DNS is on by default)."
+say "ssm, ssmmessages and ec2messages are the same without privateDNS (private DNS is on by default)"
+say "and without connectionDetails."
 say "S3 may have both kinds in one VPC. With onlyForInboundResolverEndpoint: false, names under"
 say "*.s3.$region.amazonaws.com resolve to the interface endpoint inside the VPC as well; 'true' would"
 say "keep VPC traffic on the free gateway and answer the name only for a Route 53 inbound resolver"
@@ -324,11 +331,46 @@ say "On an instance in a private subnet, without any NAT:"
 say "  aws ssm start-session works: ssm, ssmmessages and ec2messages resolve to the IPs above."
 say "  aws s3 ls s3://my-bucket works: S3's names resolve (private DNS) to the s3 interface endpoint's"
 say "  IPs above, and traffic to S3's public addresses takes the gateway route."
-say "  Naming the interface endpoint explicitly, as on-premises clients do:"
-say "    aws s3 ls --endpoint-url https://bucket.${s3_regional#\*.} s3://my-bucket"
+say "  Clients that cannot use private DNS (on premises, a peered VPC) name the interface endpoint"
+say "  explicitly: its URL is in the ConfigMap of section 6."
 
 # ---------------------------------------------------------------------------
-heading "6. Drift: a route table removed behind the controller's back"
+heading "6. What an application mounts: the connection details"
+say "The s3 interface endpoint has spec.connectionDetails.configMapName: s3-endpoint. Once the endpoint"
+say "was available, the controller wrote a ConfigMap, owned by the object, with everything an application"
+say "needs to reach it (keys are environment variable names; docs/operations.md lists them):"
+show kubectl wait --for=condition=ConnectionDetailsReady ife/s3 --timeout=30s
+show kubectl get configmap s3-endpoint -o yaml
+bucket_url=$(kubectl get configmap s3-endpoint -o jsonpath='{.data.AWS_ENDPOINT_URL_S3}')
+[ "$bucket_url" = "https://bucket.${s3_regional#\*.}" ] ||
+  die "AWS_ENDPOINT_URL_S3 is '$bucket_url', not the bucket form of the regional name $s3_regional" "$state/manager.log"
+say ""
+say "A Deployment loads it whole; the AWS CLI and SDKs read AWS_ENDPOINT_URL_S3 and send S3 calls to the"
+say "interface endpoint, without code changes:"
+sed 's/^/    /' <<'YAML'
+containers:
+  - name: app
+    image: public.ecr.aws/aws-cli/aws-cli
+    args: [s3, ls, s3://my-bucket]
+    envFrom:
+      - configMapRef: {name: s3-endpoint}
+YAML
+say "The same call by hand, naming the interface endpoint explicitly (the bucket URL, as AWS documents it):"
+say "    aws s3 ls s3://my-bucket --region $region --endpoint-url $bucket_url"
+say "It is not run here, and nothing here could answer it: ec2sim emulates the EC2 API only, so this"
+say "endpoint exists nowhere but in ec2sim. For a real endpoint, AWS's DNS answers that name with the"
+say "endpoint's private addresses (the VPCE_IPV4_* keys), which clients reach from the VPC, a peered VPC"
+say "or over VPN and Direct Connect, and S3 answers behind them."
+say ""
+say "The gateway endpoint publishes its ID, prefix list and route tables (no DNS names: clients keep the"
+say "public S3 names, and the route does the rest):"
+show kubectl get configmap s3-gateway -o go-template='{{range $k, $v := .data}}  {{$k}}={{$v}}{{"\n"}}{{end}}'
+say "The controller keeps both current (a subnet added gives a new zonal name and address), puts back"
+say "hand edits (event DriftCorrected), never writes over a ConfigMap it does not own (condition"
+say "ConnectionDetailsReady=False, reason ConfigMapNotOwned) and deletes them with their objects."
+
+# ---------------------------------------------------------------------------
+heading "7. Drift: a route table removed behind the controller's back"
 drift_rt=$(kubectl get gwe s3 -o jsonpath='{.status.routeTableIDs[0]}')
 show aws ec2 modify-vpc-endpoint --vpc-endpoint-id "$gw" --remove-route-table-ids "$drift_rt" --output text
 routes=$(aws ec2 describe-route-tables --route-table-ids "$drift_rt" --output text \
@@ -347,7 +389,7 @@ routes=$(aws ec2 describe-route-tables --route-table-ids "$drift_rt" --output te
 say "$drift_rt again routes $(tr '\t' ' ' <<< "$routes" | sed 's/ / -> /')."
 
 # ---------------------------------------------------------------------------
-heading "7. Deleting an endpoint leaves AWS clean"
+heading "8. Deleting an endpoint leaves AWS clean"
 read -r del_id del_sg del_enis < <(kubectl get ife ec2messages \
   -o jsonpath='{.status.endpointID} {.status.managedSecurityGroupID} {.status.networkInterfaces[*].id}{"\n"}')
 say "ec2messages is $del_id with security group $del_sg and network interfaces $del_enis."
@@ -370,5 +412,6 @@ say "Everything keeps running (demo took $((SECONDS - started)) s). In another s
 say "  source .demo/env        # or:"
 sed 's/^/  /' "$state/env"
 say "  kubectl get gwe,ife -o wide; kubectl describe ife ssm; kubectl get events"
+say "  kubectl get configmap s3-endpoint -o yaml"
 say "  aws ec2 describe-vpc-endpoints"
 say "Logs: .demo/manager.log, .demo/ec2sim.log, .demo/localcp.log. Stop it all with: make demo-down"

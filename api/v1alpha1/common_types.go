@@ -141,7 +141,9 @@ type EndpointStatusCommon struct {
 	// Conditions: Ready says whether the endpoint is available and matches the
 	// spec; Synced says whether the last reconcile applied the spec, and why not;
 	// Reconciling (while work goes on) and Stalled (when the user must act) follow
-	// the kstatus conventions that GitOps tools read.
+	// the kstatus conventions that GitOps tools read. ConnectionDetailsReady,
+	// while spec.connectionDetails is set, says whether its ConfigMap is
+	// written.
 	// +listType=map
 	// +listMapKey=type
 	// +patchStrategy=merge
@@ -186,6 +188,10 @@ const (
 	// ConditionStalled is True when only a change by the user (or in AWS) can make
 	// progress: invalid input, a rejected or failed endpoint; absent otherwise.
 	ConditionStalled = "Stalled"
+	// ConditionConnectionDetailsReady is True when the ConfigMap of
+	// spec.connectionDetails holds the endpoint's current connection details;
+	// present only while spec.connectionDetails is set.
+	ConditionConnectionDetailsReady = "ConnectionDetailsReady"
 )
 
 // Finalizer is put on every object before the controller first writes to AWS.

@@ -89,6 +89,21 @@ const (
 	ReasonDeletePending = "DeletePending"
 )
 
+// Reasons of the ConnectionDetailsReady condition. ConfigMapNotOwned and
+// ConfigMapWriteFailed also become the Ready reason of an endpoint that is
+// otherwise available.
+const (
+	// ReasonConnectionDetailsWritten: the ConfigMap holds the endpoint's current connection details.
+	ReasonConnectionDetailsWritten = "Written"
+	// ReasonEndpointNotAvailable: the ConfigMap is written once the endpoint is first available.
+	ReasonEndpointNotAvailable = "EndpointNotAvailable"
+	// ReasonConfigMapNotOwned: a ConfigMap of that name exists and this object does not
+	// control it; the controller does not overwrite it. Also a Warning event.
+	ReasonConfigMapNotOwned = "ConfigMapNotOwned"
+	// ReasonConfigMapWriteFailed: the API server refused to create, update or delete the ConfigMap.
+	ReasonConfigMapWriteFailed = "ConfigMapWriteFailed"
+)
+
 // Event reasons.
 const (
 	// EventCreated: the controller created an AWS object.
@@ -108,4 +123,10 @@ const (
 	EventNeverListed = "NeverListed"
 	// EventSyncFailed: a reconcile could not apply the spec.
 	EventSyncFailed = "SyncFailed"
+	// EventConnectionDetailsWritten: the controller created or updated the ConfigMap of
+	// spec.connectionDetails.
+	EventConnectionDetailsWritten = "ConnectionDetailsWritten"
+	// EventConnectionDetailsDeleted: the controller deleted a ConfigMap of connection
+	// details it had written (the object is deleted, or the field changed or was removed).
+	EventConnectionDetailsDeleted = "ConnectionDetailsDeleted"
 )

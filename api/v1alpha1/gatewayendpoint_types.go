@@ -47,6 +47,11 @@ type GatewayEndpointSpec struct {
 
 	// RouteTables that get a route to the service's prefix list.
 	RouteTables RouteTableSelector `json:"routeTables"`
+
+	// ConnectionDetails publishes the endpoint ID, prefix list and route tables in
+	// a ConfigMap for applications. Omitted: no ConfigMap.
+	// +optional
+	ConnectionDetails *ConnectionDetails `json:"connectionDetails,omitempty"`
 }
 
 // GatewayEndpointStatus is the observed state of a gateway VPC endpoint.

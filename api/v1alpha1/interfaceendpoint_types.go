@@ -156,6 +156,12 @@ type InterfaceEndpointSpec struct {
 	// Omitted means ipv4.
 	// +optional
 	IPAddressType IPAddressType `json:"ipAddressType,omitempty"`
+
+	// ConnectionDetails publishes the endpoint ID, DNS names, addresses per zone
+	// and, for S3, the endpoint URLs in a ConfigMap for applications. Omitted: no
+	// ConfigMap.
+	// +optional
+	ConnectionDetails *ConnectionDetails `json:"connectionDetails,omitempty"`
 }
 
 // NetworkInterface is one of the endpoint's network interfaces.
@@ -259,6 +265,7 @@ type InterfaceEndpointStatus struct {
 // +kubebuilder:printcolumn:name="State",type=string,JSONPath=`.status.state`
 // +kubebuilder:printcolumn:name="Ready",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].status`
 // +kubebuilder:printcolumn:name="Subnets",type=string,JSONPath=`.status.subnetIDs`,priority=1
+// +kubebuilder:printcolumn:name="DNS Name",type=string,JSONPath=`.status.dnsEntries[?(@.type=="Regional")].name`,priority=1
 // +kubebuilder:printcolumn:name="Reason",type=string,JSONPath=`.status.conditions[?(@.type=="Synced")].reason`,priority=1
 // +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
 type InterfaceEndpoint struct {

@@ -49,6 +49,14 @@ var invalidCases = []invalidCase{
 	{name: "interface service with invalid characters", kind: interfaceKind, spec: `service: "SSM!"`,
 		wantField: "spec.service", wantMessage: "should match"},
 
+	// Connection details.
+	{name: "connection details ConfigMap name upper-case", kind: interfaceKind, spec: `connectionDetails: {configMapName: S3-Endpoint}`,
+		wantField: "spec.connectionDetails.configMapName", wantMessage: "should match"},
+	{name: "connection details without a ConfigMap name", kind: gatewayKind, spec: `connectionDetails: {}`,
+		wantField: "spec.connectionDetails.configMapName", wantMessage: "Required value"},
+	{name: "connection details ConfigMap name empty", kind: gatewayKind, spec: `connectionDetails: {configMapName: ""}`,
+		wantField: "spec.connectionDetails.configMapName", wantMessage: "should be at least 1 chars long"},
+
 	// VPC selector.
 	{name: "vpc with both id and tags", kind: gatewayKind, spec: `vpc: {tags: {env: prod}}`,
 		wantField: "spec.vpc", wantMessage: "set exactly one of vpc.id or vpc.tags"},

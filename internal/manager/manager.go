@@ -11,11 +11,13 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/rest"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
 
 	"github.com/vpce-dev/vpce-controller/api/v1alpha1"
@@ -108,6 +110,8 @@ func New(ctx context.Context, restCfg *rest.Config, o Options) (ctrl.Manager, er
 		}
 		mopts.Cache = cache.Options{DefaultNamespaces: namespaces}
 	}
+	// ConfigMaps: only the controller's own connection details are cached.
+	mopts.Cache.ByObject = map[client.Object]cache.ByObject{&corev1.ConfigMap{}: controllers.ConnectionDetailsCache()}
 	mgr, err := ctrl.NewManager(restCfg, mopts)
 	if err != nil {
 		return nil, fmt.Errorf("creating the manager: %w", err)

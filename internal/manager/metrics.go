@@ -6,8 +6,9 @@ import (
 	"os"
 	"path/filepath"
 
-	"sigs.k8s.io/controller-runtime/pkg/metrics/filters"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
+
+	"github.com/vpce-dev/vpce-controller/internal/metricsauth"
 )
 
 // MetricsOptions configure the Prometheus endpoint (the --metrics-* flags).
@@ -58,7 +59,7 @@ func (m MetricsOptions) serverOptions() metricsserver.Options {
 	if !m.Secure {
 		return o
 	}
-	o.FilterProvider = filters.WithAuthenticationAndAuthorization
+	o.FilterProvider = metricsauth.FilterProvider(metricsauth.Options{})
 	if m.CertDir != "" {
 		o.CertDir, o.CertName, o.KeyName = m.CertDir, m.certName(), m.keyName()
 	} else {

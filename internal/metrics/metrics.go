@@ -37,7 +37,7 @@ var (
 	// DriftRepairs counts repairs of changes made outside the controller.
 	DriftRepairs = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "vpce_drift_repairs_total",
-		Help: "Repairs of changes made outside the controller, by kind and field (route-tables, subnets, security-groups, security-group-rules, policy, private-dns, dns-options, ip-address-type, tags, endpoint).",
+		Help: "Repairs of changes made outside the controller, by kind and field (route-tables, subnets, security-groups, security-group-rules, policy, private-dns, dns-options, ip-address-type, tags, endpoint, connection-details).",
 	}, []string{"kind", "field"})
 	// Endpoints gauges the objects by kind and AWS state.
 	Endpoints = prometheus.NewGaugeVec(prometheus.GaugeOpts{

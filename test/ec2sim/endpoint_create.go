@@ -103,6 +103,12 @@ func (s *Server) newEndpoint(p params) (*endpoint, *apiError) {
 	if err != nil {
 		return nil, err
 	}
+	if e.typ == "Interface" && e.privateDNS {
+		// Private DNS associates the service's private hosted zone with the VPC.
+		if err := s.authorizeDependent(route53Associate, url.Values{"HostedZoneId": {e.privateZone}}); err != nil {
+			return nil, err
+		}
+	}
 	now := s.now()
 	e.seq, e.created = s.w.next(), now
 	if typ == "Interface" {

@@ -35,7 +35,11 @@ type Options struct {
 
 	// Authorizer, when set, is asked before every EC2 action: once for each
 	// existing resource the action targets (with that resource's tags) or once
-	// with nil tags when it targets none. An error answers UnauthorizedOperation.
+	// with nil tags when it targets none; and, during a call, once for each
+	// dependent action the call turns out to need, named in full
+	// ("route53:AssociateVPCWithHostedZone" with HostedZoneId, for
+	// CreateVpcEndpoint with private DNS). An error answers
+	// UnauthorizedOperation.
 	Authorizer func(action string, params url.Values, resourceTags map[string]string) error
 }
 
@@ -247,6 +251,18 @@ func (s *Server) authorize(action string, p params) *apiError {
 
 // now is the emulator's current time, from its clock.
 func (s *Server) now() time.Time { return s.clock.Now() }
+
+// authorizeDependent asks the authorizer for a dependent action a call needs
+// once the handler knows it does.
+func (s *Server) authorizeDependent(action string, params url.Values) *apiError {
+	if s.opts.Authorizer == nil {
+		return nil
+	}
+	if err := s.opts.Authorizer(action, params, nil); err != nil {
+		return errf("UnauthorizedOperation", "You are not authorized to perform this operation. %v", err)
+	}
+	return nil
+}
 
 // delay scales a configured delay by the time scale.
 func (s *Server) delay(d time.Duration) time.Duration {

@@ -132,6 +132,15 @@ var (
 
 const vpceID = "vpce-0a1b2c3d4e5f67890"
 
+func connectionDetails(s metav1.ConditionStatus, reason, msg string) cond {
+	return cond{v1alpha1.ConditionConnectionDetailsReady, reason, msg, s}
+}
+
+const (
+	notOwned    = `ConfigMap "taken" already exists and this object does not control it (no controller); the controller does not overwrite it: set spec.connectionDetails.configMapName to another name, or delete that ConfigMap`
+	writeFailed = `writing ConfigMap "ssm-endpoint" of spec.connectionDetails: configmaps "ssm-endpoint" is forbidden: unable to create new content in namespace team-a because it is being terminated; retrying`
+)
+
 var phases = []phase{
 	{
 		name: "pending", generation: 1, observed: 1, state: "pending",
@@ -242,6 +251,32 @@ var phases = []phase{
 			stalled(v1alpha1.ReasonFailed, "endpoint "+vpceID+" is failed: insufficient capacity; delete this object (or its endpoint in AWS) to try again"),
 		},
 		want: []status.Status{status.FailedStatus}, argo: "Degraded",
+	},
+	{
+		name: "available, connection details written", generation: 1, observed: 1, state: "available",
+		conditions: []cond{
+			ready(metav1.ConditionTrue, v1alpha1.ReasonAvailable, "endpoint "+vpceID+" is available"), applied,
+			connectionDetails(metav1.ConditionTrue, v1alpha1.ReasonConnectionDetailsWritten, `ConfigMap "ssm-endpoint" holds the endpoint's connection details (17 keys)`),
+		},
+		want: []status.Status{status.CurrentStatus}, argo: "Healthy",
+	},
+	{
+		name: "available, connection details refused: a foreign ConfigMap", generation: 1, observed: 1, state: "available",
+		conditions: []cond{
+			ready(metav1.ConditionFalse, v1alpha1.ReasonConfigMapNotOwned, notOwned), applied,
+			connectionDetails(metav1.ConditionFalse, v1alpha1.ReasonConfigMapNotOwned, notOwned),
+			stalled(v1alpha1.ReasonConfigMapNotOwned, notOwned),
+		},
+		want: []status.Status{status.FailedStatus}, argo: "Degraded",
+	},
+	{
+		name: "available, connection details not written yet, retrying", generation: 1, observed: 1, state: "available",
+		conditions: []cond{
+			ready(metav1.ConditionFalse, v1alpha1.ReasonConfigMapWriteFailed, writeFailed), applied,
+			connectionDetails(metav1.ConditionFalse, v1alpha1.ReasonConfigMapWriteFailed, writeFailed),
+			reconciling(v1alpha1.ReasonConfigMapWriteFailed, writeFailed),
+		},
+		want: []status.Status{status.InProgressStatus}, argo: "Progressing",
 	},
 	{
 		name: "deleting", generation: 1, observed: 1, deleting: true, state: "deleting",

@@ -4,7 +4,9 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
 )
 
 // sarSource is where AWS lists resource types and dependent actions.
@@ -24,6 +26,11 @@ func iamScenarios() []Scenario {
 		Behaviour: "CreateVpcEndpoint also needs its dependent actions ec2:DescribeVpcs, ec2:DescribeSubnets and ec2:DescribeSecurityGroups: without them it fails `UnauthorizedOperation` and creates nothing",
 		Source:    sarSource + " (CreateVpcEndpoint, dependent actions)",
 		Check:     checkCreateEndpointDependentActions,
+	}, {
+		Name:      "iam-private-dns-needs-route53",
+		Behaviour: "CreateVpcEndpoint of an interface endpoint with private DNS also needs route53:AssociateVPCWithHostedZone (its private hosted zone is associated with the VPC): without it the call fails `UnauthorizedOperation`; without private DNS it does not need it",
+		Source:    sarSource + " (CreateVpcEndpoint, dependent action route53:AssociateVPCWithHostedZone); Service Authorization Reference: Amazon Route 53 (AssociateVPCWithHostedZone, hostedzone)",
+		Check:     checkPrivateDNSNeedsRoute53,
 	}}
 }
 
@@ -86,6 +93,38 @@ func checkCreateEndpointDependentActions(ctx context.Context, env *Env) error {
 	return env.withPolicy(allowPolicy(`"ec2:CreateVpcEndpoint","ec2:DescribeVpcs","ec2:DescribeSubnets","ec2:DescribeSecurityGroups"`, `"*"`), func() error {
 		if err := create(); err != nil {
 			return stepErr("CreateVpcEndpoint with its dependent actions", err)
+		}
+		return nil
+	})
+}
+
+func checkPrivateDNSNeedsRoute53(ctx context.Context, env *Env) error {
+	n, err := env.newNetwork(ctx, true, 1)
+	if err != nil {
+		return err
+	}
+	create := func(privateDNS bool) error {
+		_, err := env.Client.CreateVpcEndpoint(ctx, &ec2.CreateVpcEndpointInput{
+			VpcId: aws.String(n.VpcID), ServiceName: aws.String(serviceName("ssm")), VpcEndpointType: types.VpcEndpointTypeInterface,
+			SubnetIds: n.subnetIDs(), PrivateDnsEnabled: aws.Bool(privateDNS),
+		})
+		return err
+	}
+	const ec2Actions = `"ec2:CreateVpcEndpoint","ec2:DescribeVpcs","ec2:DescribeSubnets","ec2:DescribeSecurityGroups"`
+	if err := env.withPolicy(allowPolicy(ec2Actions, `"*"`), func() error {
+		if err := wantCode("CreateVpcEndpoint with private DNS without route53:AssociateVPCWithHostedZone", create(true), "UnauthorizedOperation"); err != nil {
+			return err
+		}
+		if err := create(false); err != nil {
+			return stepErr("CreateVpcEndpoint without private DNS", err)
+		}
+		return nil
+	}); err != nil {
+		return err
+	}
+	return env.withPolicy(allowPolicy(ec2Actions+`,"route53:AssociateVPCWithHostedZone"`, `"*"`), func() error {
+		if err := create(true); err != nil {
+			return stepErr("CreateVpcEndpoint with private DNS and route53:AssociateVPCWithHostedZone", err)
 		}
 		return nil
 	})
