@@ -74,6 +74,7 @@ func (instanceConnectKind) setDurable(obj client.Object, d endpoint.Durable) {
 	st := &obj.(*v1alpha1.InstanceConnectEndpoint).Status
 	st.ManagedSecurityGroupID = d.ManagedGroupID
 	st.SecurityGroupCreateIntent = fromIntent(d.GroupIntent)
+	st.SecurityGroupLastChange = fromChange(d.GroupChange)
 }
 
 func (instanceConnectKind) common(obj client.Object) *v1alpha1.EndpointStatusCommon {

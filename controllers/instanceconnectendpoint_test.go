@@ -495,3 +495,52 @@ func TestInstanceConnectAccountLimitIsACondition(t *testing.T) {
 	})
 	h.waitCondition(ep, v1alpha1.ConditionReady, metav1.ConditionTrue, v1alpha1.ReasonAvailable, 60*time.Second)
 }
+
+// TestCrashAfterAChangeThenTheSpecReverted (found by the chaos suite): the
+// manager dies the moment ModifyInstanceConnectEndpoint returns, before its
+// status write, and the spec is set back meanwhile, while AWS shows the old
+// state. The change was recorded before it was made, so the restarted manager
+// waits AWS out instead of taking the old state for the spec's, then undoes the
+// change as the spec's (Modified), never as drift.
+func TestCrashAfterAChangeThenTheSpecReverted(t *testing.T) {
+	h := newHarness(t, harnessOptions{noStart: true})
+	ep := eice("revert", h.fix.VPCID)
+	stopFirst := h.startManager("test")
+	h.create(ep)
+	h.waitReady(ep)
+	stopFirst()
+	h.sim.SetConsistency(ec2sim.Consistency{Window: time.Hour}) // until the test turns it off
+	var stop atomic.Pointer[context.CancelFunc]
+	stopSecond := h.startManager("test", dieAfter("ModifyInstanceConnectEndpoint", &stop))
+	cancel := context.CancelFunc(func() { go stopSecond() })
+	stop.Store(&cancel)
+	h.update(ep, func() { ep.Spec.PreserveClientIP = true })
+	h.eventually(30*time.Second, "the manager changes the endpoint and dies", func() error {
+		if n := h.sim.Counters()["ModifyInstanceConnectEndpoint"]["ok"]; n != 1 {
+			return fmt.Errorf("%d modifies", n)
+		}
+		return nil
+	})
+	h.managers.Wait()
+	h.update(ep, func() { ep.Spec.PreserveClientIP = false })
+	reverted := ep.Generation
+	h.startManager("test")
+	h.eventually(30*time.Second, "the restarted manager acts on the reverted spec", func() error {
+		h.get(ep)
+		if ep.Status.ObservedGeneration != reverted {
+			return fmt.Errorf("observed generation %d, want %d", ep.Status.ObservedGeneration, reverted)
+		}
+		return nil
+	})
+	h.sim.SetConsistency(ec2sim.Consistency{}) // AWS now shows the change
+	h.eventually(60*time.Second, "AWS back at the spec", func() error {
+		h.get(ep)
+		got := h.iceOf(ep.Status.EndpointID)
+		if aws.ToBool(got.PreserveClientIp) || !isReady(ep) || got.State != types.Ec2InstanceConnectEndpointStateUpdateComplete {
+			return fmt.Errorf("%s, preserveClientIP %v, ready %v", got.State, aws.ToBool(got.PreserveClientIp), isReady(ep))
+		}
+		return nil
+	})
+	h.noEvent(ep, v1alpha1.EventDriftCorrected)
+	h.waitEvent(ep, v1alpha1.EventModified, "preserve client IP off")
+}

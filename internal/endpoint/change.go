@@ -1,6 +1,7 @@
 package endpoint
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
@@ -26,6 +27,21 @@ func (e *Engine) settling(c *Change, digest string) bool {
 // changed records a change made now to a resource whose state had the digest.
 func (e *Engine) changed(c **Change, digest string) {
 	*c = &Change{At: e.now().Truncate(time.Second), From: digest}
+}
+
+// recordChange records, in the object's status, a change about to be made to a
+// resource whose state has the digest, before it is made: a crash between the
+// change and the status write would otherwise lose the record, and AWS, showing
+// the previous state for a while, would make the controller's own change look
+// like drift (or undo a spec reverted meanwhile). Nothing is changed when the
+// record fails.
+func (e *Engine) recordChange(ctx context.Context, req Request, out *Outcome, c **Change, digest string) error {
+	e.changed(c, digest)
+	if err := e.record(ctx, req, out); err != nil {
+		*c = nil
+		return err
+	}
+	return nil
 }
 
 func digest(parts ...string) string {

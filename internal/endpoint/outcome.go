@@ -124,7 +124,8 @@ type Outcome struct {
 
 // durable is the part of the outcome that must survive a crash.
 func (o *Outcome) durable() Durable {
-	return Durable{EndpointID: o.EndpointID, EndpointIntent: o.EndpointIntent, ManagedGroupID: o.ManagedGroupID, GroupIntent: o.GroupIntent}
+	return Durable{EndpointID: o.EndpointID, EndpointIntent: o.EndpointIntent, ManagedGroupID: o.ManagedGroupID, GroupIntent: o.GroupIntent,
+		EndpointChange: o.EndpointChange, GroupChange: o.GroupChange}
 }
 
 func (o *Outcome) warning(reason, action, format string, args ...any) {

@@ -333,7 +333,16 @@ func (e *Engine) ensureGroup(ctx context.Context, cl awsclient.EC2, req Request,
 		return awserr.Code(err) == "InvalidGroup.NotFound" && (out.GroupIntent != nil || e.within(req.Prior.GroupIntent))
 	}
 	authorize, revoke := diffRules(desiredRules(spec, vpc.CIDRs), have)
+	changing := !created && len(authorize)+len(revoke) > 0
+	prev := out.GroupChange
+	if changing && prev == nil {
+		// Recorded before the rules change (see recordChange).
+		if err := e.recordChange(ctx, req, out, &out.GroupChange, groupDigest(*g, spec)); err != nil {
+			return id, err
+		}
+	}
 	if err := applyRules(ctx, cl, id, authorize, revoke); err != nil {
+		out.GroupChange = prev
 		if notYet(err) {
 			return id, errGroupNotYetVisible
 		}
@@ -342,10 +351,7 @@ func (e *Engine) ensureGroup(ctx context.Context, cl awsclient.EC2, req Request,
 	// A group seen for the first time since the controller created it shows AWS's
 	// initial rules (the allow-all egress rule), not drift.
 	initial := spec.Egress && req.Prior.GroupIntent != nil
-	if !created && len(authorize)+len(revoke) > 0 {
-		if out.GroupChange == nil {
-			e.changed(&out.GroupChange, groupDigest(*g, spec))
-		}
+	if changing {
 		msg := fmt.Sprintf("security group %s rules: %s", id, describeRuleChanges(authorize, revoke))
 		if initial {
 			return id, nil

@@ -122,12 +122,16 @@ type Change struct {
 }
 
 // Durable is what must survive a crash between an AWS write and the status write:
-// the IDs the controller made and the creates it is about to make.
+// the IDs the controller made, the creates it is about to make, and the changes it
+// is about to make (which AWS may show late: status.lastChange,
+// status.securityGroupLastChange).
 type Durable struct {
 	EndpointID     string
 	EndpointIntent *Intent
 	ManagedGroupID string
 	GroupIntent    *Intent
+	EndpointChange *Change
+	GroupChange    *Change
 }
 
 // Request asks the engine to converge (or delete) one object's endpoint.

@@ -44,11 +44,17 @@ func (e *Engine) update(ctx context.Context, cl awsclient.EC2, k adapter, req Re
 	default:
 		// AWS is working on it (pending, pendingAcceptance): only tags may change now.
 		p := k.plan(r, o)
+		tagged := len(p.SetTags)+len(p.RemoveTags) > 0
+		if tagged {
+			if err := e.recordChange(ctx, req, out, &out.EndpointChange, k.digest(o)); err != nil {
+				return err
+			}
+		}
 		if err := applyTags(ctx, cl, o.ID, p); err != nil {
+			out.EndpointChange = nil
 			return err
 		}
-		if len(p.SetTags)+len(p.RemoveTags) > 0 {
-			e.changed(&out.EndpointChange, k.digest(o))
+		if tagged {
 			if req.Prior.EndpointIntent == nil {
 				// Not the first sight of a resource just created, whose tags AWS may
 				// not show yet: a change to report.
@@ -64,7 +70,11 @@ func (e *Engine) update(ctx context.Context, cl awsclient.EC2, k adapter, req Re
 		e.report(ctx, cl, k, r, o, out)
 		return nil
 	}
+	if err := e.recordChange(ctx, req, out, &out.EndpointChange, k.digest(o)); err != nil {
+		return err
+	}
 	if err := applyPlan(ctx, cl, k, o, p); err != nil {
+		out.EndpointChange = nil // the final status says what AWS shows
 		fresh, rerr := e.recheckRefused(ctx, cl, k, r, o, p, err)
 		if rerr != nil {
 			return rerr
@@ -76,7 +86,6 @@ func (e *Engine) update(ctx context.Context, cl awsclient.EC2, k adapter, req Re
 		return nil
 	}
 	e.refusedModify.Delete(o.ID)
-	e.changed(&out.EndpointChange, k.digest(o))
 	changeEvent(out, n, o.ID, p, adopted, req.Prior.SpecChanged)
 	e.report(ctx, cl, k, r, k.applied(o, p), out)
 	if len(p.DeferredSubnets) > 0 {
