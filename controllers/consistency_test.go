@@ -214,7 +214,8 @@ func TestSecurityGroupNotFoundRightAfterCreate(t *testing.T) {
 	if n := h.sim.Counters()["AuthorizeSecurityGroupIngress"]["InvalidGroup.NotFound"]; n != 2 {
 		t.Fatalf("%d injected InvalidGroup.NotFound, want 2", n)
 	}
-	h.noEvent(ie, v1alpha1.EventSyncFailed)
+	// The group first seen without the rules its create could not add yet is not drift.
+	h.noEvent(ie, v1alpha1.EventSyncFailed, v1alpha1.EventDriftCorrected)
 	if got := h.groupRules(ie.Status.ManagedSecurityGroupID); len(got) != 1 {
 		t.Fatalf("rules %v", got)
 	}

@@ -235,6 +235,12 @@ func (e *Engine) converge(ctx context.Context, cl awsclient.EC2, region string, 
 	if err := e.update(ctx, cl, k, req, r, *obs, f.adopted, out); err != nil {
 		return err
 	}
+	if out.groupSettling && out.Ready {
+		// The managed group's rules are not known to be as the spec wants until AWS
+		// shows the change recorded for them.
+		out.notReady(v1alpha1.ReasonPending, "waiting for AWS to show the change made to security group %s at %s (AWS is eventually consistent)", out.ManagedGroupID, req.Prior.GroupChange.At.UTC().Format(time.RFC3339))
+		out.Poll, out.PollBackoff = e.pendingPoll(), true
+	}
 	if req.Spec.Managed == nil {
 		return e.dropManagedGroup(ctx, cl, req, out)
 	}

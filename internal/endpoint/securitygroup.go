@@ -348,9 +348,9 @@ func (e *Engine) ensureGroup(ctx context.Context, cl awsclient.EC2, req Request,
 		}
 		return id, fromAWS(err, "changing the rules of security group "+id)
 	}
-	// A group seen for the first time since the controller created it shows AWS's
-	// initial rules (the allow-all egress rule), not drift.
-	initial := spec.Egress && req.Prior.GroupIntent != nil
+	// A group seen for the first time since the controller created it shows what
+	// its create left (no inbound rule, AWS's allow-all egress rule), not drift.
+	initial := req.Prior.GroupIntent != nil
 	if changing {
 		msg := fmt.Sprintf("security group %s rules: %s", id, describeRuleChanges(authorize, revoke))
 		if initial {
