@@ -31,10 +31,15 @@ func main() {
 	flag.StringVar(&o.Metrics.CertName, "metrics-cert-name", "tls.crt", "File name of the metrics serving certificate in --metrics-cert-path.")
 	flag.StringVar(&o.Metrics.KeyName, "metrics-cert-key", "tls.key", "File name of the metrics serving key in --metrics-cert-path.")
 	flag.BoolVar(&o.Metrics.EnableHTTP2, "enable-http2", false, "Allow HTTP/2 on the HTTPS metrics endpoint (off: HTTP/2 Rapid Reset and Stream Cancellation, CVE-2023-44487 and CVE-2023-39325).")
+	var namespaceLabel bool
+	flag.BoolVar(&namespaceLabel, "metrics-namespace-label", true, "Label the object metrics (vpce_endpoints, vpce_endpoints_ready, vpce_endpoints_stalled, vpce_drift_repairs_total) with the object's namespace (object_namespace), for alerts routed per team; false: one series per kind and state, reason or field.")
 	flag.StringVar(&o.HealthProbeBindAddress, "health-probe-bind-address", ":8081", "Address of the /healthz and /readyz probes.")
 	flag.StringVar(&o.WatchNamespace, "watch-namespace", "", "Watch only these namespaces, comma-separated (default: all).")
 	flag.StringVar(&o.AWSAPIThrottle, "aws-api-throttle", "", "Client-side EC2 rate limits, comma-separated Action=rate:burst (an action, or a bucket: describe, mutating, tags, vpc-endpoint-writes). Empty: AWS's published defaults (describe 20:100, mutating 5:50, tags 10:100, vpc-endpoint-writes 0.3:4).")
 	flag.DurationVar(&o.PendingPoll, "pending-poll", 2*time.Second, "First interval of polls while AWS works on an endpoint; it grows while AWS stays busy.")
+	flag.StringVar(&o.DefaultAccount, "default-account", "", "AWSAccount used by objects without spec.accountRef; its guard rails apply to them. Empty: the controller's own identity, without guard rails.")
+	flag.BoolVar(&o.RequireAccountRef, "require-account-ref", false, "Refuse objects without spec.accountRef (Synced=False, reason AccountRefRequired), before any AWS call.")
+	flag.StringVar(&o.DefaultTags, "default-tags", "", "Tags put on every endpoint and security group the controller creates, comma-separated key=value; never over a value someone else set.")
 	flag.DurationVar(&o.ConsistencyBound, "consistency-bound", endpoint.DefaultConsistencyBound, "How long AWS may take to list an endpoint or security group the controller created: until then \"not found\" means \"not visible yet\", and deleting an object keeps looking for what it created.")
 	var qps float64
 	var burst int
@@ -45,6 +50,7 @@ func main() {
 	zopts := zap.Options{}
 	zopts.BindFlags(flag.CommandLine)
 	flag.Parse()
+	o.MetricsWithoutNamespace = !namespaceLabel
 	build := version.Get()
 	if showVersion {
 		fmt.Print(build)
@@ -66,10 +72,17 @@ func main() {
 		log.Error(err, "Unable to set up the manager")
 		os.Exit(1)
 	}
-	// One line says what runs where: the build, then the settings. The AWS identity
-	// in use (account, ARN) belongs on this line too, once the manager resolves it.
+	// One line says what runs where: the build, the AWS identity in use, then the
+	// settings. An identity STS cannot tell is logged, not fatal: the controller
+	// retries on its own, and each AWSAccount reports its own check.
+	id, err := mgr.Identity(ctx)
+	if err != nil {
+		log.Error(err, "Unable to tell the AWS identity in use; continuing")
+	}
 	log.Info("Starting manager", "version", build.Version, "commit", build.Commit,
+		"awsAccount", id.Account, "awsARN", id.ARN,
 		"region", o.Region, "clusterName", o.ClusterName, "syncPeriod", o.SyncPeriod,
+		"defaultAccount", o.DefaultAccount, "requireAccountRef", o.RequireAccountRef,
 		"metricsBindAddress", o.Metrics.BindAddress, "metricsSecure", o.Metrics.Secure)
 	if err := mgr.Start(ctx); err != nil {
 		log.Error(err, "Manager stopped with an error")

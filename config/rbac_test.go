@@ -26,16 +26,21 @@ var allowedResources = map[string][]string{
 		"gatewayendpoints", "gatewayendpoints/status", "gatewayendpoints/finalizers",
 		"interfaceendpoints", "interfaceendpoints/status", "interfaceendpoints/finalizers",
 		"instanceconnectendpoints", "instanceconnectendpoints/status", "instanceconnectendpoints/finalizers",
+		"awsaccounts", "awsaccounts/status", "awsaccounts/finalizers",
 	},
+	// namespaces: read only (readOnlyResources), for AWSAccounts' namespace selectors;
 	// configmaps: the ConfigMaps of spec.connectionDetails (controllers/connectiondetails.go),
 	// and only with the verbs of configMapVerbs.
-	"":                    {"events", "configmaps"},
+	"":                    {"events", "namespaces", "configmaps"},
 	"events.k8s.io":       {"events"},
 	"coordination.k8s.io": {"leases"},
 	// --metrics-secure: the manager checks scrapers' tokens and permissions.
 	"authentication.k8s.io": {"tokenreviews"},
 	"authorization.k8s.io":  {"subjectaccessreviews"},
 }
+
+// readOnlyResources may only be read.
+var readOnlyResources = map[string]bool{"namespaces": true}
 
 // configMapVerbs are the only verbs any rule may grant on configmaps, and why each:
 // list and watch feed the manager's cache, which holds only the ConfigMaps the
@@ -119,6 +124,8 @@ func ruleProblems(role grantedRole, rule rbacv1.PolicyRule) []string {
 				problems = append(problems, fmt.Sprintf("grants %q in group %q", resource, group))
 			case resource == "leases" && (role.kind != "Role" || role.name != leaderElectionRole):
 				problems = append(problems, fmt.Sprintf("grants leases outside the namespaced %s", leaderElectionRole))
+			case readOnlyResources[resource] && slices.ContainsFunc(rule.Verbs, func(v string) bool { return v != "get" && v != "list" && v != "watch" }):
+				problems = append(problems, fmt.Sprintf("grants %v on %q, which the manager only reads", rule.Verbs, resource))
 			case resource == "configmaps":
 				for _, verb := range rule.Verbs {
 					if !slices.Contains(configMapVerbs, verb) {
@@ -153,6 +160,11 @@ func TestRBACGrantsWhatTheManagerNeeds(t *testing.T) {
 		{"networking.vpce.dev", "instanceconnectendpoints", "patch"},
 		{"networking.vpce.dev", "instanceconnectendpoints/status", "patch"},
 		{"networking.vpce.dev", "instanceconnectendpoints/finalizers", "update"},
+		{"networking.vpce.dev", "awsaccounts", "watch"},
+		{"networking.vpce.dev", "awsaccounts", "patch"},
+		{"networking.vpce.dev", "awsaccounts/status", "patch"},
+		{"networking.vpce.dev", "awsaccounts/finalizers", "update"},
+		{"", "namespaces", "watch"},
 		{"", "events", "create"},
 		{"", "configmaps", "get"},
 		{"", "configmaps", "list"},

@@ -23,7 +23,7 @@ import (
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
 
 	"github.com/vpce-dev/vpce-controller/api/v1alpha1"
-	"github.com/vpce-dev/vpce-controller/internal/metrics"
+	"github.com/vpce-dev/vpce-controller/internal/endpoint"
 )
 
 // +kubebuilder:rbac:groups="",resources=configmaps,verbs=get;list;watch;create;update;delete
@@ -39,7 +39,7 @@ const (
 	labelManagedBy     = "app.kubernetes.io/managed-by"
 	managedByValue     = "vpce-controller"
 	// driftFieldConnectionDetails is the vpce_drift_repairs_total field of a repaired ConfigMap.
-	driftFieldConnectionDetails = "connection-details"
+	driftFieldConnectionDetails = endpoint.DriftConnectionDetails
 )
 
 // ConnectionDetailsCache is the manager's cache setting for ConfigMaps: only the
@@ -66,6 +66,7 @@ type connectionDetailsWriter struct {
 	scheme   *runtime.Scheme
 	recorder events.EventRecorder
 	kind     kind
+	metrics  Observer
 }
 
 // detailsResult is what one sync found: the ConnectionDetailsReady condition.
@@ -289,7 +290,9 @@ func (w *connectionDetailsWriter) update(ctx context.Context, obj client.Object,
 // reason and action are folded into a series, so each kind of repair has its action.
 func (w *connectionDetailsWriter) driftCorrected(obj client.Object, action, message string) {
 	w.recorder.Eventf(obj, nil, corev1.EventTypeNormal, v1alpha1.EventDriftCorrected, action, "%s", message)
-	metrics.DriftRepairs.WithLabelValues(w.kind.name(), driftFieldConnectionDetails).Inc()
+	if w.metrics != nil {
+		w.metrics.DriftRepaired(w.kind.name(), obj, driftFieldConnectionDetails)
+	}
 }
 
 // removeExcept deletes the ConfigMaps this object controls, except the one named

@@ -218,7 +218,7 @@ func TestConnectionDetailsRepairedAfterHandEdit(t *testing.T) {
 		t.Fatalf("data %v", want)
 	}
 	repairs := func() float64 {
-		return testutil.ToFloat64(metrics.DriftRepairs.WithLabelValues("InterfaceEndpoint", "connection-details"))
+		return testutil.ToFloat64(metrics.DriftRepairs.WithLabelValues("InterfaceEndpoint", h.ns, "connection-details"))
 	}
 	before := repairs()
 

@@ -60,9 +60,13 @@ func (gatewayKind) setDurable(client.Object, endpoint.Durable) {}
 // SetupGatewayEndpoint registers the GatewayEndpoint controller with the manager.
 func SetupGatewayEndpoint(mgr ctrl.Manager, engine *endpoint.Engine, opts Options, metrics Observer) error {
 	r := newReconciler(mgr, gatewayKind{}, engine, opts, metrics)
-	return ctrl.NewControllerManagedBy(mgr).
+	if err := indexByAccount(mgr, &v1alpha1.GatewayEndpoint{}, opts); err != nil {
+		return err
+	}
+	b := ctrl.NewControllerManagedBy(mgr).
 		For(&v1alpha1.GatewayEndpoint{}, builder.WithPredicates(changePredicate())).
-		Owns(&corev1.ConfigMap{}). // connection details: repaired when edited or deleted
+		Owns(&corev1.ConfigMap{}) // connection details: repaired when edited or deleted
+	return watchAccounts(b, r.Client, func() client.ObjectList { return &v1alpha1.GatewayEndpointList{} }).
 		Named("gatewayendpoint").
 		WithOptions(opts.controllerOptions()).
 		Complete(r)
@@ -75,14 +79,15 @@ func newReconciler(mgr ctrl.Manager, k kind, engine *endpoint.Engine, opts Optio
 	}
 	recorder := mgr.GetEventRecorder("vpce-controller")
 	return &endpointReconciler{
-		Client:   mgr.GetClient(),
-		kind:     k,
-		engine:   engine,
-		recorder: recorder,
-		tracker:  backoff.NewTracker(policy),
-		opts:     opts,
-		metrics:  metrics,
-		details:  &connectionDetailsWriter{cached: mgr.GetClient(), live: mgr.GetAPIReader(), scheme: mgr.GetScheme(), recorder: recorder, kind: k},
+		Client:    mgr.GetClient(),
+		apiReader: mgr.GetAPIReader(),
+		kind:      k,
+		engine:    engine,
+		recorder:  recorder,
+		tracker:   backoff.NewTracker(policy),
+		opts:      opts,
+		metrics:   metrics,
+		details:   &connectionDetailsWriter{cached: mgr.GetClient(), live: mgr.GetAPIReader(), scheme: mgr.GetScheme(), recorder: recorder, kind: k, metrics: metrics},
 	}
 }
 
@@ -94,6 +99,7 @@ func commonSpec(c *v1alpha1.EndpointSpecCommon) endpoint.Spec {
 		VPCTags:        c.VPC.Tags,
 		DeletionPolicy: c.DeletionPolicy,
 		AdoptID:        c.EndpointID,
+		AccountName:    c.AccountName(),
 	}
 	if c.Policy != nil && len(c.Policy.Raw) > 0 {
 		s.Policy = c.Policy.Raw

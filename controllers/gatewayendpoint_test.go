@@ -68,8 +68,8 @@ func TestGatewayCreateWithRouteTableIDs(t *testing.T) {
 	if n := testutil.CollectAndCount(metrics.TimeToReady); n < 1 {
 		t.Fatal("vpce_time_to_ready_seconds has no observation")
 	}
-	if n := testutil.ToFloat64(metrics.Endpoints.WithLabelValues("GatewayEndpoint", "available")); n < 1 {
-		t.Fatalf("vpce_endpoints{kind=GatewayEndpoint,state=available} = %v", n)
+	if n := testutil.ToFloat64(metrics.Endpoints.WithLabelValues("GatewayEndpoint", h.ns, "available")); n != 1 {
+		t.Fatalf("vpce_endpoints{kind=GatewayEndpoint,object_namespace=%q,state=available} = %v, want 1", h.ns, n)
 	}
 
 	// Steady state: drift checks every sync period make no mutating call.
@@ -288,8 +288,8 @@ func TestGatewayDriftRepaired(t *testing.T) {
 		t.Fatalf("routes %v after repair, want %v", got, rt)
 	}
 	for _, field := range []string{"route-tables", "policy", "tags"} {
-		if n := testutil.ToFloat64(metrics.DriftRepairs.WithLabelValues("GatewayEndpoint", field)); n < 1 {
-			t.Fatalf("vpce_drift_repairs_total{field=%q} = %v", field, n)
+		if n := testutil.ToFloat64(metrics.DriftRepairs.WithLabelValues("GatewayEndpoint", h.ns, field)); n < 1 {
+			t.Fatalf("vpce_drift_repairs_total{object_namespace=%q,field=%q} = %v", h.ns, field, n)
 		}
 	}
 	ep := h.endpoint(id)

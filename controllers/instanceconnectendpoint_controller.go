@@ -32,6 +32,7 @@ func (instanceConnectKind) spec(obj client.Object) endpoint.Spec {
 		SubnetTags:          o.Spec.Subnet.Tags,
 		SubnetPreferredZone: o.Spec.Subnet.PreferredZone,
 		PreserveClientIP:    o.Spec.PreserveClientIP,
+		AccountName:         o.Spec.AccountName(),
 	}
 	if id := o.Spec.Subnet.ID; id != "" {
 		s.SubnetIDs = []string{id}
@@ -91,7 +92,6 @@ func (instanceConnectKind) setStatus(obj client.Object, out endpoint.Outcome) {
 	if !out.Observed {
 		return
 	}
-	st.EndpointARN = out.ARN
 	st.DNSName = out.DNSName
 	st.FIPSDNSName = out.FIPSDNSName
 	st.AvailabilityZone = out.AvailabilityZone
@@ -107,8 +107,12 @@ func (instanceConnectKind) setStatus(obj client.Object, out endpoint.Outcome) {
 // SetupInstanceConnectEndpoint registers the InstanceConnectEndpoint controller with the manager.
 func SetupInstanceConnectEndpoint(mgr ctrl.Manager, engine *endpoint.Engine, opts Options, metrics Observer) error {
 	r := newReconciler(mgr, instanceConnectKind{}, engine, opts, metrics)
-	return ctrl.NewControllerManagedBy(mgr).
-		For(&v1alpha1.InstanceConnectEndpoint{}, builder.WithPredicates(changePredicate())).
+	if err := indexByAccount(mgr, &v1alpha1.InstanceConnectEndpoint{}, opts); err != nil {
+		return err
+	}
+	b := ctrl.NewControllerManagedBy(mgr).
+		For(&v1alpha1.InstanceConnectEndpoint{}, builder.WithPredicates(changePredicate()))
+	return watchAccounts(b, r.Client, func() client.ObjectList { return &v1alpha1.InstanceConnectEndpointList{} }).
 		Named("instanceconnectendpoint").
 		WithOptions(opts.controllerOptions()).
 		Complete(r)

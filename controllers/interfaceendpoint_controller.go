@@ -84,9 +84,13 @@ func (interfaceKind) setStatus(obj client.Object, out endpoint.Outcome) {
 // SetupInterfaceEndpoint registers the InterfaceEndpoint controller with the manager.
 func SetupInterfaceEndpoint(mgr ctrl.Manager, engine *endpoint.Engine, opts Options, metrics Observer) error {
 	r := newReconciler(mgr, interfaceKind{}, engine, opts, metrics)
-	return ctrl.NewControllerManagedBy(mgr).
+	if err := indexByAccount(mgr, &v1alpha1.InterfaceEndpoint{}, opts); err != nil {
+		return err
+	}
+	b := ctrl.NewControllerManagedBy(mgr).
 		For(&v1alpha1.InterfaceEndpoint{}, builder.WithPredicates(changePredicate())).
-		Owns(&corev1.ConfigMap{}). // connection details: repaired when edited or deleted
+		Owns(&corev1.ConfigMap{}) // connection details: repaired when edited or deleted
+	return watchAccounts(b, r.Client, func() client.ObjectList { return &v1alpha1.InterfaceEndpointList{} }).
 		Named("interfaceendpoint").
 		WithOptions(opts.controllerOptions()).
 		Complete(r)

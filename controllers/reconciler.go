@@ -6,6 +6,7 @@ package controllers
 import (
 	"context"
 	"math/rand/v2"
+	"sync"
 	"time"
 
 	"k8s.io/apimachinery/pkg/api/equality"
@@ -13,6 +14,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/tools/events"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -23,6 +25,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
 
 	"github.com/vpce-dev/vpce-controller/api/v1alpha1"
+	"github.com/vpce-dev/vpce-controller/internal/awsclient"
 	"github.com/vpce-dev/vpce-controller/internal/awserr"
 	"github.com/vpce-dev/vpce-controller/internal/backoff"
 	"github.com/vpce-dev/vpce-controller/internal/endpoint"
@@ -40,6 +43,8 @@ type Options struct {
 	SkipNameValidation bool
 	// Backoff paces retries; zero means backoff.DefaultPolicy.
 	Backoff backoff.Policy
+	// AccountOptions choose the AWS account of each object (account_gate.go).
+	AccountOptions
 }
 
 func (o Options) controllerOptions() controller.Options {
@@ -74,22 +79,58 @@ type endpointReconciler struct {
 	tracker  *backoff.Tracker
 	opts     Options
 	metrics  Observer
+	// apiReader reads past the informer cache, and memo says when (freshness.go).
+	apiReader client.Reader
+	memo      writeMemo
 	// details writes the ConfigMap of spec.connectionDetails (connectiondetails.go).
 	details *connectionDetailsWriter
+	// converged remembers, per object, the generation at which it was last Ready
+	// (convergedAt): a change AWS makes the endpoint go through (pending after a
+	// modification) does not turn a later repair into a "modification".
+	converged sync.Map // types.NamespacedName -> convergence
+}
+
+// convergence is an object (by UID) Ready at a generation.
+type convergence struct {
+	uid        types.UID
+	generation int64
 }
 
 // Observer receives what reconciles did, for metrics. Nil-safe.
 type Observer interface {
+	// Reconciled records one reconcile of a live object, or of one whose deletion
+	// finished (out.Done).
 	Reconciled(kind string, obj client.Object, out endpoint.Outcome)
+	// Forget drops an object that is gone, or is no longer this controller's to count.
+	Forget(kind string, key types.NamespacedName)
+	// DriftRepaired counts a repair the reconciler made itself, outside the engine
+	// (fields of endpoint.DriftFields).
+	DriftRepaired(kind string, obj client.Object, fields ...string)
 }
 
 // Reconcile implements reconcile.Reconciler.
 func (r *endpointReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
 	log := logf.FromContext(ctx)
+	ctx = awsclient.WithObject(ctx, req.String())
 	obj := r.kind.newObject()
 	if err := r.Get(ctx, req.NamespacedName, obj); err != nil {
 		if apierrors.IsNotFound(err) {
+			r.forget(req.NamespacedName) // deleted, whichever way
 			return ctrl.Result{}, nil
+		}
+		return ctrl.Result{}, err
+	}
+	if err := r.memo.fresh(ctx, r.apiReader, obj); err != nil {
+		if apierrors.IsNotFound(err) {
+			r.forget(req.NamespacedName)
+		}
+		return ctrl.Result{}, client.IgnoreNotFound(err)
+	}
+	// Another install's object is left alone; an unclaimed one is claimed (with
+	// the finalizer) before any AWS call. See claim.go.
+	if mine, err := r.claim(ctx, obj); !mine || err != nil {
+		if !mine && err == nil {
+			r.forget(req.NamespacedName) // another install's to count, or going without us
 		}
 		return ctrl.Result{}, err
 	}
@@ -102,8 +143,9 @@ func (r *endpointReconciler) Reconcile(ctx context.Context, req ctrl.Request) (c
 	}
 	// Changes are "modifications" until the object has once been Ready at its
 	// current generation; after that, any difference is drift.
-	ereq.Prior.SpecChanged = common.ObservedGeneration != obj.GetGeneration() || !meta.IsStatusConditionTrue(common.Conditions, v1alpha1.ConditionReady)
+	ereq.Prior.SpecChanged = common.ObservedGeneration != obj.GetGeneration() || !meta.IsStatusConditionTrue(common.Conditions, v1alpha1.ConditionReady) && !r.convergedAt(obj)
 	ereq.Prior.EndpointIntent = toIntent(common.CreateIntent)
+	ereq.Prior.AppliedTagKeys = common.AppliedTagKeys
 	ereq.Prior.EndpointChange = toChange(common.LastChange)
 	if ts := obj.GetDeletionTimestamp(); ts != nil {
 		ereq.Prior.DeletionStarted = ts.Time
@@ -117,26 +159,34 @@ func (r *endpointReconciler) Reconcile(ctx context.Context, req ctrl.Request) (c
 		if err := r.Status().Patch(ctx, obj, client.MergeFromWithOptions(base, client.MergeFromWithOptimisticLock{})); err != nil {
 			return err
 		}
+		r.memo.wrote(obj)
 		orig = obj.DeepCopyObject().(client.Object)
 		return nil
 	}
 
+	// The object's AWSAccount and its guard rails, before any AWS call (account_gate.go).
+	b, refused := r.bind(ctx, obj, ereq)
+	ereq.Clients, ereq.Spec.Guard = b.clients, b.policy
+
 	var out endpoint.Outcome
 	if !obj.GetDeletionTimestamp().IsZero() {
 		if !controllerutil.ContainsFinalizer(obj, v1alpha1.Finalizer) {
+			r.forget(req.NamespacedName)
 			return ctrl.Result{}, nil
 		}
 		// The connection details never outlive the object (nor its endpoint).
 		if err := r.details.remove(ctx, obj); err != nil {
 			return ctrl.Result{}, err
 		}
-		out = r.engine.Delete(ctx, ereq)
+		out = r.deleteBound(ctx, ereq, b, refused)
 		r.emit(obj, out)
+		r.observe(obj, out)
 		if out.Done {
 			log.Info("Deletion finished", "deletionPolicy", ereq.Spec.DeletionPolicy)
 			r.tracker.Success(string(obj.GetUID()))
 			patch := client.MergeFrom(orig)
 			controllerutil.RemoveFinalizer(obj, v1alpha1.Finalizer)
+			r.memo.forget(obj.GetUID())
 			return ctrl.Result{}, client.IgnoreNotFound(r.Patch(ctx, obj, patch))
 		}
 	} else {
@@ -149,11 +199,13 @@ func (r *endpointReconciler) Reconcile(ctx context.Context, req ctrl.Request) (c
 			}
 			orig = obj.DeepCopyObject().(client.Object)
 		}
-		out = r.engine.Reconcile(ctx, ereq)
+		if refused != nil {
+			out = r.engine.Refuse(ereq, refused)
+		} else {
+			out = r.engine.Reconcile(ctx, ereq)
+		}
 		r.emit(obj, out)
-	}
-	if r.metrics != nil {
-		r.metrics.Reconciled(r.kind.name(), obj, out)
+		r.observe(obj, out)
 	}
 	if out.Problem != nil {
 		log.Info("Spec not applied", "reason", out.Problem.Reason, "class", out.Problem.Class.String(), "message", out.Problem.Message)
@@ -161,6 +213,7 @@ func (r *endpointReconciler) Reconcile(ctx context.Context, req ctrl.Request) (c
 		log.V(1).Info("Reconciled", "endpointID", out.EndpointID, "state", out.State, "ready", out.Ready, "poll", out.Poll)
 	}
 	r.writeStatus(obj, out)
+	r.writeAccountStatus(obj, out, b)
 	var detailsErr error
 	if obj.GetDeletionTimestamp().IsZero() {
 		detailsErr = r.details.sync(ctx, obj, r.kind.common(orig).Conditions) // Kubernetes only
@@ -169,11 +222,42 @@ func (r *endpointReconciler) Reconcile(ctx context.Context, req ctrl.Request) (c
 		if err := r.Status().Patch(ctx, obj, client.MergeFrom(orig)); err != nil {
 			return ctrl.Result{}, client.IgnoreNotFound(err)
 		}
+		r.memo.wrote(obj)
 	}
 	if detailsErr != nil {
 		return ctrl.Result{}, detailsErr
 	}
 	return r.next(obj, out), nil
+}
+
+// observe records a reconcile's outcome: in the metrics, and whether the object
+// is converged at its generation. A finished deletion takes the object out of both.
+func (r *endpointReconciler) observe(obj client.Object, out endpoint.Outcome) {
+	if r.metrics != nil {
+		r.metrics.Reconciled(r.kind.name(), obj, out)
+	}
+	key := client.ObjectKeyFromObject(obj)
+	switch {
+	case out.Done:
+		r.converged.Delete(key)
+	case out.Ready && out.Problem == nil && obj.GetDeletionTimestamp().IsZero():
+		r.converged.Store(key, convergence{uid: obj.GetUID(), generation: obj.GetGeneration()})
+	}
+}
+
+// forget drops an object that is gone (or going, without this controller) from
+// the metrics and the convergence memory.
+func (r *endpointReconciler) forget(key types.NamespacedName) {
+	if r.metrics != nil {
+		r.metrics.Forget(r.kind.name(), key)
+	}
+	r.converged.Delete(key)
+}
+
+// convergedAt reports whether this process saw obj Ready at its current generation.
+func (r *endpointReconciler) convergedAt(obj client.Object) bool {
+	c, ok := r.converged.Load(client.ObjectKeyFromObject(obj))
+	return ok && c.(convergence).uid == obj.GetUID() && c.(convergence).generation == obj.GetGeneration()
 }
 
 // setDurable writes the IDs and create intents of d into obj's status.
@@ -312,7 +396,7 @@ func changePredicate() predicate.Predicate {
 	deletionStarted := predicate.Funcs{UpdateFunc: func(e event.UpdateEvent) bool {
 		return e.ObjectOld.GetDeletionTimestamp().IsZero() && !e.ObjectNew.GetDeletionTimestamp().IsZero()
 	}}
-	return predicate.Or(predicate.GenerationChangedPredicate{}, predicate.AnnotationChangedPredicate{}, deletionStarted)
+	return predicate.Or(predicate.GenerationChangedPredicate{}, annotationsChanged(), deletionStarted)
 }
 
 var _ runtime.Object = (*v1alpha1.GatewayEndpoint)(nil)

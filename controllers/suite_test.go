@@ -82,6 +82,11 @@ type harness struct {
 	consistencyBound time.Duration
 	// managers running; cleanup waits for them after deleting the test's objects.
 	managers sync.WaitGroup
+	// options, when set, changes the managers' options (accounts_helpers_test.go).
+	options func(*manager.Options)
+	// accessKey is the managers' and the test's AWS access key: "test" (a user of
+	// ec2sim's one account), or the first of simOpts.Accounts (its root user).
+	accessKey string
 }
 
 type harnessOptions struct {
@@ -116,7 +121,10 @@ func newHarness(t *testing.T, hopts ...harnessOptions) *harness {
 	}
 	ho.simOpts.Region = "us-east-1"
 	ctx, cancel := context.WithCancel(context.Background())
-	h := &harness{t: t, ctx: ctx, k: env.Client, cancel: cancel}
+	h := &harness{t: t, ctx: ctx, k: env.Client, cancel: cancel, accessKey: "test"}
+	if len(ho.simOpts.Accounts) > 0 {
+		h.accessKey = ho.simOpts.Accounts[0]
+	}
 	if ho.moto {
 		h.url = startMoto(t)
 	} else {
@@ -143,7 +151,7 @@ func newHarness(t *testing.T, hopts ...harnessOptions) *harness {
 	h.ec2 = ec2.New(ec2.Options{
 		Region:       "us-east-1",
 		BaseEndpoint: aws.String(h.url),
-		Credentials:  credentials.NewStaticCredentialsProvider("test", "test", ""),
+		Credentials:  credentials.NewStaticCredentialsProvider(h.accessKey, "test", ""),
 		// The test's own look at AWS retries through injected faults.
 		RetryMaxAttempts: 10,
 		RetryMode:        aws.RetryModeStandard,
@@ -168,7 +176,7 @@ func (h *harness) startManager(cluster string, apiOpts ...func(*ec2.Options)) co
 		cluster = "test"
 	}
 	ctx, cancel := context.WithCancel(h.ctx)
-	mgr, err := manager.New(ctx, env.Config, manager.Options{
+	mopts := manager.Options{
 		Region:                 "us-east-1",
 		ClusterName:            cluster,
 		AWSEndpointURL:         h.url,
@@ -183,9 +191,13 @@ func (h *harness) startManager(cluster string, apiOpts ...func(*ec2.Options)) co
 		AWSAPIThrottle:         h.throttle,
 		ConsistencyBound:       h.consistencyBound,
 		AWSLoadOptions: []func(*config.LoadOptions) error{
-			config.WithCredentialsProvider(credentials.NewStaticCredentialsProvider("test", "test", "")),
+			config.WithCredentialsProvider(credentials.NewStaticCredentialsProvider(h.accessKey, "test", "")),
 		},
-	})
+	}
+	if h.options != nil {
+		h.options(&mopts)
+	}
+	mgr, err := manager.New(ctx, env.Config, mopts)
 	if err != nil {
 		h.t.Fatal(err)
 	}

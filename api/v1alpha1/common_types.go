@@ -41,6 +41,8 @@ type TagValue string
 
 // EndpointSpecCommon holds the fields that both endpoint kinds share.
 type EndpointSpecCommon struct {
+	EndpointAccountSpec `json:",inline"`
+
 	// Region of the endpoint, for example us-east-1. Defaults to the manager's
 	// --region. Immutable.
 	// +kubebuilder:validation:Pattern=`^[a-z]{2}(-[a-z]+)+-[0-9]+$`
@@ -94,6 +96,8 @@ type EndpointSpecCommon struct {
 
 // EndpointStatusCommon holds the status fields that both endpoint kinds share.
 type EndpointStatusCommon struct {
+	EndpointAccountStatus `json:",inline"`
+
 	// ObservedGeneration is the metadata.generation the controller last acted on.
 	// +kubebuilder:default=0
 	// +optional

@@ -130,3 +130,69 @@ const (
 	// details it had written (the object is deleted, or the field changed or was removed).
 	EventConnectionDetailsDeleted = "ConnectionDetailsDeleted"
 )
+
+// Reasons of the Synced condition when the endpoint's account refuses the object or
+// cannot be used. Each is decided before any AWS call for the object.
+const (
+	// ReasonAccountNotFound: spec.accountRef (or --default-account) names no AWSAccount.
+	ReasonAccountNotFound = "AccountNotFound"
+	// ReasonAccountNotReady: the AWSAccount is not Ready (its role cannot be assumed).
+	ReasonAccountNotReady = "AccountNotReady"
+	// ReasonAccountRefRequired: the manager runs with --require-account-ref and the
+	// object has no spec.accountRef.
+	ReasonAccountRefRequired = "AccountRefRequired"
+	// ReasonAccountChanged: the AWSAccount now resolves to another AWS account than
+	// the one the endpoint lives in (status.accountID).
+	ReasonAccountChanged = "AccountChanged"
+	// ReasonNamespaceNotAllowed: the AWSAccount's namespaceSelector does not select
+	// the object's namespace.
+	ReasonNamespaceNotAllowed = "NamespaceNotAllowed"
+	// ReasonRegionNotAllowed: the region is not in the AWSAccount's allowedRegions.
+	ReasonRegionNotAllowed = "RegionNotAllowed"
+	// ReasonVPCNotAllowed: the VPC is not among the AWSAccount's allowedVPCs.
+	ReasonVPCNotAllowed = "VPCNotAllowed"
+	// ReasonServiceNotAllowed: the service is not in the AWSAccount's allowedServices.
+	ReasonServiceNotAllowed = "ServiceNotAllowed"
+	// ReasonAdoptionNotAllowed: spec.endpointID adopts an endpoint, and the
+	// AWSAccount does not allow adoption.
+	ReasonAdoptionNotAllowed = "AdoptionNotAllowed"
+	// ReasonVPCAttributeChangesNotAllowed: spec.privateDNS.ensureVPCAttributes is set,
+	// and the AWSAccount does not allow VPC attribute changes.
+	ReasonVPCAttributeChangesNotAllowed = "VPCAttributeChangesNotAllowed"
+)
+
+// Reasons of an AWSAccount's Ready condition.
+const (
+	// ReasonAccountVerified: the controller assumed the role (or used its own
+	// identity) and STS GetCallerIdentity answered.
+	ReasonAccountVerified = "Verified"
+	// ReasonAssumeRoleDenied: STS refused AssumeRole: the role does not exist, or its
+	// trust policy does not allow the controller (or the external ID or session tags).
+	ReasonAssumeRoleDenied = "AssumeRoleDenied"
+	// ReasonRoleNotFound: STS answered that the role does not exist.
+	ReasonRoleNotFound = "RoleNotFound"
+	// ReasonCredentialsUnavailable: the controller's own credentials are missing,
+	// invalid or expired, so it can call STS as nobody.
+	ReasonCredentialsUnavailable = "CredentialsUnavailable"
+	// ReasonSTSUnreachable: no answer from STS (network, DNS, proxy, timeout).
+	ReasonSTSUnreachable = "STSUnreachable"
+	// ReasonSTSRegionDisabled: STS is not activated in the region the controller calls.
+	ReasonSTSRegionDisabled = "STSRegionDisabled"
+	// ReasonAllowedVPCsUnresolved: the controller could not list the VPCs of
+	// spec.allowedVPCs in an allowed region.
+	ReasonAllowedVPCsUnresolved = "AllowedVPCsUnresolved"
+	// ReasonAccountInUse: the AWSAccount is being deleted while endpoint objects
+	// still use it; it goes once they are gone.
+	ReasonAccountInUse = "InUse"
+)
+
+// Event reasons of accounts and claims.
+const (
+	// EventAccountVerified: an AWSAccount became Ready.
+	EventAccountVerified = "AccountVerified"
+	// EventAccountFailed: an AWSAccount stopped being Ready.
+	EventAccountFailed = "AccountCheckFailed"
+	// EventClaimedElsewhere: another install of the controller (another
+	// --cluster-name) claimed the object; this one leaves it alone.
+	EventClaimedElsewhere = "ClaimedElsewhere"
+)

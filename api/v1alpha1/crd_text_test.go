@@ -18,7 +18,9 @@ import (
 const explainWidth = 76
 
 // upstreamFields are described by Kubernetes' own types, not by ours.
-var upstreamFields = []string{".apiVersion", ".kind", ".metadata", ".status.conditions[]"}
+var upstreamFields = []string{".apiVersion", ".kind", ".metadata", ".status.conditions[]",
+	// metav1.LabelSelector of AWSAccount.spec.namespaceSelector.
+	".spec.namespaceSelector.matchLabels", ".spec.namespaceSelector.matchExpressions"}
 
 // schemaNode is one schema of a CRD with the path kubectl explain shows it at.
 type schemaNode struct {

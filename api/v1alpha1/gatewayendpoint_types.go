@@ -75,6 +75,7 @@ type GatewayEndpointStatus struct {
 // +kubebuilder:subresource:status
 // +kubebuilder:resource:shortName=gwe,categories=vpce
 // +kubebuilder:validation:XValidation:rule="has(self.spec.region) == has(oldSelf.spec.region)",message="spec.region is immutable: it cannot be added or removed after creation; restore it as it was, or delete the object and create it again (deleting it deletes its AWS endpoint unless spec.deletionPolicy is Retain)",fieldPath=".spec.region"
+// +kubebuilder:validation:XValidation:rule="has(self.spec.accountRef) == has(oldSelf.spec.accountRef)",message="spec.accountRef is immutable: it cannot be added or removed after creation; restore it as it was, or delete the object and create it again (deleting it deletes its AWS endpoint unless spec.deletionPolicy is Retain)",fieldPath=".spec.accountRef"
 // +kubebuilder:printcolumn:name="VPC",type=string,JSONPath=`.status.vpcID`
 // +kubebuilder:printcolumn:name="Service",type=string,JSONPath=`.spec.service`
 // +kubebuilder:printcolumn:name="Endpoint",type=string,JSONPath=`.status.endpointID`

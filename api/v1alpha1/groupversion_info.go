@@ -1,5 +1,7 @@
 // Package v1alpha1 contains the API types of the networking.vpce.dev group:
-// GatewayEndpoint and InterfaceEndpoint, each declaring one AWS VPC endpoint.
+// GatewayEndpoint and InterfaceEndpoint, each declaring one AWS VPC endpoint, and
+// the cluster-scoped AWSAccount, which says how to reach an AWS account and who may
+// use it.
 // +kubebuilder:object:generate=true
 // +groupName=networking.vpce.dev
 package v1alpha1

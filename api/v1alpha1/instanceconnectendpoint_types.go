@@ -94,6 +94,8 @@ type InstanceConnectSecurityGroups struct {
 // InstanceConnectEndpointSpec is the desired state of an EC2 Instance Connect
 // Endpoint.
 type InstanceConnectEndpointSpec struct {
+	EndpointAccountSpec `json:",inline"`
+
 	// Region of the endpoint, for example us-east-1. Defaults to the manager's
 	// --region. Immutable.
 	// +kubebuilder:validation:Pattern=`^[a-z]{2}(-[a-z]+)+-[0-9]+$`
@@ -163,11 +165,6 @@ type InstanceConnectEndpointSpec struct {
 type InstanceConnectEndpointStatus struct {
 	EndpointStatusCommon `json:",inline"`
 
-	// EndpointARN is the endpoint's ARN
-	// (arn:<partition>:ec2:<region>:<account>:instance-connect-endpoint/<id>).
-	// +optional
-	EndpointARN string `json:"endpointARN,omitempty"`
-
 	// DNSName is the endpoint's DNS name.
 	// +optional
 	DNSName string `json:"dnsName,omitempty"`
@@ -224,6 +221,7 @@ type InstanceConnectEndpointStatus struct {
 // +kubebuilder:subresource:status
 // +kubebuilder:resource:shortName=eice,categories=vpce
 // +kubebuilder:validation:XValidation:rule="has(self.spec.region) == has(oldSelf.spec.region)",message="spec.region is immutable: it cannot be added or removed after creation; restore it as it was, or delete the object and create it again (deleting it deletes its AWS endpoint unless spec.deletionPolicy is Retain)",fieldPath=".spec.region"
+// +kubebuilder:validation:XValidation:rule="has(self.spec.accountRef) == has(oldSelf.spec.accountRef)",message="spec.accountRef is immutable: it cannot be added or removed after creation; restore it as it was, or delete the object and create it again (deleting it deletes its AWS endpoint unless spec.deletionPolicy is Retain)",fieldPath=".spec.accountRef"
 // +kubebuilder:printcolumn:name="VPC",type=string,JSONPath=`.status.vpcID`
 // +kubebuilder:printcolumn:name="Endpoint",type=string,JSONPath=`.status.endpointID`
 // +kubebuilder:printcolumn:name="State",type=string,JSONPath=`.status.state`

@@ -24,8 +24,11 @@ type Options struct {
 	EndpointURL string
 	// MaxAttempts per call, including the first; the reconcile loop retries beyond that.
 	MaxAttempts int
-	// APIOptions are extra middleware (throttling, metrics) added to every EC2 client.
+	// APIOptions are extra middleware (metrics) added to every EC2 client.
 	APIOptions []func(*ec2.Options)
+	// RegionAPIOptions, when set, gives the options added to the client of one
+	// region only: the client-side throttle of that account and region.
+	RegionAPIOptions func(region string) []func(*ec2.Options)
 	// LoadOptions are extra options for config.LoadDefaultConfig (tests pass static credentials).
 	LoadOptions []func(*config.LoadOptions) error
 }
@@ -57,7 +60,9 @@ func LoadConfig(ctx context.Context, o Options) (aws.Config, error) {
 }
 
 // Clients hands out one EC2 client per region, all built from the same aws.Config
-// so they share credentials, throttling and metrics.
+// so they share credentials and metrics; each region gets the options
+// RegionAPIOptions gives it (its own throttle buckets, as AWS's are per account
+// and region).
 type Clients struct {
 	cfg  aws.Config
 	opts Options
@@ -90,6 +95,11 @@ func (c *Clients) ForRegion(region string) EC2 {
 		}
 		for _, f := range c.opts.APIOptions {
 			f(eo)
+		}
+		if c.opts.RegionAPIOptions != nil {
+			for _, f := range c.opts.RegionAPIOptions(region) {
+				f(eo)
+			}
 		}
 	})
 	c.byRe[region] = cl

@@ -36,3 +36,18 @@ type EC2 interface {
 }
 
 var _ EC2 = (*ec2.Client)(nil)
+
+type objectKey struct{}
+
+// WithObject names, in ctx, the Kubernetes object that AWS calls made with ctx
+// are for (namespace/name, or kind/name for cluster-scoped ones), so middleware
+// can attribute them.
+func WithObject(ctx context.Context, object string) context.Context {
+	return context.WithValue(ctx, objectKey{}, object)
+}
+
+// ObjectOf returns the object WithObject named in ctx ("" when none).
+func ObjectOf(ctx context.Context) string {
+	s, _ := ctx.Value(objectKey{}).(string)
+	return s
+}

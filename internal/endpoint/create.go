@@ -33,5 +33,6 @@ func (e *Engine) create(ctx context.Context, cl awsclient.EC2, k adapter, req Re
 	out.event(v1alpha1.EventCreated, n.createAction, "Created %s %s", n.noun, o.ID)
 	out.EndpointID = o.ID
 	e.report(ctx, cl, k, r, o, out)
+	out.AppliedTagKeys = appliedTagKeys(r.desired, r.desired.createTags())
 	return nil
 }

@@ -36,6 +36,9 @@ type Engine struct {
 	// yet", never "gone", and a deletion keeps looking before it concludes that
 	// nothing was made. Zero means DefaultConsistencyBound.
 	ConsistencyBound time.Duration
+	// DefaultTags (--default-tags) go on every endpoint and security group the
+	// controller creates; on an endpoint it keeps them like its other soft tags.
+	DefaultTags map[string]string
 	// Now is the engine's clock; nil means time.Now.
 	Now func() time.Time
 
@@ -67,11 +70,15 @@ func (e *Engine) pendingPoll() time.Duration {
 }
 
 func (e *Engine) client(req Request) (awsclient.EC2, string) {
+	clients := e.Clients
+	if req.Clients != nil {
+		clients = req.Clients // the object's AWSAccount
+	}
 	region := req.Spec.Region
 	if region == "" {
-		region = e.Clients.DefaultRegion()
+		region = clients.DefaultRegion()
 	}
-	return e.Clients.ForRegion(region), region
+	return clients.ForRegion(region), region
 }
 
 // newOutcome starts from what the status already records, so a failed reconcile
@@ -86,6 +93,7 @@ func newOutcome(req Request, region string) Outcome {
 		EndpointChange: req.Prior.EndpointChange,
 		GroupChange:    req.Prior.GroupChange,
 		Interfaces:     req.Prior.NetworkInterfaces,
+		AppliedTagKeys: req.Prior.AppliedTagKeys,
 	}
 }
 
@@ -157,8 +165,9 @@ type resolved struct {
 // VPC here, the kind's own fields in its adapter. It writes nothing to AWS.
 func (e *Engine) resolve(ctx context.Context, cl awsclient.EC2, region string, req Request, out *Outcome) (*resolved, error) {
 	s := req.Spec
-	r := &resolved{desired: Desired{Type: s.Type, Tags: desiredTags(req.Owner, s.Tags)}}
-	if n := len(r.desired.Tags); n > maxTagsPerResource {
+	r := &resolved{desired: Desired{Type: s.Type, OwnedTagKeys: req.Prior.AppliedTagKeys}}
+	r.desired.Tags, r.desired.SoftTags = desiredTags(req.Owner, s.Tags, e.DefaultTags)
+	if n := r.desired.tagCount(); n > maxTagsPerResource {
 		return nil, problemf(v1alpha1.ReasonTooManyTags, "spec.tags: its %d tags and the controller's %d make %d, and AWS allows %d per resource; remove %d of spec.tags", len(s.Tags), n-len(s.Tags), n, maxTagsPerResource, n-maxTagsPerResource)
 	}
 	if s.Policy != nil {
@@ -170,6 +179,9 @@ func (e *Engine) resolve(ctx context.Context, cl awsclient.EC2, region string, r
 	}
 	vpc, err := resolveVPC(ctx, cl, region, s)
 	if err != nil {
+		return nil, err
+	}
+	if err := checkVPCAllowed(s, region, vpc); err != nil {
 		return nil, err
 	}
 	r.vpc = vpc

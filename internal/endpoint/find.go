@@ -58,8 +58,7 @@ func (e *Engine) find(ctx context.Context, cl awsclient.EC2, k adapter, req Requ
 		case o == nil && pending != nil:
 			out.warning(v1alpha1.EventNeverListed, n.createAction, "%s %s, created at %s, was never listed by AWS within the consistency bound (%s); creating another", n.noun, id, pending.Since.UTC().Format(time.RFC3339), e.bound())
 		default:
-			out.event(v1alpha1.EventDriftCorrected, n.recreateAction, "%s %s was deleted outside the controller; creating a new one", n.noun, id)
-			out.DriftFields = append(out.DriftFields, "endpoint")
+			out.repaired([]string{DriftEndpoint}, n.recreateAction, "%s %s was deleted outside the controller; creating a new one", n.noun, id)
 		}
 		f.goneID = id
 		pending = nil

@@ -67,7 +67,7 @@ func createEndpointInput(r *resolved, token string) *ec2.CreateVpcEndpointInput 
 		ServiceName:       aws.String(r.svc.Name),
 		VpcEndpointType:   types.VpcEndpointType(d.Type),
 		ClientToken:       aws.String(token),
-		TagSpecifications: tagSpec(types.ResourceTypeVpcEndpoint, d.Tags),
+		TagSpecifications: tagSpec(types.ResourceTypeVpcEndpoint, d.createTags()),
 	}
 	if d.ManagePolicy && d.Policy != "" {
 		in.PolicyDocument = aws.String(d.Policy)

@@ -205,6 +205,7 @@ func observeICE(e types.Ec2InstanceConnectEndpoint) Observed {
 		AvailabilityZone: aws.ToString(e.AvailabilityZone),
 		PreserveClientIP: aws.ToBool(e.PreserveClientIp),
 		IPAddressType:    string(e.IpAddressType),
+		OwnerID:          aws.ToString(e.OwnerId),
 	}
 	if id := aws.ToString(e.SubnetId); id != "" {
 		o.SubnetIDs = []string{id}
@@ -279,7 +280,7 @@ func (instanceConnectAdapter) create(ctx context.Context, cl awsclient.EC2, r *r
 		SecurityGroupIds:  d.SecurityGroupIDs,
 		PreserveClientIp:  d.PreserveClientIP,
 		ClientToken:       aws.String(token),
-		TagSpecifications: tagSpec(types.ResourceTypeInstanceConnectEndpoint, d.Tags),
+		TagSpecifications: tagSpec(types.ResourceTypeInstanceConnectEndpoint, d.createTags()),
 	}
 	if aws.ToBool(d.PreserveClientIP) {
 		in.IpAddressType = types.IpAddressTypeIpv4

@@ -58,11 +58,17 @@ func (interfaceAdapter) checkBeforeWrite(ctx context.Context, cl awsclient.EC2, 
 	if err := checkPrivateDNSConflict(ctx, cl, req, r, obs); err != nil {
 		return err
 	}
-	err := checkVPCDNS(ctx, cl, r.vpc.ID, req.Spec.EnsureVPCDNS, out)
+	dnsCtx := ctx
+	if obs != nil && obs.State == stateAvailable {
+		// Private DNS turned off (or asked for anew): the VPC attributes may have
+		// been turned off with it since they were cached. Rare: look now.
+		dnsCtx = ec2cache.WithMaxAge(ctx, 0)
+	}
+	err := checkVPCDNS(dnsCtx, cl, req, r.vpc.ID, out)
 	var p *Problem
 	if errors.As(err, &p) && p.Reason == v1alpha1.ReasonVPCDNSAttributesOff {
 		// Cached attributes may predate the user's fix: look once more.
-		err = checkVPCDNS(ec2cache.WithMaxAge(ctx, 0), cl, r.vpc.ID, req.Spec.EnsureVPCDNS, out)
+		err = checkVPCDNS(ec2cache.WithMaxAge(ctx, 0), cl, req, r.vpc.ID, out)
 	}
 	return err
 }

@@ -39,7 +39,8 @@ func TestNormalStateAcceptsAnyCase(t *testing.T) {
 
 func TestNamesAndTagsStayWithinAWSLimits(t *testing.T) {
 	long := Owner{Cluster: strings.Repeat("c", 63), Kind: "InterfaceEndpoint", Namespace: strings.Repeat("n", 63), Name: strings.Repeat("x", 253), UID: "0123abcd-1111-2222-3333-444455556666"}
-	for k, v := range desiredTags(long, nil) {
+	hard, soft := desiredTags(long, nil, map[string]string{"CostCenter": "platform"})
+	for k, v := range (Desired{Tags: hard, SoftTags: soft}).createTags() {
 		if utf8.RuneCountInString(v) > maxTagValue {
 			t.Errorf("tag %s has %d characters", k, utf8.RuneCountInString(v))
 		}
@@ -81,8 +82,10 @@ func TestTooManyTagsRefusedBeforeAnyCall(t *testing.T) {
 	tags["Name"] = "mine" // replaces the controller's Name: 47 + 3 = 50
 	delete(tags, "k00")
 	tags["k47"] = "v"
-	if len(desiredTags(req.Owner, tags)) != 51 {
-		t.Fatalf("%d tags", len(desiredTags(req.Owner, tags)))
+	d := Desired{}
+	d.Tags, d.SoftTags = desiredTags(req.Owner, tags, nil)
+	if d.tagCount() != 51 {
+		t.Fatalf("%d tags", d.tagCount())
 	}
 }
 

@@ -66,6 +66,7 @@ func observe(e types.VpcEndpoint) Observed {
 		SubnetIDs:        sortedSet(e.SubnetIds),
 		Policy:           aws.ToString(e.PolicyDocument),
 		Tags:             tagMap(e.Tags),
+		OwnerID:          aws.ToString(e.OwnerId),
 		PrivateDNS:       aws.ToBool(e.PrivateDnsEnabled),
 		IPAddressType:    string(e.IpAddressType),
 		NetworkInterface: sortedSet(e.NetworkInterfaceIds),

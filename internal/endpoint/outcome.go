@@ -92,6 +92,11 @@ type Outcome struct {
 	AvailabilityZone    string
 	NetworkInterfaceIDs []string
 	PreserveClientIP    bool
+	// AccountID is the AWS account the endpoint lives in, as EC2 lists its owner.
+	AccountID string
+	// AppliedTagKeys are the keys of the tags the controller has set on the
+	// endpoint (status.appliedTagKeys).
+	AppliedTagKeys []string
 	// Observed is true when the endpoint-derived fields above describe AWS now;
 	// when false they are left as the status has them.
 	Observed bool

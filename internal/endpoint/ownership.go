@@ -43,22 +43,6 @@ func ownershipTags(o Owner) map[string]string {
 	return map[string]string{TagCluster: o.Cluster, TagOwner: tagValue(o.Ref()), TagOwnerUID: o.UID}
 }
 
-// desiredTags are the endpoint's complete tags: the user's, the ownership tags, and
-// a Name unless the user set one.
-func desiredTags(o Owner, user map[string]string) map[string]string {
-	tags := make(map[string]string, len(user)+4)
-	for k, v := range user {
-		tags[k] = v
-	}
-	if _, ok := tags[TagName]; !ok {
-		tags[TagName] = tagValue(o.Ref())
-	}
-	for k, v := range ownershipTags(o) {
-		tags[k] = v
-	}
-	return tags
-}
-
 // ownerFilters select AWS objects carrying the owner's cluster and UID tags.
 func ownerFilters(o Owner) []types.Filter {
 	return []types.Filter{

@@ -18,7 +18,13 @@ type Desired struct {
 	Policy string
 	// ManagePolicy is false for services that do not support endpoint policies.
 	ManagePolicy bool
+	// Tags are the hard tags (ownership tags and spec.tags), kept exactly; SoftTags
+	// (--default-tags, the default Name) are set only where absent or the
+	// controller's own; OwnedTagKeys are the keys the controller set before
+	// (status.appliedTagKeys), the only ones it may remove. See tags.go.
 	Tags         map[string]string
+	SoftTags     map[string]string
+	OwnedTagKeys []string
 	// PrivateDNS, OnlyInbound: nil means "leave as it is".
 	PrivateDNS      *bool
 	OnlyInbound     *bool
@@ -44,6 +50,8 @@ type Observed struct {
 	SecurityGroupIDs []string
 	Policy           string
 	Tags             map[string]string
+	// OwnerID is the AWS account that owns the endpoint.
+	OwnerID          string
 	PrivateDNS       bool
 	OnlyInbound      bool
 	DNSRecordIPType  string
@@ -93,9 +101,7 @@ func (p Plan) HasChanges() bool {
 	return p.HasModify() || len(p.SetTags) > 0 || len(p.RemoveTags) > 0 || len(p.DeferredSubnets) > 0
 }
 
-// Fields names what the plan changes, for events and metrics (route-tables, subnets,
-// security-groups, policy, private-dns, dns-options, ip-address-type,
-// preserve-client-ip, tags).
+// Fields names what the plan changes, for events and metrics (drift.go).
 func (p Plan) Fields() []string {
 	var f []string
 	add := func(cond bool, name string) {
@@ -103,15 +109,15 @@ func (p Plan) Fields() []string {
 			f = append(f, name)
 		}
 	}
-	add(len(p.AddRouteTables)+len(p.RemoveRouteTables) > 0, "route-tables")
-	add(len(p.AddSubnets)+len(p.RemoveSubnets)+len(p.DeferredSubnets) > 0, "subnets")
-	add(len(p.AddSecurityGroups)+len(p.RemoveSecurityGroups) > 0, "security-groups")
-	add(p.Policy != nil || p.ResetPolicy, "policy")
-	add(p.PrivateDNS != nil, "private-dns")
-	add(p.OnlyInbound != nil || p.DNSRecordIPType != "", "dns-options")
-	add(p.IPAddressType != "", "ip-address-type")
-	add(p.PreserveClientIP != nil, "preserve-client-ip")
-	add(len(p.SetTags)+len(p.RemoveTags) > 0, "tags")
+	add(len(p.AddRouteTables)+len(p.RemoveRouteTables) > 0, DriftRouteTables)
+	add(len(p.AddSubnets)+len(p.RemoveSubnets)+len(p.DeferredSubnets) > 0, DriftSubnets)
+	add(len(p.AddSecurityGroups)+len(p.RemoveSecurityGroups) > 0, DriftSecurityGroups)
+	add(p.Policy != nil || p.ResetPolicy, DriftPolicy)
+	add(p.PrivateDNS != nil, DriftPrivateDNS)
+	add(p.OnlyInbound != nil || p.DNSRecordIPType != "", DriftDNSOptions)
+	add(p.IPAddressType != "", DriftIPAddressType)
+	add(p.PreserveClientIP != nil, DriftPreserveClientIP)
+	add(len(p.SetTags)+len(p.RemoveTags) > 0, DriftTags)
 	return f
 }
 
@@ -221,7 +227,7 @@ func ComputePlan(d Desired, o Observed, subnetAZ map[string]string) Plan {
 			p.Policy = &doc
 		}
 	}
-	p.SetTags, p.RemoveTags = diffTags(d.Tags, o.Tags)
+	p.SetTags, p.RemoveTags = diffTags(d, o.Tags)
 	return p
 }
 
@@ -240,24 +246,6 @@ func deferSameZoneAdds(add, remove []string, subnetAZ map[string]string) (now, l
 		}
 	}
 	return now, later
-}
-
-// diffTags returns the tags to set and the keys to remove; aws: tags are never touched.
-func diffTags(want, have map[string]string) (set map[string]string, remove []string) {
-	for k, v := range want {
-		if hv, ok := have[k]; !ok || hv != v {
-			if set == nil {
-				set = map[string]string{}
-			}
-			set[k] = v
-		}
-	}
-	for _, k := range sortedKeys(have) {
-		if _, ok := want[k]; !ok && !isReservedTag(k) {
-			remove = append(remove, k)
-		}
-	}
-	return set, remove
 }
 
 // Applied returns the observed state as it will be once the plan is applied. The

@@ -83,6 +83,19 @@ func planInput(data []byte, desiredPolicy, observedPolicy string) (Desired, Obse
 		DNSRecordIPType:  pick(&b, "", "ipv4", "dualstack", "ipv6", "service-defined"),
 		IPAddressType:    pick(&b, "", "ipv4", "dualstack", "ipv6"),
 	}
+	// Soft tags never share a key with hard ones (desiredTags makes them so); the
+	// keys the controller set before are any of the fuzzed ones.
+	for k, v := range b.tags() {
+		if _, hard := d.Tags[k]; !hard && k != "" {
+			if d.SoftTags == nil {
+				d.SoftTags = map[string]string{}
+			}
+			d.SoftTags[k] = v
+		}
+	}
+	for k := range b.tags() {
+		d.OwnedTagKeys = append(d.OwnedTagKeys, k)
+	}
 	switch b.next() % 3 {
 	case 1:
 		d.Policy = desiredPolicy

@@ -63,9 +63,37 @@ func TestComputePlanGateway(t *testing.T) {
 		},
 		{
 			name: "user tag added, changed and removed; aws: tags untouched",
-			d:    Desired{Type: Gateway, ManagePolicy: true, Tags: withTag(map[string]string{"team": "a", "env": "prod"})},
+			d:    Desired{Type: Gateway, ManagePolicy: true, Tags: withTag(map[string]string{"team": "a", "env": "prod"}), OwnedTagKeys: []string{"team", "old", "aws:cloudformation:stack"}},
 			o:    Observed{Type: Gateway, Tags: withTag(map[string]string{"team": "b", "old": "x", "aws:cloudformation:stack": "s"})},
 			want: Plan{SetTags: map[string]string{"team": "a", "env": "prod"}, RemoveTags: []string{"old"}},
+		},
+		{
+			name: "a tag someone else set is never removed",
+			d:    Desired{Type: Gateway, ManagePolicy: true, Tags: withTag(map[string]string{"team": "a"}), OwnedTagKeys: []string{"team"}},
+			o:    Observed{Type: Gateway, Tags: withTag(map[string]string{"team": "a", "CostCenter": "42"})},
+		},
+		{
+			name: "ownership tags are never removed, even if recorded",
+			d:    Desired{Type: Gateway, ManagePolicy: true, Tags: owned, OwnedTagKeys: []string{TagCluster, "vpce.dev/other"}},
+			o:    Observed{Type: Gateway, Tags: withTag(map[string]string{"vpce.dev/other": "x"})},
+		},
+		{
+			name: "soft tags set where absent, never over another's value",
+			d:    Desired{Type: Gateway, ManagePolicy: true, Tags: owned, SoftTags: map[string]string{"CostCenter": "platform", "Owner": "platform"}},
+			o:    Observed{Type: Gateway, Tags: withTag(map[string]string{"CostCenter": "team-a"})},
+			want: Plan{SetTags: map[string]string{"Owner": "platform"}},
+		},
+		{
+			name: "an adopted endpoint keeps its Name",
+			d:    Desired{Type: Gateway, ManagePolicy: true, Tags: map[string]string{TagCluster: "c", TagOwner: "ns/a", TagOwnerUID: "u"}, SoftTags: map[string]string{"Name": "ns/a"}},
+			o:    Observed{Type: Gateway, Tags: map[string]string{"Name": "made-by-terraform", "tf:module": "vpc"}},
+			want: Plan{SetTags: map[string]string{TagCluster: "c", TagOwner: "ns/a", TagOwnerUID: "u"}},
+		},
+		{
+			name: "a soft tag the controller set is restored, and removed once no longer asked for",
+			d:    Desired{Type: Gateway, ManagePolicy: true, Tags: owned, SoftTags: map[string]string{"CostCenter": "platform"}, OwnedTagKeys: []string{"CostCenter", "Stage"}},
+			o:    Observed{Type: Gateway, Tags: withTag(map[string]string{"CostCenter": "changed", "Stage": "beta"})},
+			want: Plan{SetTags: map[string]string{"CostCenter": "platform"}, RemoveTags: []string{"Stage"}},
 		},
 		{
 			name: "ownership tags restored after removal",
@@ -239,5 +267,27 @@ func TestClientTokenIsStablePerObjectAndAttempt(t *testing.T) {
 	}
 	if n := len(clientToken(o, "")); n > 64 {
 		t.Fatalf("token too long: %d", n)
+	}
+}
+
+func TestAppliedTagKeys(t *testing.T) {
+	owner := Owner{Cluster: "c", Namespace: "ns", Name: "a", UID: "u"}
+	d := Desired{}
+	d.Tags, d.SoftTags = desiredTags(owner, map[string]string{"team": "a"}, map[string]string{"CostCenter": "platform", "team": "default"})
+	if _, ok := d.SoftTags["team"]; ok {
+		t.Fatal("a default tag overrides spec.tags")
+	}
+	cases := []struct {
+		name string
+		have map[string]string
+		want []string
+	}{
+		{"created: every tag but the ownership ones", d.createTags(), []string{"CostCenter", "Name", "team"}},
+		{"adopted: a Name and a CostCenter of someone else's", map[string]string{"Name": "tf", "CostCenter": "x", "team": "a"}, []string{"team"}},
+	}
+	for _, c := range cases {
+		if got := appliedTagKeys(d, c.have); !reflect.DeepEqual(got, c.want) {
+			t.Errorf("%s: %v, want %v", c.name, got, c.want)
+		}
 	}
 }

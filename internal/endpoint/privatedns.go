@@ -53,8 +53,9 @@ func checkPrivateDNSConflict(ctx context.Context, cl awsclient.EC2, req Request,
 }
 
 // checkVPCDNS makes sure private DNS can work: both VPC DNS attributes on, or turned
-// on when ensure is set.
-func checkVPCDNS(ctx context.Context, cl awsclient.EC2, vpcID string, ensure bool, out *Outcome) error {
+// on when spec.privateDNS.ensureVPCAttributes is set.
+func checkVPCDNS(ctx context.Context, cl awsclient.EC2, req Request, vpcID string, out *Outcome) error {
+	ensure := req.Spec.EnsureVPCDNS
 	attrs := []types.VpcAttributeName{types.VpcAttributeNameEnableDnsSupport, types.VpcAttributeNameEnableDnsHostnames}
 	var off []types.VpcAttributeName
 	for _, a := range attrs {
@@ -96,7 +97,7 @@ func checkVPCDNS(ctx context.Context, cl awsclient.EC2, vpcID string, ensure boo
 		if _, err := cl.ModifyVpcAttribute(ctx, in); err != nil {
 			return fromAWS(err, "turning on "+string(a)+" of "+vpcID)
 		}
-		out.event(v1alpha1.EventModified, "ModifyVpcAttribute", "Turned on %s of %s for private DNS", a, vpcID)
+		out.changedOrRepaired(req, []string{DriftVPCDNSAttributes}, "ModifyVpcAttribute", "Turned on %s of %s for private DNS", "Turned %s of %s back on for private DNS", a, vpcID)
 	}
 	return nil
 }

@@ -11,6 +11,7 @@ import (
 // report fills the outcome from a resource's state and sets Ready.
 func (e *Engine) report(ctx context.Context, cl awsclient.EC2, k adapter, r *resolved, o Observed, out *Outcome) {
 	out.Observed = true
+	reportAccount(r, o, out)
 	out.EndpointID = o.ID
 	out.State = o.State
 	out.RouteTableIDs = o.RouteTableIDs

@@ -19,6 +19,8 @@ import (
 type vpcInfo struct {
 	ID    string
 	CIDRs []string
+	// Tags as EC2 lists them, for the AWSAccount's allowed-VPC check.
+	Tags map[string]string
 }
 
 // serviceInfo is a resolved endpoint service.
@@ -71,7 +73,7 @@ func resolveVPC(ctx context.Context, cl awsclient.EC2, region string, s Spec) (v
 		return vpcInfo{}, problemf(v1alpha1.ReasonVPCAmbiguous, "spec.vpc.tags: %d VPCs in %s have tags %s (%s); add a tag that only one of them carries, or, as spec.vpc is immutable, delete this object and create it with spec.vpc.id", len(vpcs), region, formatTags(s.VPCTags), strings.Join(ids, ", "))
 	}
 	v := vpcs[0]
-	info := vpcInfo{ID: aws.ToString(v.VpcId)}
+	info := vpcInfo{ID: aws.ToString(v.VpcId), Tags: tagMap(v.Tags)}
 	for _, a := range v.CidrBlockAssociationSet {
 		if a.CidrBlockState == nil || a.CidrBlockState.State == types.VpcCidrBlockStateCodeAssociated {
 			info.CIDRs = append(info.CIDRs, aws.ToString(a.CidrBlock))

@@ -287,8 +287,7 @@ func keepGroupOwned(ctx context.Context, cl awsclient.EC2, owner Owner, g *types
 	_, err := cl.CreateTags(ctx, &ec2.CreateTagsInput{Resources: []string{id}, Tags: ec2Tags(missing)})
 	switch {
 	case err == nil:
-		out.event(v1alpha1.EventDriftCorrected, "CreateTags", "Restored the ownership tags %s of security group %s", strings.Join(sortedKeys(missing), ","), id)
-		out.DriftFields = append(out.DriftFields, "security-group-tags")
+		out.repaired([]string{DriftSecurityGroupTags}, "CreateTags", "Restored the ownership tags %s of security group %s", strings.Join(sortedKeys(missing), ","), id)
 		return true, nil
 	case awserr.Code(err) == "UnauthorizedOperation":
 		return false, ownershipLost(owner, id, "change it")
@@ -308,20 +307,25 @@ func ownershipLost(owner Owner, id, what string) *Problem {
 // ensureGroup creates the managed group when g is nil and keeps its rules exact
 // (ingress; ingress and egress with spec.Egress). It returns the group's ID.
 func (e *Engine) ensureGroup(ctx context.Context, cl awsclient.EC2, req Request, vpc vpcInfo, g *types.SecurityGroup, spec ManagedGroupSpec, out *Outcome) (string, error) {
-	var have []sgRule
-	created := g == nil
-	if created {
-		id, err := e.createManagedGroup(ctx, cl, req.Owner, vpc.ID, out)
+	// The rules of a group made in this reconcile, or by a create whose group was
+	// not seen before, are part of making it (for an egress-only group, revoking
+	// AWS's allow-all egress rule too); any other change to them is reported.
+	making := g == nil || req.Prior.GroupIntent != nil
+	if g == nil {
+		made, err := e.createManagedGroup(ctx, cl, req.Owner, vpc.ID, out)
 		if err != nil {
 			return "", err
 		}
-		g = &types.SecurityGroup{GroupId: aws.String(id), VpcId: aws.String(vpc.ID)}
-		if spec.Egress {
-			have = []sgRule{defaultEgress}
+		if prior, id := req.Prior.ManagedSecurityGroupID, aws.ToString(made.GroupId); prior != "" && prior != id && req.Prior.GroupIntent == nil {
+			out.repaired([]string{DriftSecurityGroup}, "RecreateSecurityGroup", "Security group %s was deleted outside the controller; created %s in its place", prior, id)
 		}
-	} else {
-		have = groupRules(*g, spec)
+		g = made
+		if spec.Egress && len(g.IpPermissionsEgress) == 0 {
+			// AWS gives every new group a rule allowing all outbound IPv4 traffic.
+			g.IpPermissionsEgress = permissions([]sgRule{defaultEgress})
+		}
 	}
+	have := groupRules(*g, spec)
 	id := aws.ToString(g.GroupId)
 	if out.groupSettling {
 		out.Poll = e.pendingPoll()
@@ -333,10 +337,12 @@ func (e *Engine) ensureGroup(ctx context.Context, cl awsclient.EC2, req Request,
 		return awserr.Code(err) == "InvalidGroup.NotFound" && (out.GroupIntent != nil || e.within(req.Prior.GroupIntent))
 	}
 	authorize, revoke := diffRules(desiredRules(spec, vpc.CIDRs), have)
-	changing := !created && len(authorize)+len(revoke) > 0
+	changing := len(authorize)+len(revoke) > 0
 	prev := out.GroupChange
 	if changing && prev == nil {
-		// Recorded before the rules change (see recordChange).
+		// Recorded before the rules change (see recordChange), as the group shows
+		// now (a group just made: bare): until AWS shows the rules, a read of that
+		// is waited out, not taken for drift.
 		if err := e.recordChange(ctx, req, out, &out.GroupChange, groupDigest(*g, spec)); err != nil {
 			return id, err
 		}
@@ -348,20 +354,9 @@ func (e *Engine) ensureGroup(ctx context.Context, cl awsclient.EC2, req Request,
 		}
 		return id, fromAWS(err, "changing the rules of security group "+id)
 	}
-	// A group seen for the first time since the controller created it shows what
-	// its create left (no inbound rule, AWS's allow-all egress rule), not drift.
-	initial := req.Prior.GroupIntent != nil
-	if changing {
+	if !making && changing {
 		msg := fmt.Sprintf("security group %s rules: %s", id, describeRuleChanges(authorize, revoke))
-		if initial {
-			return id, nil
-		}
-		if !req.Prior.SpecChanged {
-			out.event(v1alpha1.EventDriftCorrected, "UpdateSecurityGroupRules", "Repaired %s", msg)
-			out.DriftFields = append(out.DriftFields, "security-group-rules")
-		} else {
-			out.event(v1alpha1.EventModified, "UpdateSecurityGroupRules", "Updated %s", msg)
-		}
+		out.changedOrRepaired(req, []string{DriftSecurityGroupRules}, "UpdateSecurityGroupRules", "Updated %s", "Repaired %s", msg)
 	}
 	return id, nil
 }
@@ -423,10 +418,10 @@ func describeRuleChanges(authorize, revoke []sgRule) string {
 // createManagedGroup makes the owner's group. Its name is the object's, so a
 // repeated create (after a crash, or while AWS does not list the first yet) fails
 // InvalidGroup.Duplicate instead of making a second group.
-func (e *Engine) createManagedGroup(ctx context.Context, cl awsclient.EC2, owner Owner, vpcID string, out *Outcome) (string, error) {
+// It returns the group as AWS shows it once made.
+func (e *Engine) createManagedGroup(ctx context.Context, cl awsclient.EC2, owner Owner, vpcID string, out *Outcome) (*types.SecurityGroup, error) {
 	name := groupName(owner)
-	tags := ownershipTags(owner)
-	tags[TagName] = tagValue(name)
+	tags := e.groupTags(owner, name)
 	res, err := cl.CreateSecurityGroup(ctx, &ec2.CreateSecurityGroupInput{
 		GroupName:         aws.String(name),
 		Description:       aws.String(groupDescription(owner)),
@@ -437,14 +432,14 @@ func (e *Engine) createManagedGroup(ctx context.Context, cl awsclient.EC2, owner
 		id := aws.ToString(res.GroupId)
 		out.ManagedGroupID = id
 		out.event(v1alpha1.EventCreated, "CreateSecurityGroup", "Created security group %s", id)
-		return id, nil
+		return &types.SecurityGroup{GroupId: res.GroupId, VpcId: aws.String(vpcID), Tags: ec2Tags(tags)}, nil
 	}
 	if awserr.Code(err) != "InvalidGroup.Duplicate" {
 		p := fromAWS(err, "creating the managed security group")
 		if p.Class == awserr.Terminal {
 			out.GroupIntent = nil // refused: nothing was made
 		}
-		return "", p
+		return nil, p
 	}
 	// A group of this name exists: this object's (an earlier attempt AWS does not
 	// show yet), or, after the consistency bound, one made by hand.
@@ -453,18 +448,18 @@ func (e *Engine) createManagedGroup(ctx context.Context, cl awsclient.EC2, owner
 		{Name: aws.String("group-name"), Values: []string{name}},
 	}})
 	if derr != nil {
-		return "", fromAWS(derr, "describing security group "+name)
+		return nil, fromAWS(derr, "describing security group "+name)
 	}
 	for _, g := range desc.SecurityGroups {
 		if tagMap(g.Tags)[TagOwnerUID] == owner.UID {
 			out.ManagedGroupID = aws.ToString(g.GroupId)
-			return aws.ToString(g.GroupId), nil
+			return &g, nil
 		}
 	}
 	if e.within(out.GroupIntent) {
-		return "", errGroupNotYetVisible
+		return nil, errGroupNotYetVisible
 	}
-	return "", problemf("InvalidGroupDuplicate", "a security group named %s that this object does not own already exists in %s; delete or rename it", name, vpcID)
+	return nil, problemf("InvalidGroupDuplicate", "a security group named %s that this object does not own already exists in %s; delete or rename it", name, vpcID)
 }
 
 // deleteManagedGroup deletes the owner's group. It reports false while AWS still

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/vpce-dev/vpce-controller/api/v1alpha1"
+	"github.com/vpce-dev/vpce-controller/internal/guardrail"
 )
 
 // Type is the VPC endpoint type, as EC2 spells it.
@@ -46,6 +47,11 @@ type Spec struct {
 	Tags           map[string]string
 	DeletionPolicy v1alpha1.DeletionPolicy
 	AdoptID        string
+	// AccountName is spec.accountRef.name ("" when not set).
+	AccountName string
+	// Guard is the object's AWSAccount's policy, for the check of the resolved
+	// VPC; nil allows any VPC.
+	Guard *guardrail.Policy
 
 	// Gateway endpoints.
 	RouteTableIDs       []string
@@ -94,13 +100,17 @@ type Prior struct {
 	// GroupIntent is the same for the managed security group
 	// (status.securityGroupCreateIntent).
 	GroupIntent *Intent
+	// AppliedTagKeys are the keys of the tags the controller set on the endpoint
+	// (status.appliedTagKeys): the only ones it may remove.
+	AppliedTagKeys []string
 	// EndpointChange and GroupChange are the controller's last changes to the
 	// endpoint and to the managed group, which AWS may not show yet
 	// (status.lastChange, status.securityGroupLastChange).
 	EndpointChange, GroupChange *Change
 	// SpecChanged is true when the spec changed since the last reconcile
-	// (metadata.generation differs from status.observedGeneration): changes are then
-	// reported as Modified rather than DriftCorrected.
+	// (metadata.generation differs from status.observedGeneration), or the object
+	// has not been Ready at its generation yet: changes are then reported as
+	// Modified rather than DriftCorrected.
 	SpecChanged bool
 	// DeletionStarted is when the object's deletion began; zero while it lives.
 	DeletionStarted time.Time
@@ -139,6 +149,9 @@ type Request struct {
 	Owner Owner
 	Spec  Spec
 	Prior Prior
+	// Clients are the EC2 clients of the object's AWSAccount; nil means the
+	// engine's own (the controller's identity).
+	Clients ClientSource
 	// Record writes d into the object's status and returns once the API server has
 	// stored it. The engine calls it before every create that has no recorded intent
 	// yet, and makes no create when it fails. Nil records nothing (tables).

@@ -54,12 +54,10 @@ func (e *Engine) update(ctx context.Context, cl awsclient.EC2, k adapter, req Re
 			out.EndpointChange = nil
 			return err
 		}
-		if tagged {
-			if req.Prior.EndpointIntent == nil {
-				// Not the first sight of a resource just created, whose tags AWS may
-				// not show yet: a change to report.
-				changeEvent(out, n, o.ID, Plan{SetTags: p.SetTags, RemoveTags: p.RemoveTags}, adopted, req.Prior.SpecChanged)
-			}
+		// The first sight of a resource just created may lack its tags (AWS shows
+		// them late): setting them again is part of making it, not a change.
+		if tags := (Plan{SetTags: p.SetTags, RemoveTags: p.RemoveTags}); tags.HasChanges() && req.Prior.EndpointIntent == nil {
+			out.changedOrRepaired(req, tags.Fields(), "UpdateTags", "Modified %s %s (%s): %s", "Repaired %s %s (%s): %s", n.noun, o.ID, o.State, tags)
 		}
 		e.report(ctx, cl, k, r, o, out)
 		return nil
@@ -86,35 +84,20 @@ func (e *Engine) update(ctx context.Context, cl awsclient.EC2, k adapter, req Re
 		return nil
 	}
 	e.refusedModify.Delete(o.ID)
-	changeEvent(out, n, o.ID, p, adopted, req.Prior.SpecChanged)
+	switch {
+	case adopted:
+		out.event(v1alpha1.EventModified, n.modifyAction, "Brought adopted %s %s to the spec: %s", n.noun, o.ID, p)
+	case req.Prior.SpecChanged:
+		out.event(v1alpha1.EventModified, n.modifyAction, "Modified %s %s: %s", n.noun, o.ID, p)
+	default:
+		out.repaired(p.Fields(), n.modifyAction, "Repaired %s %s: %s", n.noun, o.ID, p)
+	}
 	e.report(ctx, cl, k, r, k.applied(o, p), out)
 	if len(p.DeferredSubnets) > 0 {
 		out.notReady(v1alpha1.ReasonPending, "removing a subnet before adding %v in the same zone", p.DeferredSubnets)
 		out.Poll = e.pendingPoll()
 	}
 	return nil
-}
-
-// changeEvent reports a plan applied to a resource: Modified when the spec asked
-// for it (or the resource was adopted), DriftCorrected (and the drift metric's
-// fields) when it repaired a change made outside the controller.
-func changeEvent(out *Outcome, n kindNames, id string, p Plan, adopted, specChanged bool) {
-	action := n.modifyAction
-	if !p.HasModify() {
-		action = "CreateTags" // tags only
-		if len(p.SetTags) == 0 {
-			action = "DeleteTags"
-		}
-	}
-	switch {
-	case adopted:
-		out.event(v1alpha1.EventModified, action, "Brought adopted %s %s to the spec: %s", n.noun, id, p)
-	case specChanged:
-		out.event(v1alpha1.EventModified, action, "Modified %s %s: %s", n.noun, id, p)
-	default:
-		out.event(v1alpha1.EventDriftCorrected, action, "Repaired %s %s: %s", n.noun, id, p)
-		out.DriftFields = append(out.DriftFields, p.Fields()...)
-	}
 }
 
 // recheckRefused classifies a refused change only after a fresh read: when the

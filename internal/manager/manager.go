@@ -1,5 +1,5 @@
-// Package manager assembles the controller manager: the one aws.Config, the endpoint
-// engine and both reconcilers. main.go and the integration tests share it, so the
+// Package manager assembles the controller manager: the one aws.Config and the AWS
+// accounts reached from it, the endpoint engine and the reconcilers. main.go and the integration tests share it, so the
 // tests run exactly what ships.
 package manager
 
@@ -11,6 +11,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
@@ -22,6 +23,7 @@ import (
 
 	"github.com/vpce-dev/vpce-controller/api/v1alpha1"
 	"github.com/vpce-dev/vpce-controller/controllers"
+	"github.com/vpce-dev/vpce-controller/internal/accounts"
 	"github.com/vpce-dev/vpce-controller/internal/awsclient"
 	"github.com/vpce-dev/vpce-controller/internal/backoff"
 	"github.com/vpce-dev/vpce-controller/internal/ec2cache"
@@ -54,10 +56,41 @@ type Options struct {
 	// ConsistencyBound is how long AWS may take to list what the controller created
 	// (--consistency-bound); zero means endpoint.DefaultConsistencyBound.
 	ConsistencyBound time.Duration
+	// MetricsWithoutNamespace leaves the object_namespace label of the object
+	// metrics empty (--metrics-namespace-label=false).
+	MetricsWithoutNamespace bool
 	// AWSLoadOptions are extra options for the AWS config (tests pass static credentials).
 	AWSLoadOptions []func(*config.LoadOptions) error
 	// EC2APIOptions are extra EC2 client options (tests count calls).
 	EC2APIOptions []func(*ec2.Options)
+	// STSAPIOptions are extra STS client options (tests).
+	STSAPIOptions []func(*sts.Options)
+	// DefaultAccount (--default-account) is the AWSAccount of objects without
+	// spec.accountRef; empty: the controller's own identity, without guard rails.
+	DefaultAccount string
+	// RequireAccountRef (--require-account-ref) refuses objects without spec.accountRef.
+	RequireAccountRef bool
+	// DefaultTags (--default-tags) are k=v pairs, comma-separated, put on every
+	// endpoint and security group the controller creates.
+	DefaultTags string
+}
+
+// Manager is the controller manager, and the AWS accounts it reaches.
+type Manager struct {
+	ctrl.Manager
+	// Accounts reaches the controller's own account and every AWSAccount's.
+	Accounts *accounts.Registry
+}
+
+// identityTimeout bounds the STS call that tells who the controller is at startup.
+const identityTimeout = 10 * time.Second
+
+// Identity is the controller's own AWS identity (STS GetCallerIdentity), for the
+// startup log; STS unreachable or refusing is an error, not fatal.
+func (m *Manager) Identity(ctx context.Context) (accounts.Identity, error) {
+	ctx, cancel := context.WithTimeout(ctx, identityTimeout)
+	defer cancel()
+	return m.Accounts.Self(ctx)
 }
 
 // Scheme returns the scheme with the API types and client-go's built-in types.
@@ -80,12 +113,22 @@ func (o Options) Validate() error {
 	if err := ValidateClusterName(o.ClusterName); err != nil {
 		return err
 	}
+	if o.RequireAccountRef && o.DefaultAccount != "" {
+		return fmt.Errorf("--require-account-ref and --default-account exclude each other: with the first, no object goes without spec.accountRef")
+	}
+	if _, err := ParseTags(o.DefaultTags); err != nil {
+		return err
+	}
 	return o.Metrics.Validate()
 }
 
-// New builds a manager with both controllers registered.
-func New(ctx context.Context, restCfg *rest.Config, o Options) (ctrl.Manager, error) {
+// New builds a manager with its controllers registered.
+func New(ctx context.Context, restCfg *rest.Config, o Options) (*Manager, error) {
 	if err := o.Validate(); err != nil {
+		return nil, err
+	}
+	defaultTags, err := ParseTags(o.DefaultTags)
+	if err != nil {
 		return nil, err
 	}
 	mopts := ctrl.Options{
@@ -121,14 +164,12 @@ func New(ctx context.Context, restCfg *rest.Config, o Options) (ctrl.Manager, er
 		return nil, err
 	}
 	metrics.Register()
-	throttle := awsclient.NewThrottle(overrides)
-	throttle.OnWait = metrics.ObserveThrottleWait
-	ctrl.Log.WithName("setup").Info("Client-side EC2 throttle", "buckets", throttle.Describe())
+	ctrl.Log.WithName("setup").Info("Client-side EC2 throttle, per AWS account and region", "buckets", awsclient.NewThrottle(overrides).Describe())
 	awsOpts := awsclient.Options{
 		Region:      o.Region,
 		EndpointURL: o.AWSEndpointURL,
 		APIOptions: append([]func(*ec2.Options){func(eo *ec2.Options) {
-			eo.APIOptions = append(eo.APIOptions, throttle.Middleware(), metrics.Middleware())
+			eo.APIOptions = append(eo.APIOptions, metrics.Middleware())
 		}}, o.EC2APIOptions...),
 		LoadOptions: o.AWSLoadOptions,
 	}
@@ -143,8 +184,12 @@ func New(ctx context.Context, restCfg *rest.Config, o Options) (ctrl.Manager, er
 	if pendingPoll == 0 {
 		pendingPoll = 2 * time.Second
 	}
-	engine := &endpoint.Engine{
-		Clients: ec2cache.NewSource(awsclient.NewClients(cfg, awsOpts), ec2cache.Options{
+	registry := accounts.NewRegistry(cfg, accounts.Options{
+		Cluster:        o.ClusterName,
+		EC2:            awsOpts,
+		Throttle:       overrides,
+		OnThrottleWait: metrics.ObserveThrottleWait,
+		Cache: ec2cache.Options{
 			ClusterTagKey: endpoint.TagCluster,
 			Cluster:       o.ClusterName,
 			// Snapshots a tenth of the sync period old at most, so drift is seen
@@ -153,7 +198,13 @@ func New(ctx context.Context, restCfg *rest.Config, o Options) (ctrl.Manager, er
 			InventoryTTL: max(syncPeriod, time.Minute),
 			ServiceTTL:   time.Hour,
 			PollTTL:      pendingPoll / 2,
-		}),
+		},
+		STSEndpointURL: o.AWSEndpointURL,
+		STSOptions:     o.STSAPIOptions,
+	})
+	engine := &endpoint.Engine{
+		Clients:          registry.Default(),
+		DefaultTags:      defaultTags,
 		Cluster:          o.ClusterName,
 		PendingPoll:      pendingPoll,
 		ConsistencyBound: o.ConsistencyBound,
@@ -164,11 +215,19 @@ func New(ctx context.Context, restCfg *rest.Config, o Options) (ctrl.Manager, er
 		MaxConcurrentReconciles: o.MaxConcurrentReconciles,
 		SkipNameValidation:      o.SkipNameValidation,
 		Backoff:                 o.Backoff,
+		AccountOptions: controllers.AccountOptions{
+			Accounts:          registry,
+			DefaultAccount:    o.DefaultAccount,
+			RequireAccountRef: o.RequireAccountRef,
+		},
 	}
 	if copts.MaxConcurrentReconciles == 0 {
 		copts.MaxConcurrentReconciles = 10
 	}
-	recorder := metrics.NewRecorder()
+	recorder := metrics.NewRecorder(metrics.RecorderOptions{NamespaceLabel: !o.MetricsWithoutNamespace})
+	if err := mgr.Add(recorder); err != nil {
+		return nil, err
+	}
 	if err := controllers.SetupGatewayEndpoint(mgr, engine, copts, recorder); err != nil {
 		return nil, err
 	}
@@ -178,11 +237,14 @@ func New(ctx context.Context, restCfg *rest.Config, o Options) (ctrl.Manager, er
 	if err := controllers.SetupInstanceConnectEndpoint(mgr, engine, copts, recorder); err != nil {
 		return nil, err
 	}
+	if err := controllers.SetupAWSAccount(mgr, copts); err != nil {
+		return nil, err
+	}
 	if err := mgr.AddHealthzCheck("healthz", healthz.Ping); err != nil {
 		return nil, err
 	}
 	if err := mgr.AddReadyzCheck("readyz", healthz.Ping); err != nil {
 		return nil, err
 	}
-	return mgr, nil
+	return &Manager{Manager: mgr, Accounts: registry}, nil
 }

@@ -89,7 +89,7 @@ func TestSecureMetricsNeedAnAuthorizedToken(t *testing.T) {
 	if code, _ := scrape(t, insecure, url, token(t, cs, "stranger")); code != http.StatusForbidden {
 		t.Errorf("a scrape by a service account without metrics-reader got %d, want 403 Forbidden", code)
 	}
-	code, resp := scrape(t, insecure, url, token(t, cs, "prometheus"))
+	code, resp := scrapeMetrics(t, insecure, url, token(t, cs, "prometheus"))
 	if code != http.StatusOK || !strings.Contains(resp.body, "controller_runtime_reconcile_total") {
 		t.Fatalf("a scrape by the metrics-reader got %d, want 200 with the metrics:\n%.500s", code, resp.body)
 	}
@@ -126,7 +126,7 @@ func TestPlainMetricsWhenAskedFor(t *testing.T) {
 	addr := startManager(t, env.Config, manager.MetricsOptions{BindAddress: freeAddr(t)})
 	client := &http.Client{Timeout: 30 * time.Second}
 	waitServing(t, client, "http://"+addr+"/metrics")
-	if code, resp := scrape(t, client, "http://"+addr+"/metrics", ""); code != http.StatusOK || !strings.Contains(resp.body, "controller_runtime_reconcile_total") {
+	if code, resp := scrapeMetrics(t, client, "http://"+addr+"/metrics", ""); code != http.StatusOK || !strings.Contains(resp.body, "controller_runtime_reconcile_total") {
 		t.Errorf("plain scrape got %d, want 200 with the metrics", code)
 	}
 }
@@ -206,6 +206,20 @@ func scrape(t *testing.T, c *http.Client, url, token string) (int, response) {
 }
 
 // waitServing waits until url answers at all (the server started).
+// scrapeMetrics scrapes until the controllers' metrics are there (they appear once
+// the controllers have started, after the metrics server answers) or a minute passed.
+func scrapeMetrics(t *testing.T, c *http.Client, url, bearer string) (int, response) {
+	t.Helper()
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		code, resp := scrape(t, c, url, bearer)
+		if code != http.StatusOK || strings.Contains(resp.body, "controller_runtime_reconcile_total") || time.Now().After(deadline) {
+			return code, resp
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
 func waitServing(t *testing.T, c *http.Client, url string) {
 	t.Helper()
 	deadline := time.Now().Add(60 * time.Second)

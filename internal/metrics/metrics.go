@@ -1,15 +1,26 @@
 // Package metrics defines the controller's Prometheus metrics, registered on
 // controller-runtime's registry (served on --metrics-bind-address): EC2 calls by
 // action and outcome, their latency, throttling, client-side limiter waits, drift
-// repairs, endpoints by state, Stalled objects by reason, and time to first Ready.
+// repairs, objects by AWS state, by Ready and by Stalled reason (per object
+// namespace), and time to first Ready.
 package metrics
 
 import (
+	"strings"
 	"sync"
 
 	"github.com/prometheus/client_golang/prometheus"
 	ctrlmetrics "sigs.k8s.io/controller-runtime/pkg/metrics"
+
+	"github.com/vpce-dev/vpce-controller/internal/endpoint"
 )
+
+// LabelObjectNamespace is the label that carries an object's namespace, so alerts
+// can be routed to the team that owns it. It is not called "namespace": Prometheus
+// gives every scraped series the namespace of the scraped pod under that name, and
+// renames a clashing label of the series itself to exported_namespace. Empty (and
+// so absent once scraped) with --metrics-namespace-label=false.
+const LabelObjectNamespace = "object_namespace"
 
 var (
 	// EC2Calls counts EC2 API attempts by action and outcome ("ok" or the AWS error code).
@@ -37,18 +48,23 @@ var (
 	// DriftRepairs counts repairs of changes made outside the controller.
 	DriftRepairs = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "vpce_drift_repairs_total",
-		Help: "Repairs of changes made outside the controller, by kind and field (route-tables, subnets, security-groups, security-group-rules, policy, private-dns, dns-options, ip-address-type, tags, endpoint, connection-details).",
-	}, []string{"kind", "field"})
-	// Endpoints gauges the objects by kind and AWS state.
+		Help: "Repairs of changes made outside the controller, by kind, object namespace and field (" + strings.Join(endpoint.DriftFields, ", ") + ").",
+	}, []string{"kind", LabelObjectNamespace, "field"})
+	// Endpoints gauges the objects by kind, namespace and AWS state.
 	Endpoints = prometheus.NewGaugeVec(prometheus.GaugeOpts{
 		Name: "vpce_endpoints",
-		Help: "Endpoint objects by kind and AWS state (none before the endpoint exists).",
-	}, []string{"kind", "state"})
-	// Stalled gauges the objects whose Stalled condition is True, by kind and reason.
+		Help: "Endpoint objects by kind, object namespace and AWS state (none before the endpoint exists).",
+	}, []string{"kind", LabelObjectNamespace, "state"})
+	// Ready gauges the objects by kind, namespace and Ready condition.
+	Ready = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "vpce_endpoints_ready",
+		Help: "Endpoint objects by kind, object namespace and Ready condition (ready: true or false).",
+	}, []string{"kind", LabelObjectNamespace, "ready"})
+	// Stalled gauges the objects whose Stalled condition is True, by kind, namespace and reason.
 	Stalled = prometheus.NewGaugeVec(prometheus.GaugeOpts{
 		Name: "vpce_endpoints_stalled",
-		Help: "Endpoint objects whose Stalled condition is True (only a change to the spec or in AWS can help), by kind and reason.",
-	}, []string{"kind", "reason"})
+		Help: "Endpoint objects whose Stalled condition is True (only a change to the spec or in AWS can help), by kind, object namespace and reason.",
+	}, []string{"kind", LabelObjectNamespace, "reason"})
 	// TimeToReady observes the time from object creation to its first Ready.
 	TimeToReady = prometheus.NewHistogramVec(prometheus.HistogramOpts{
 		Name:    "vpce_time_to_ready_seconds",
@@ -62,6 +78,6 @@ var registerOnce sync.Once
 // Register adds the metrics to controller-runtime's registry (once per process).
 func Register() {
 	registerOnce.Do(func() {
-		ctrlmetrics.Registry.MustRegister(EC2Calls, EC2Latency, EC2Throttled, ThrottleWait, DriftRepairs, Endpoints, Stalled, TimeToReady)
+		ctrlmetrics.Registry.MustRegister(EC2Calls, EC2Latency, EC2Throttled, ThrottleWait, DriftRepairs, Endpoints, Ready, Stalled, TimeToReady)
 	})
 }

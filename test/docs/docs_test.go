@@ -15,6 +15,7 @@ import (
 	"go/token"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -23,6 +24,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 	"sigs.k8s.io/yaml"
 
+	"github.com/vpce-dev/vpce-controller/internal/endpoint"
 	"github.com/vpce-dev/vpce-controller/test/testenv"
 )
 
@@ -148,6 +150,30 @@ func TestOperationsGuideNamesEveryMetric(t *testing.T) {
 		if !strings.Contains(doc, "| `"+name+"` |") {
 			t.Errorf("docs/operations.md has no row for metric %s", name)
 		}
+	}
+}
+
+// TestOperationsGuideListsEveryDriftField: the row of vpce_drift_repairs_total
+// lists exactly the values its field label takes (endpoint.DriftFields).
+func TestOperationsGuideListsEveryDriftField(t *testing.T) {
+	var row string
+	for _, line := range strings.Split(read(t, "docs/operations.md"), "\n") {
+		if strings.HasPrefix(line, "| `vpce_drift_repairs_total` |") {
+			row = line
+		}
+	}
+	_, list, ok := strings.Cut(row, "`field` is one of ")
+	if !ok {
+		t.Fatalf("docs/operations.md: the row of vpce_drift_repairs_total does not say \"`field` is one of\": %q", row)
+	}
+	list, _, _ = strings.Cut(list, ". ")
+	list = regexp.MustCompile(`\([^)]*\)`).ReplaceAllString(list, "") // explanations, which name other things
+	var documented []string
+	for _, m := range regexp.MustCompile("`([a-z0-9-]+)`").FindAllStringSubmatch(list, -1) {
+		documented = append(documented, m[1])
+	}
+	if !slices.Equal(documented, endpoint.DriftFields) {
+		t.Errorf("docs/operations.md lists drift fields %v; the field label takes %v (endpoint.DriftFields, in that order)", documented, endpoint.DriftFields)
 	}
 }
 

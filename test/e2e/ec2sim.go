@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -15,6 +16,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 
 	"github.com/vpce-dev/vpce-controller/test/ec2sim"
@@ -36,6 +38,12 @@ type EC2SimOptions struct {
 	Throttle bool
 	// Seed of IDs and fault rates (0: from the clock).
 	Seed int64
+	// Accounts are the emulated accounts (--accounts), the first the default;
+	// requests act in the account of their access key (the account ID, or
+	// AssumeRole's temporary keys). Empty: one account, any key.
+	Accounts []string
+	// Roles are IAM roles to create at start (--roles, written to Dir).
+	Roles []ec2sim.Role
 }
 
 // EC2Sim is a running ec2sim process.
@@ -47,6 +55,8 @@ type EC2Sim struct {
 
 	proc *process
 	http *http.Client
+	// scope is the admin query (?account=…&region=…) of a view from In.
+	scope string
 }
 
 // StartEC2Sim runs bin/ec2sim on a free loopback port and returns once it serves.
@@ -75,8 +85,22 @@ func StartEC2Sim(ctx context.Context, opts EC2SimOptions) (*EC2Sim, error) {
 	if opts.Seed != 0 {
 		args = append(args, "--seed", strconv.FormatInt(opts.Seed, 10))
 	}
+	if len(opts.Accounts) > 0 {
+		args = append(args, "--accounts", strings.Join(opts.Accounts, ","))
+	}
 	if err := os.MkdirAll(opts.Dir, 0o755); err != nil {
 		return nil, err
+	}
+	if len(opts.Roles) > 0 {
+		data, err := json.Marshal(opts.Roles)
+		if err != nil {
+			return nil, err
+		}
+		roles := filepath.Join(opts.Dir, "ec2sim-roles.json")
+		if err := os.WriteFile(roles, data, 0o644); err != nil {
+			return nil, err
+		}
+		args = append(args, "--roles", roles)
 	}
 	s := &EC2Sim{Region: opts.Region, http: &http.Client{Timeout: 30 * time.Second}, proc: &process{
 		name: "ec2sim", path: path, args: args,
@@ -103,13 +127,62 @@ func (s *EC2Sim) Stop() error {
 	return s.proc.stop(syscall.SIGKILL, 5*time.Second)
 }
 
-// EC2Client returns an aws-sdk-go-v2 EC2 client of the emulator.
+// EC2Client returns an aws-sdk-go-v2 EC2 client of the emulator, unsigned:
+// it acts in the default account and region.
 func (s *EC2Sim) EC2Client() *ec2.Client {
 	return ec2.New(ec2.Options{
 		Region:       s.Region,
 		BaseEndpoint: aws.String(s.URL),
 		Credentials:  aws.AnonymousCredentials{},
 	})
+}
+
+// EC2ClientAs returns an EC2 client that acts in an account (its ID as access
+// key) and region ("" for the emulator's region).
+func (s *EC2Sim) EC2ClientAs(account, region string) *ec2.Client {
+	if region == "" {
+		region = s.Region
+	}
+	return ec2.New(ec2.Options{
+		Region:       region,
+		BaseEndpoint: aws.String(s.URL),
+		Credentials:  credentials.NewStaticCredentialsProvider(account, "ec2sim", ""),
+	})
+}
+
+// In returns a view of the emulator whose admin calls (Fixture, Counters,
+// Throttle, InjectFault, Consistency, …) act on one account and region, as
+// ec2sim's Server.Account and Server.Region do; "" keeps the default.
+func (s *EC2Sim) In(account, region string) *EC2Sim {
+	v := *s
+	q := url.Values{}
+	if account != "" {
+		q.Set("account", account)
+	}
+	if region != "" {
+		q.Set("region", region)
+	}
+	v.scope = q.Encode()
+	return &v
+}
+
+// PutRole creates or replaces an IAM role (POST /_sim/roles).
+func (s *EC2Sim) PutRole(r ec2sim.Role) error {
+	return s.admin(http.MethodPost, "roles", r, nil)
+}
+
+// STSCounters returns the STS calls (AssumeRole, GetCallerIdentity) served
+// since the last reset: action → outcome → calls.
+func (s *EC2Sim) STSCounters() (map[string]map[string]int, error) {
+	var c map[string]map[string]int
+	return c, s.admin(http.MethodGet, "counters?service=sts", nil, &c)
+}
+
+// DrainBuckets turns throttling on and empties the token buckets (of the
+// view's account and region, or of every account): calls answer
+// RequestLimitExceeded until the buckets refill at AWS's rates.
+func (s *EC2Sim) DrainBuckets() error {
+	return s.admin(http.MethodPost, "throttle", map[string]any{"enabled": true, "drain": true}, nil)
 }
 
 // Fixture loads the demo world if needed and returns its IDs.
@@ -182,7 +255,15 @@ func (s *EC2Sim) admin(method, route string, body, out any) error {
 		}
 		reader = bytes.NewReader(data)
 	}
-	req, err := http.NewRequest(method, s.URL+"/_sim/"+route, reader)
+	target := s.URL + "/_sim/" + route
+	if s.scope != "" {
+		sep := "?"
+		if strings.Contains(route, "?") {
+			sep = "&"
+		}
+		target += sep + s.scope
+	}
+	req, err := http.NewRequest(method, target, reader)
 	if err != nil {
 		return err
 	}

@@ -79,6 +79,7 @@ func (s *Server) RejectEndpoint(endpointID string) error {
 func (s *Server) adminDecide(id string, accept bool) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s = s.cellWithEndpoint(id)
 	s.advance()
 	e, ok := s.w.endpoints[id] // the service owner sees the endpoint at once
 	if !ok {

@@ -8,17 +8,35 @@ import (
 	"time"
 )
 
-// serveAdmin answers the JSON admin API under /_sim/; see README.md.
+// serveAdmin answers the JSON admin API under /_sim/; see README.md. The
+// query parameters account and region scope a route to one account (and
+// region) as Server.Account and Server.Region do; without them a route acts
+// as the method of the value New returns.
 func (s *Server) serveAdmin(w http.ResponseWriter, r *http.Request) {
 	path := strings.TrimPrefix(r.URL.Path, "/_sim/")
 	route := r.Method + " " + path
 	if strings.HasPrefix(path, "endpoints/") && r.Method == http.MethodPost {
 		route = "POST endpoints/{id}/" + path[strings.LastIndexByte(path, '/')+1:]
 	}
+	if strings.HasPrefix(path, "roles/") && r.Method == http.MethodDelete {
+		route = "DELETE roles/{account}/{name}"
+	}
+	s, err := s.adminScope(r)
+	if err != nil {
+		writeJSON(w, http.StatusBadRequest, map[string]string{"error": err.Error()})
+		return
+	}
+	if s.serveAccountsAdmin(w, r, route, path) {
+		return
+	}
 	switch route {
 	case "GET fixture":
 		writeJSON(w, http.StatusOK, s.LoadFixture())
 	case "GET counters":
+		if r.URL.Query().Get("service") == "sts" {
+			writeJSON(w, http.StatusOK, s.STSCounters())
+			return
+		}
 		writeJSON(w, http.StatusOK, s.Counters())
 	case "DELETE counters":
 		s.ResetCounters()
@@ -27,11 +45,15 @@ func (s *Server) serveAdmin(w http.ResponseWriter, r *http.Request) {
 		var req struct {
 			Enabled   bool     `json:"enabled"`
 			TimeScale *float64 `json:"timeScale"`
+			Drain     bool     `json:"drain"`
 		}
 		if decode(w, r, &req) {
 			s.SetThrottle(req.Enabled)
 			if req.TimeScale != nil {
 				s.SetTimeScale(*req.TimeScale)
+			}
+			if req.Drain {
+				s.DrainBuckets()
 			}
 			writeJSON(w, http.StatusOK, map[string]bool{"ok": true})
 		}

@@ -15,11 +15,11 @@ func partition(region string) string {
 	return "aws"
 }
 
-// ec2ARN is the ARN of an EC2 resource of type rt ("vpc-endpoint") in the
-// region.
-func ec2ARN(region, rt, id string) string {
-	return "arn:" + partition(region) + ":ec2:" + region + ":" + accountID + ":" + rt + "/" + id
+// ec2ARN is the ARN of an EC2 resource of type rt ("vpc-endpoint") of an
+// account in a region.
+func ec2ARN(region, account, rt, id string) string {
+	return "arn:" + partition(region) + ":ec2:" + region + ":" + account + ":" + rt + "/" + id
 }
 
-// arn is the ARN of one of the server's EC2 resources.
-func (s *Server) arn(rt, id string) string { return ec2ARN(s.opts.Region, rt, id) }
+// arn is the ARN of one of the cell's EC2 resources.
+func (s *Server) arn(rt, id string) string { return ec2ARN(s.opts.Region, s.acct.id, rt, id) }

@@ -106,23 +106,31 @@ func prefixOf(id string) string {
 func (s *Server) lagging() bool { return s.w.hist != nil }
 
 // narrow reports whether only new endpoints lag, and only to describe by ID.
-func (s *Server) narrow() bool { return s.lagging() && s.consistency.OnlyNewEndpointsByID }
+func (s *Server) narrow() bool { return s.lagging() && s.acct.consistency.OnlyNewEndpointsByID }
 
-// SetConsistency sets the eventual-consistency window and jitter. Turning it
-// on makes every existing resource settled (visible as it is); turning it off
-// (Window 0) makes every change visible at once.
+// SetConsistency sets the eventual-consistency window and jitter, in every
+// account for the value New returns, in the view's account otherwise (all
+// its regions). Turning it on makes every existing resource settled
+// (visible as it is); turning it off (Window 0) makes every change visible
+// at once.
 func (s *Server) SetConsistency(c Consistency) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.setConsistency(c)
-}
-
-func (s *Server) setConsistency(c Consistency) {
 	if c.Window < 0 {
 		c.Window = 0
 	}
-	s.consistency = c
-	if c.Window == 0 {
+	for _, a := range s.settingsScope() {
+		a.consistency = c
+		for _, cell := range a.cellsSorted() {
+			cell.applyConsistency()
+		}
+	}
+}
+
+// applyConsistency makes a cell follow its account's setting. The caller
+// holds s.mu.
+func (s *Server) applyConsistency() {
+	if s.acct.consistency.Window == 0 {
 		s.w.hist = nil
 		return
 	}
@@ -132,11 +140,12 @@ func (s *Server) setConsistency(c Consistency) {
 	s.settle()
 }
 
-// ConsistencySettings returns the current eventual-consistency settings.
+// ConsistencySettings returns the eventual-consistency settings of the
+// view's account (of the default account for the value New returns).
 func (s *Server) ConsistencySettings() Consistency {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.consistency
+	return s.home().acct.consistency
 }
 
 // SetConsistencyWindow sets the narrow window of earlier ec2sim versions:
@@ -166,7 +175,7 @@ func (s *Server) settle() {
 // newHistory starts the history of a resource, drawing its lag.
 func (s *Server) newHistory(prefix, id string) *history {
 	h := &history{share: 1}
-	if s.consistency.Jitter {
+	if s.acct.consistency.Jitter {
 		h.share = s.lagRng.Float64()
 	}
 	if s.w.hist[prefix] == nil {
@@ -216,7 +225,7 @@ func (s *Server) track(prefix, id string, r cloner, at time.Time) {
 			return
 		}
 	}
-	from := at.Add(time.Duration(float64(s.consistency.Window) * h.share))
+	from := at.Add(time.Duration(float64(s.acct.consistency.Window) * h.share))
 	if n := len(h.versions); n > 0 && from.Before(h.versions[n-1].from) {
 		from = h.versions[n-1].from
 	}

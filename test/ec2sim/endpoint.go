@@ -154,7 +154,7 @@ func (s *Server) endpointXML(e *endpoint, tags map[string]string) xmlEndpoint {
 		CreationTimestamp: timestamp(e.created),
 		LastError:         e.lastErr,
 		Tags:              tagSet(tags),
-		OwnerID:           accountID,
+		OwnerID:           s.accountID(),
 	}
 	if e.typ == "Interface" {
 		out.Groups = s.groupIdentifiers(e.groups)

@@ -20,6 +20,7 @@ func (s *Server) FailEndpoint(id, code, message string) error {
 func (s *Server) SetEndpointState(id, state, code, message string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s = s.cellWithEndpoint(id)
 	s.advance()
 	e, ok := s.w.endpoints[id] // AWS's side sees it at once
 	if !ok {
@@ -47,4 +48,16 @@ func (s *Server) SetEndpointState(id, state, code, message string) error {
 	}
 	s.record(now)
 	return nil
+}
+
+// cellWithEndpoint returns the cell that holds an endpoint (IDs are unique
+// across accounts and regions), or the view's home cell when none does. The
+// caller holds s.mu.
+func (s *Server) cellWithEndpoint(id string) *Server {
+	for _, c := range s.allCells() {
+		if _, ok := c.w.endpoints[id]; ok {
+			return c
+		}
+	}
+	return s.home()
 }

@@ -157,7 +157,7 @@ func (s *Server) eniXML(n *eni, tags map[string]string) xmlENI {
 		AvailabilityZone:   n.az,
 		AvailabilityZoneID: zoneID(s.opts.Region, n.az),
 		Description:        n.desc,
-		OwnerID:            accountID,
+		OwnerID:            s.accountID(),
 		RequesterID:        "727180483921",
 		RequesterManaged:   true,
 		Status:             "in-use",
@@ -203,7 +203,7 @@ func (s *Server) eniAttrs(n *eni) attrs {
 		case "group-id":
 			return n.groups, true
 		case "owner-id":
-			return []string{accountID}, true
+			return []string{s.accountID()}, true
 		case "attachment.instance-owner-id":
 			return []string{"amazon-aws"}, true
 		case "attachment.status":

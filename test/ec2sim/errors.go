@@ -29,8 +29,10 @@ func statusFor(code string) int {
 		return http.StatusServiceUnavailable
 	case "DryRunOperation":
 		return http.StatusPreconditionFailed
-	case "UnauthorizedOperation", "AuthFailure":
+	case "UnauthorizedOperation":
 		return http.StatusForbidden
+	case "AuthFailure":
+		return http.StatusUnauthorized
 	}
 	return http.StatusBadRequest
 }

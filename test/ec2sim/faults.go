@@ -23,18 +23,26 @@ type faultState struct {
 	remaining int
 }
 
-// InjectFault installs a fault; faults accumulate until ClearFaults.
+// InjectFault installs a fault in the EC2 calls of every account for the
+// value New returns (a Count is then shared: the next Count calls in any
+// account), of the view's account (all its regions) otherwise; faults
+// accumulate until ClearFaults.
 func (s *Server) InjectFault(f Fault) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.faults = append(s.faults, &faultState{Fault: f, remaining: f.Count})
+	fs := &faultState{Fault: f, remaining: f.Count}
+	for _, a := range s.settingsScope() {
+		a.faults = append(a.faults, fs)
+	}
 }
 
-// ClearFaults removes every installed fault.
+// ClearFaults removes every fault installed in the accounts in scope.
 func (s *Server) ClearFaults() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.faults = nil
+	for _, a := range s.settingsScope() {
+		a.faults = nil
+	}
 }
 
 // pickFault returns the latency to add to a call, the error it fails with
@@ -42,7 +50,7 @@ func (s *Server) ClearFaults() {
 // (a lost response); at most one of the two errors is set. The caller holds
 // s.mu.
 func (s *Server) pickFault(action string) (latency time.Duration, fail, lost *apiError) {
-	for _, f := range s.faults {
+	for _, f := range s.acct.faults {
 		if f.Action != "*" && f.Action != action {
 			continue
 		}

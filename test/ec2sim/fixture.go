@@ -8,6 +8,7 @@ import (
 // both DNS attributes on, one private subnet per AZ (a, b, c) each with its
 // own route table, and a public subnet with its own route table.
 type Fixture struct {
+	Account                string          `json:"account"`
 	Region                 string          `json:"region"`
 	VPCID                  string          `json:"vpcId"`
 	VPCCIDR                string          `json:"vpcCidr"`
@@ -27,10 +28,16 @@ type FixtureSubnet struct {
 }
 
 // LoadFixture creates the demo world once and returns its IDs; later calls
-// return the same world while its VPC exists.
+// return the same world while its VPC exists. It acts in the view's account
+// and region, or the default account and region for the value New returns.
 func (s *Server) LoadFixture() Fixture {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	return s.home().loadFixture()
+}
+
+// loadFixture is LoadFixture in a cell. The caller holds s.mu.
+func (s *Server) loadFixture() Fixture {
 	if s.fixture != nil && s.w.vpcs[s.fixture.VPCID] != nil {
 		return *s.fixture
 	}
@@ -38,6 +45,7 @@ func (s *Server) LoadFixture() Fixture {
 	v.dnsHostnames = true
 	s.w.addTags(v.id, []xmlTag{{"Name", "ec2sim-fixture"}})
 	f := Fixture{
+		Account:                s.acct.id,
 		Region:                 s.opts.Region,
 		VPCID:                  v.id,
 		VPCCIDR:                v.cidr.String(),

@@ -7,7 +7,8 @@ import (
 	"strings"
 )
 
-// iamPolicy is a parsed identity-based policy document.
+// iamPolicy is a parsed identity-based policy document, or a role's trust
+// policy (whose statements name principals instead of resources).
 type iamPolicy struct{ statements []iamStatement }
 
 // iamStatement is one statement. Action patterns are lower case (IAM matches
@@ -18,6 +19,10 @@ type iamStatement struct {
 	actions, resources     []string
 	notAction, notResource bool // the lists are NotAction / NotResource
 	conditions             []iamCondition
+	// principals are a trust policy statement's Principal: "*", account
+	// IDs and ARNs (the AWS key), and "service:<name>" or "federated:<name>",
+	// which no caller of the emulator is.
+	principals []string
 }
 
 // iamCondition is one key of one condition operator, e.g.
@@ -78,17 +83,25 @@ func (l *stringList) UnmarshalJSON(b []byte) error {
 }
 
 type rawStatement struct {
-	Sid         string
-	Effect      string
-	Action      *stringList
-	NotAction   *stringList
-	Resource    *stringList
-	NotResource *stringList
-	Condition   map[string]map[string]stringList
+	Sid          string
+	Principal    json.RawMessage
+	NotPrincipal json.RawMessage
+	Effect       string
+	Action       *stringList
+	NotAction    *stringList
+	Resource     *stringList
+	NotResource  *stringList
+	Condition    map[string]map[string]stringList
 }
 
-// parseIAMPolicy parses and checks a policy document.
-func parseIAMPolicy(doc []byte) (*iamPolicy, error) {
+// parseIAMPolicy parses and checks an identity-based policy document.
+func parseIAMPolicy(doc []byte) (*iamPolicy, error) { return parsePolicy(doc, false) }
+
+// parseTrustPolicy parses and checks a role's trust policy: every statement
+// names a Principal and no Resource.
+func parseTrustPolicy(doc []byte) (*iamPolicy, error) { return parsePolicy(doc, true) }
+
+func parsePolicy(doc []byte, trust bool) (*iamPolicy, error) {
 	var top struct{ Statement json.RawMessage }
 	if err := json.Unmarshal(doc, &top); err != nil {
 		return nil, fmt.Errorf("IAM policy is not valid JSON: %v", err)
@@ -106,7 +119,7 @@ func parseIAMPolicy(doc []byte) (*iamPolicy, error) {
 	}
 	p := &iamPolicy{}
 	for i, r := range raws {
-		st, err := r.parse()
+		st, err := r.parse(trust)
 		if err != nil {
 			return nil, fmt.Errorf("IAM policy Statement[%d] (%s): %v", i, r.Sid, err)
 		}
@@ -115,8 +128,26 @@ func parseIAMPolicy(doc []byte) (*iamPolicy, error) {
 	return p, nil
 }
 
-func (r rawStatement) parse() (iamStatement, error) {
+func (r rawStatement) parse(trust bool) (iamStatement, error) {
 	st := iamStatement{sid: r.Sid}
+	switch {
+	case r.NotPrincipal != nil:
+		return st, fmt.Errorf("NotPrincipal is not supported")
+	case trust && r.Principal == nil:
+		return st, fmt.Errorf("a trust policy statement needs a Principal")
+	case !trust && r.Principal != nil:
+		return st, fmt.Errorf("has prohibited field Principal (an identity-based policy names no principal)")
+	case trust && (r.Resource != nil || r.NotResource != nil):
+		return st, fmt.Errorf("has prohibited field Resource (a trust policy's resource is its role)")
+	}
+	if trust {
+		ps, err := parsePrincipal(r.Principal)
+		if err != nil {
+			return st, err
+		}
+		st.principals = ps
+		r.Resource = &stringList{"*"}
+	}
 	switch r.Effect {
 	case "Allow":
 		st.allow = true
@@ -180,4 +211,34 @@ func contextKey(k string) string {
 		return "aws:resourcetag/" + rest
 	}
 	return k
+}
+
+// parsePrincipal reads a Principal: "*" or an object of AWS, Service,
+// Federated or CanonicalUser lists.
+func parsePrincipal(raw json.RawMessage) ([]string, error) {
+	var star string
+	if json.Unmarshal(raw, &star) == nil {
+		if star != "*" {
+			return nil, fmt.Errorf(`Principal must be "*" or an object, not %q`, star)
+		}
+		return []string{"*"}, nil
+	}
+	var byKind map[string]stringList
+	if err := json.Unmarshal(raw, &byKind); err != nil {
+		return nil, fmt.Errorf("Principal must be \"*\" or an object of lists: %v", err)
+	}
+	var out []string
+	for kind, list := range byKind {
+		for _, p := range list {
+			switch kind {
+			case "AWS":
+				out = append(out, p)
+			case "Service", "Federated", "CanonicalUser":
+				out = append(out, strings.ToLower(kind)+":"+p)
+			default:
+				return nil, fmt.Errorf("unknown Principal type %q", kind)
+			}
+		}
+	}
+	return out, nil
 }

@@ -75,7 +75,7 @@ var dependentActions = map[string][]string{
 // target's tags, without saying which target they belong to, so every target
 // of the call is checked with them: a call is allowed only if each of its
 // targets would be with each target's tags.
-func authorizationChecks(action string, p url.Values, resourceTags map[string]string, region string) []authzCheck {
+func authorizationChecks(action string, p url.Values, resourceTags map[string]string, region, account string) []authzCheck {
 	q := params{p}
 	if strings.Contains(action, ":") {
 		return []authzCheck{{action, dependentResource(action, q, region), map[string][]string{}}}
@@ -84,19 +84,19 @@ func authorizationChecks(action string, p url.Values, resourceTags map[string]st
 	if isReadAction(action) {
 		if key, ok := readResources[action]; ok && q.str(key) != "" {
 			id := q.str(key)
-			return []authzCheck{{full, resourceARN(region, resourceType(id), id), map[string][]string{}}}
+			return []authzCheck{{full, resourceARN(region, account, resourceType(id), id), map[string][]string{}}}
 		}
 		return []authzCheck{{action: full, resource: "*", context: map[string][]string{}}}
 	}
 	if serviceActions[action] {
-		return []authzCheck{{full, resourceARN(region, "vpc-endpoint-service", q.str("ServiceId")), map[string][]string{}}}
+		return []authzCheck{{full, resourceARN(region, account, "vpc-endpoint-service", q.str("ServiceId")), map[string][]string{}}}
 	}
 	var checks []authzCheck
 	for _, dep := range dependentActions[action] {
 		checks = append(checks, authzCheck{dep, "*", map[string][]string{}})
 	}
 	if action == "CreateInstanceConnectEndpoint" {
-		checks = append(checks, instanceConnectDependents(q, region)...)
+		checks = append(checks, instanceConnectDependents(q, region, account)...)
 	}
 	if rt, ok := createdType[action]; ok || strings.HasPrefix(action, "Create") && action != "CreateTags" {
 		if !ok {
@@ -105,7 +105,7 @@ func authorizationChecks(action string, p url.Values, resourceTags map[string]st
 		ctx := map[string][]string{}
 		tags := specTags(q, rt)
 		addRequestTags(ctx, tags)
-		arn := resourceARN(region, rt, "*")
+		arn := resourceARN(region, account, rt, "*")
 		checks = append(checks, authzCheck{full, arn, ctx})
 		if len(tags) > 0 {
 			tagCtx := map[string][]string{"ec2:createaction": {action}}
@@ -126,11 +126,11 @@ func authorizationChecks(action string, p url.Values, resourceTags map[string]st
 			if action == "DeleteTags" {
 				dropValuelessTags(ctx, q)
 			}
-			checks = append(checks, authzCheck{full, resourceARN(region, resourceType(id), id), ctx})
+			checks = append(checks, authzCheck{full, resourceARN(region, account, resourceType(id), id), ctx})
 		}
 	}
 	for _, id := range ids(q, relatedKeys) {
-		checks = append(checks, authzCheck{full, resourceARN(region, resourceType(id), id), map[string][]string{}})
+		checks = append(checks, authzCheck{full, resourceARN(region, account, resourceType(id), id), map[string][]string{}})
 	}
 	if len(checks) == 0 {
 		checks = append(checks, authzCheck{full, "*", map[string][]string{}})
@@ -197,10 +197,10 @@ func dropValuelessTags(ctx map[string][]string, q params) {
 	}
 }
 
-// resourceARN is the ARN of an EC2 resource ("*" when its type is unknown).
-func resourceARN(region, rt, id string) string {
+// resourceARN is the ARN of an account's EC2 resource ("*" when its type is unknown).
+func resourceARN(region, account, rt, id string) string {
 	if rt == "" {
 		return "*"
 	}
-	return ec2ARN(region, rt, id)
+	return ec2ARN(region, account, rt, id)
 }

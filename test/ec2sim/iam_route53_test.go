@@ -38,7 +38,7 @@ func TestPrivateDNSNeedsRoute53AssociateVPCWithHostedZone(t *testing.T) {
 	if !errors.As(err, &ae) || ae.ErrorCode() != "UnauthorizedOperation" || !strings.Contains(ae.ErrorMessage(), "route53:AssociateVPCWithHostedZone on resource: arn:aws:route53:::hostedzone/Z") {
 		t.Fatalf("private DNS without route53: %v", err)
 	}
-	if n := len(s.w.endpoints); n != 0 {
+	if n := len(s.home().w.endpoints); n != 0 {
 		t.Fatalf("a refused create made %d endpoints", n)
 	}
 	if err := iface(false); err != nil {

@@ -68,7 +68,7 @@ func TestARNsUseTheRegionsPartition(t *testing.T) {
 			t.Fatal(err)
 		}
 		sn := out.Subnets[0]
-		if want := "arn:" + part + ":ec2:" + region + ":" + accountID + ":subnet/" + *sn.SubnetId; *sn.SubnetArn != want {
+		if want := "arn:" + part + ":ec2:" + region + ":" + defaultAccountID + ":subnet/" + *sn.SubnetId; *sn.SubnetArn != want {
 			t.Errorf("%s: subnet ARN %s, want %s", region, *sn.SubnetArn, want)
 		}
 		if err := s.SetIAMPolicy([]byte(allowOn(`"ec2:CreateSecurityGroup"`, `"arn:`+part+`:ec2:*:*:security-group/*","arn:`+part+`:ec2:*:*:vpc/*"`))); err != nil {
@@ -88,7 +88,7 @@ func TestARNsUseTheRegionsPartition(t *testing.T) {
 			}
 			_, err = c.CreateSecurityGroup(ctx, &ec2.CreateSecurityGroupInput{VpcId: &fx.VPCID, GroupName: aws.String("h"), Description: aws.String("d")})
 			var ae smithy.APIError
-			if !errors.As(err, &ae) || ae.ErrorCode() != "UnauthorizedOperation" || !strings.Contains(ae.ErrorMessage(), "arn:"+part+":sts::") {
+			if !errors.As(err, &ae) || ae.ErrorCode() != "UnauthorizedOperation" || !strings.Contains(ae.ErrorMessage(), "User: arn:"+part+":iam::"+defaultAccountID+":root ") {
 				t.Errorf("%s: a policy for arn:aws: answered %v", region, err)
 			}
 		}

@@ -84,7 +84,7 @@ func (s *Server) iceXML(ice *iceEndpoint, tags map[string]string) xmlICE {
 	host := ice.id + "." + ice.dnsLabel
 	suffix := ".ec2-instance-connect-endpoint." + s.opts.Region + ".amazonaws.com"
 	out := xmlICE{
-		OwnerID:                    accountID,
+		OwnerID:                    s.accountID(),
 		InstanceConnectEndpointID:  ice.id,
 		InstanceConnectEndpointArn: s.arn("instance-connect-endpoint", ice.id),
 		State:                      ice.state,
@@ -353,6 +353,7 @@ func (s *Server) modifyInstanceConnectEndpoint(p params) (any, *apiError) {
 func (s *Server) FailInstanceConnectEndpoint(id, state, message string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s = s.cellWithICE(id)
 	ice, ok := s.w.ices[id]
 	if !ok {
 		return fmt.Errorf("no Instance Connect Endpoint %s", id)
@@ -362,17 +363,28 @@ func (s *Server) FailInstanceConnectEndpoint(id, state, message string) error {
 	return nil
 }
 
+// cellWithICE is the account and region cell that holds the Instance Connect
+// Endpoint id (the home cell when none does).
+func (s *Server) cellWithICE(id string) *Server {
+	for _, c := range s.allCells() {
+		if _, ok := c.w.ices[id]; ok {
+			return c
+		}
+	}
+	return s.home()
+}
+
 // instanceConnectDependents are the dependent actions AWS authorizes with
 // CreateInstanceConnectEndpoint ("Grant IAM permissions to use EC2 Instance
 // Connect Endpoint", EC2 user guide): ec2:CreateNetworkInterface on the new
 // interface, its subnet and groups, and iam:CreateServiceLinkedRole for the
 // endpoint service's role.
-func instanceConnectDependents(q params, region string) []authzCheck {
+func instanceConnectDependents(q params, region, account string) []authzCheck {
 	const eni = "ec2:CreateNetworkInterface"
-	checks := []authzCheck{{eni, resourceARN(region, "network-interface", "*"), map[string][]string{}}}
+	checks := []authzCheck{{eni, resourceARN(region, account, "network-interface", "*"), map[string][]string{}}}
 	for _, id := range ids(q, []string{"SubnetId", "SecurityGroupId"}) {
-		checks = append(checks, authzCheck{eni, resourceARN(region, resourceType(id), id), map[string][]string{}})
+		checks = append(checks, authzCheck{eni, resourceARN(region, account, resourceType(id), id), map[string][]string{}})
 	}
-	role := "arn:" + partition(region) + ":iam::" + accountID + ":role/aws-service-role/ec2-instance-connect.amazonaws.com/AWSServiceRoleForEC2InstanceConnect"
+	role := "arn:" + partition(region) + ":iam::" + account + ":role/aws-service-role/ec2-instance-connect.amazonaws.com/AWSServiceRoleForEC2InstanceConnect"
 	return append(checks, authzCheck{"iam:CreateServiceLinkedRole", role, map[string][]string{"iam:awsservicename": {"ec2-instance-connect.amazonaws.com"}}})
 }

@@ -6,9 +6,6 @@ import (
 	"strings"
 )
 
-// accountID is the owner of every resource the emulator creates.
-const accountID = "123456789012"
-
 // newID returns prefix-<17 lowercase hex>, the format of current EC2 IDs.
 func (s *Server) newID(prefix string) string {
 	return prefix + "-" + s.randHex(17)

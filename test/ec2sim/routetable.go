@@ -8,6 +8,7 @@ import (
 type routeTable struct {
 	seq    int64
 	id     string
+	owner  string // the account
 	vpcID  string
 	routes []*route
 	assocs []*rtAssoc
@@ -57,7 +58,7 @@ type xmlRouteTable struct {
 }
 
 func (s *Server) routeTableXML(rt *routeTable, tags map[string]string) xmlRouteTable {
-	out := xmlRouteTable{RouteTableID: rt.id, VpcID: rt.vpcID, OwnerID: accountID, Tags: tagSet(tags)}
+	out := xmlRouteTable{RouteTableID: rt.id, VpcID: rt.vpcID, OwnerID: s.accountID(), Tags: tagSet(tags)}
 	for _, r := range rt.routes {
 		out.Routes = append(out.Routes, xmlRoute{r.destCIDR, r.destPL, r.gatewayID, "active", r.origin})
 	}
@@ -75,7 +76,7 @@ func (rt *routeTable) attrs(name string) ([]string, bool) {
 	case "vpc-id":
 		return []string{rt.vpcID}, true
 	case "owner-id":
-		return []string{accountID}, true
+		return []string{rt.owner}, true
 	case "association.subnet-id", "association.main", "association.route-table-association-id", "association.route-table-id", "association.association-state":
 		for _, a := range rt.assocs {
 			out = append(out, map[string]string{
@@ -116,7 +117,7 @@ func (s *Server) findRouteTable(id string, kind idKind) (*routeTable, *apiError)
 
 // addRouteTable creates a table holding the VPC's local route.
 func (s *Server) addRouteTable(v *vpc) *routeTable {
-	rt := &routeTable{seq: s.w.next(), id: s.newID("rtb"), vpcID: v.id}
+	rt := &routeTable{seq: s.w.next(), id: s.newID("rtb"), owner: s.accountID(), vpcID: v.id}
 	rt.routes = []*route{{destCIDR: v.cidr.String(), gatewayID: "local", origin: "CreateRouteTable"}}
 	s.w.routeTables[rt.id] = rt
 	return rt

@@ -10,6 +10,7 @@ import (
 type securityGroup struct {
 	seq     int64
 	id      string
+	owner   string // the account
 	vpcID   string
 	name    string
 	desc    string
@@ -42,7 +43,7 @@ func (s *Server) groupArn(id string) string {
 
 func (s *Server) groupXML(g *securityGroup, tags map[string]string) xmlSecurityGroup {
 	return xmlSecurityGroup{
-		OwnerID:             accountID,
+		OwnerID:             s.accountID(),
 		GroupID:             g.id,
 		GroupName:           g.name,
 		GroupDescription:    g.desc,
@@ -65,7 +66,7 @@ func (g *securityGroup) attrs(name string) ([]string, bool) {
 	case "vpc-id":
 		return []string{g.vpcID}, true
 	case "owner-id":
-		return []string{accountID}, true
+		return []string{g.owner}, true
 	}
 	return nil, false
 }
@@ -93,7 +94,7 @@ func (s *Server) findGroup(id string) (*securityGroup, *apiError) {
 
 // addGroup creates a group with EC2's default egress rule (all traffic out).
 func (s *Server) addGroup(v *vpc, name, desc string) *securityGroup {
-	g := &securityGroup{seq: s.w.next(), id: s.newID("sg"), vpcID: v.id, name: name, desc: desc}
+	g := &securityGroup{seq: s.w.next(), id: s.newID("sg"), owner: s.accountID(), vpcID: v.id, name: name, desc: desc}
 	g.egress = []*sgRule{{id: s.newID("sgr"), protocol: "-1", cidr: "0.0.0.0/0"}}
 	s.w.groups[g.id] = g
 	return g

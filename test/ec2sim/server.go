@@ -17,15 +17,26 @@ import (
 
 // Options configures a Server. Zero values select the defaults.
 type Options struct {
-	Region        string        // default "us-east-1"
+	Region        string        // the default region (unsigned requests, the fixture, the Go API); default "us-east-1"
 	StateDelay    time.Duration // pending->available for interface endpoints and after ModifyVpcEndpoint; default 2s
 	DeletedLinger time.Duration // how long a deleted endpoint is still listed as "deleted"; default 2s
 	ENILinger     time.Duration // how long the network interfaces of an interface endpoint remain after it is "deleted"; default DeletedLinger
 	TimeScale     float64       // divides all delays and multiplies throttle refill rates; default 1
-	Throttle      bool          // enable AWS token buckets
-	Fixture       bool          // load the demo world at start
+	Throttle      bool          // enable AWS token buckets (in every account)
+	Fixture       bool          // load the demo world at start, in every account (and in each region when first used)
 	Seed          int64         // seed of IDs and fault rates; 0 picks one from the clock
-	Clock         Clock         // source of time for delays, transitions, throttle refills and latency; default the wall clock
+	Clock         Clock         // source of time for delays, transitions, throttle refills, latency and credential expiry; default the wall clock
+
+	// Accounts lists the emulated AWS accounts (12-digit IDs); the first is
+	// the default account. Requests act in the account of their access key
+	// (accounts.go): a listed account ID as access key, or temporary
+	// credentials AssumeRole issued; any other key answers AuthFailure. Empty:
+	// one default account, 123456789012, and any access key works (a 12-digit
+	// key acts in that account, created on first use).
+	Accounts []string
+	// Roles are IAM roles to create at start (see Role); New panics when one
+	// is invalid.
+	Roles []Role
 
 	// ConsistencyWindow, when positive, turns eventual consistency on (see
 	// Consistency): changes are seen late, for up to this long.
@@ -33,32 +44,48 @@ type Options struct {
 	// ConsistencyJitter makes each resource lag a random share of the window.
 	ConsistencyJitter bool
 
-	// Authorizer, when set, is asked before every EC2 action: once for each
-	// existing resource the action targets (with that resource's tags) or once
-	// with nil tags when it targets none; and, during a call, once for each
-	// dependent action the call turns out to need, named in full
+	// Authorizer, when set, is asked before every EC2 action called with an
+	// account's own keys (not a role's temporary credentials, which are
+	// evaluated against the role's policy): once for each existing resource
+	// the action targets (with that resource's tags) or once with nil tags
+	// when it targets none; and, during a call, once for each dependent action
+	// the call turns out to need, named in full
 	// ("route53:AssociateVPCWithHostedZone" with HostedZoneId, for
 	// CreateVpcEndpoint with private DNS). An error answers
 	// UnauthorizedOperation.
 	Authorizer func(action string, params url.Values, resourceTags map[string]string) error
 }
 
-// Server is the emulator. It serves the EC2 Query protocol on "/" and the
-// admin JSON API on "/_sim/"; it is safe for concurrent use.
+// Server is the emulator: the value New returns serves every account and
+// region on one address (an http.Handler) and its methods act on the whole
+// emulator. Account and Region return views of one account in one region,
+// of the same type, whose methods act on that account (faults, counters,
+// consistency, throttling, IAM) or that region of it (fixture, services).
+// It is safe for concurrent use.
+//
+// Internally each account and region is a cell: a Server with its own world
+// and throttle buckets, sharing the lock, clock and ID generator of the
+// root. EC2 actions run on the cell of their caller's account and region.
 type Server struct {
-	mu       sync.Mutex
-	opts     Options
-	clock    Clock
-	rng      *rand.Rand
-	w        *world
-	faults   []*faultState
-	buckets  map[string]*bucket
-	counters map[string]map[string]int
-	fixture  *Fixture
-	// consistency is the eventual-consistency setting; lagRng draws each
-	// resource's share of the window when jitter is on.
-	consistency Consistency
-	lagRng      *rand.Rand
+	mu    *sync.Mutex // shared by the root and every cell
+	root  *Server     // the emulator; root.root == root
+	opts  Options     // a cell's Region is its region
+	clock Clock
+	rng   *rand.Rand // shared: IDs are unique across accounts and regions
+
+	// Cells only.
+	acct    *account // the account the cell belongs to
+	w       *world
+	buckets map[string]*bucket
+	fixture *Fixture
+	// lagRng draws each resource's share of the consistency window when
+	// jitter is on.
+	lagRng *rand.Rand
+	// caller is who signed the call under way (set under mu by call).
+	caller *principal
+
+	// The root only.
+	reg *registry
 }
 
 // handler implements one EC2 action against the locked server.
@@ -105,7 +132,8 @@ var handlers = map[string]handler{
 	"ModifyInstanceConnectEndpoint":    (*Server).modifyInstanceConnectEndpoint,
 }
 
-// New returns a Server with the given options.
+// New returns a Server with the given options. It panics when
+// Options.Accounts or Options.Roles are invalid.
 func New(opts Options) *Server {
 	if opts.Region == "" {
 		opts.Region = "us-east-1"
@@ -130,38 +158,64 @@ func New(opts Options) *Server {
 		seed = uint64(time.Now().UnixNano())
 	}
 	s := &Server{
-		opts:     opts,
-		clock:    opts.Clock,
-		rng:      rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)),
-		lagRng:   rand.New(rand.NewPCG(seed^0x5851f42d4c957f2d, seed)),
-		counters: map[string]map[string]int{},
-		buckets:  map[string]*bucket{},
+		mu:    &sync.Mutex{},
+		opts:  opts,
+		clock: opts.Clock,
+		rng:   rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)),
 	}
-	s.w = newWorld(s)
-	s.setConsistency(Consistency{Window: opts.ConsistencyWindow, Jitter: opts.ConsistencyJitter})
-	if opts.Fixture {
-		s.LoadFixture()
+	s.root = s
+	s.reg = newRegistry(s, seed)
+	ids := opts.Accounts
+	if len(ids) == 0 {
+		ids = []string{defaultAccountID}
+	} else {
+		s.reg.strict = true
+	}
+	for _, id := range ids {
+		if err := s.reg.addAccount(id); err != nil {
+			panic("ec2sim: Options.Accounts: " + err.Error())
+		}
+	}
+	for _, r := range opts.Roles {
+		if err := s.PutRole(r); err != nil {
+			panic("ec2sim: Options.Roles: " + err.Error())
+		}
 	}
 	return s
 }
 
-// ServeHTTP answers EC2 Query requests (form-encoded POST or GET) and, under
-// /_sim/, the admin API.
+// ServeHTTP answers EC2 Query requests (form-encoded POST or GET) in the
+// account and region of their credentials, STS Query requests
+// (Version=2011-06-15) and, under /_sim/, the admin API.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	root := s.root
 	if strings.HasPrefix(r.URL.Path, "/_sim/") {
-		s.serveAdmin(w, r)
+		root.serveAdmin(w, r)
 		return
 	}
 	if err := r.ParseForm(); err != nil {
-		s.mu.Lock()
-		id := s.newRequestID()
-		s.mu.Unlock()
+		root.mu.Lock()
+		id := root.newRequestID()
+		root.mu.Unlock()
 		writeError(w, id, errf("MalformedQueryString", "%v", err))
 		return
 	}
 	p := params{r.Form}
+	cred := credentialOf(r)
+	if isSTS(p, cred) {
+		root.serveSTS(w, p, cred)
+		return
+	}
 	action := p.str("Action")
-	body, requestID, apiErr := s.call(action, p)
+	cell, caller, authErr := root.route(cred)
+	if authErr != nil && cell == nil {
+		root.mu.Lock()
+		id := root.newRequestID()
+		root.mu.Unlock()
+		writeError(w, id, authErr)
+		return
+	}
+	body, requestID, apiErr := cell.call(action, p, caller, authErr)
 	if apiErr != nil {
 		writeError(w, requestID, apiErr)
 		return
@@ -169,10 +223,18 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	writeResult(w, action, requestID, body)
 }
 
-// call runs one action: injected latency and faults, throttling, the
-// authorizer, DryRun, then the handler; every call is counted. A lost
-// response is counted "lostResponse" when the call took effect.
-func (s *Server) call(action string, p params) (any, string, *apiError) {
+// call runs one action for caller: injected latency and faults, throttling,
+// the caller's IAM policy, DryRun, then the handler; every call is counted
+// in the cell's account. A lost response is counted "lostResponse" when the
+// call took effect. A credential error (expired credentials) is counted and
+// answered before anything else.
+func (s *Server) call(action string, p params, caller *principal, credErr *apiError) (any, string, *apiError) {
+	if credErr != nil {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		s.count(action, credErr)
+		return nil, s.newRequestID(), credErr
+	}
 	s.mu.Lock()
 	latency, fault, lost := s.pickFault(action)
 	s.mu.Unlock()
@@ -181,6 +243,8 @@ func (s *Server) call(action string, p params) (any, string, *apiError) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.caller = caller
+	defer func() { s.caller = nil }()
 	requestID := s.newRequestID()
 	body, err := s.dispatch(action, p, fault)
 	switch {
@@ -220,10 +284,12 @@ func (s *Server) dispatch(action string, p params, fault *apiError) (any, *apiEr
 	return body, err
 }
 
-// authorize consults Options.Authorizer for each existing resource the
-// action targets, or once with nil tags when it targets none (creates).
+// authorize asks the caller's authorizer (authorizerFor) about each
+// existing resource the action targets, or once with nil tags when it
+// targets none (creates).
 func (s *Server) authorize(action string, p params) *apiError {
-	if s.opts.Authorizer == nil {
+	auth := s.authorizerFor()
+	if auth == nil {
 		return nil
 	}
 	var tagSets []map[string]string
@@ -242,7 +308,7 @@ func (s *Server) authorize(action string, p params) *apiError {
 		tagSets = append(tagSets, nil)
 	}
 	for _, tags := range tagSets {
-		if err := s.opts.Authorizer(action, p.v, tags); err != nil {
+		if err := auth(action, p.v, tags); err != nil {
 			return errf("UnauthorizedOperation", "You are not authorized to perform this operation. %v", err)
 		}
 	}
@@ -252,13 +318,14 @@ func (s *Server) authorize(action string, p params) *apiError {
 // now is the emulator's current time, from its clock.
 func (s *Server) now() time.Time { return s.clock.Now() }
 
-// authorizeDependent asks the authorizer for a dependent action a call needs
-// once the handler knows it does.
+// authorizeDependent asks the caller's authorizer for a dependent action a
+// call needs once the handler knows it does.
 func (s *Server) authorizeDependent(action string, params url.Values) *apiError {
-	if s.opts.Authorizer == nil {
+	auth := s.authorizerFor()
+	if auth == nil {
 		return nil
 	}
-	if err := s.opts.Authorizer(action, params, nil); err != nil {
+	if err := auth(action, params, nil); err != nil {
 		return errf("UnauthorizedOperation", "You are not authorized to perform this operation. %v", err)
 	}
 	return nil

@@ -106,11 +106,35 @@ type EndpointServiceConfig struct {
 }
 
 // AddEndpointService adds a PrivateLink service owned by another account and
-// returns its name, com.amazonaws.vpce.<region>.vpce-svc-<17 hex>.
+// returns its name, com.amazonaws.vpce.<region>.vpce-svc-<17 hex>: in the
+// view's account and region, or in the default region of every account
+// (those created later too) for the value New returns.
 func (s *Server) AddEndpointService(cfg EndpointServiceConfig) string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if !s.isRoot() {
+		return s.addEndpointService(cfg, s.newID("vpce-svc")).name
+	}
 	id := s.newID("vpce-svc")
+	var sv *service
+	for _, a := range s.scopeAccounts() {
+		sv = s.reg.cell(a, s.opts.Region).addEndpointService(cfg, id)
+	}
+	s.reg.services[s.opts.Region] = append(s.reg.services[s.opts.Region], sv)
+	return sv.name
+}
+
+// copyFor returns a copy of a PrivateLink service for another cell's
+// catalogue, at position seq.
+func (sv *service) copyFor(seq int64) *service {
+	c := *sv
+	c.seq = seq
+	return &c
+}
+
+// addEndpointService adds a PrivateLink service to a cell's catalogue. The
+// caller holds s.mu.
+func (s *Server) addEndpointService(cfg EndpointServiceConfig, id string) *service {
 	sv := &service{
 		seq:        int64(len(s.w.services) + 1),
 		name:       "com.amazonaws.vpce." + s.opts.Region + "." + id,
@@ -131,7 +155,7 @@ func (s *Server) AddEndpointService(cfg EndpointServiceConfig) string {
 		sv.ipTypes = []string{"ipv4"}
 	}
 	s.w.services = append(s.w.services, sv)
-	return sv.name
+	return sv
 }
 
 // findService returns the catalogue entry of a name and endpoint type; with

@@ -250,7 +250,7 @@ func (s *Server) permissionsXML(rules []*sgRule) []xmlIPPermission {
 		case r.cidr != "":
 			out[i].IPRanges = append(out[i].IPRanges, xmlIPRange{r.cidr, r.desc})
 		case r.groupID != "":
-			out[i].Groups = append(out[i].Groups, xmlGroupPair{accountID, r.groupID, r.desc})
+			out[i].Groups = append(out[i].Groups, xmlGroupPair{s.accountID(), r.groupID, r.desc})
 		default:
 			out[i].PrefixListIDs = append(out[i].PrefixListIDs, xmlPrefixListID{r.prefixListID, r.desc})
 		}
@@ -283,7 +283,7 @@ func (s *Server) ruleXML(g *securityGroup, r *sgRule, egress bool) xmlRule {
 	out := xmlRule{
 		SecurityGroupRuleID:  r.id,
 		GroupID:              g.id,
-		GroupOwnerID:         accountID,
+		GroupOwnerID:         s.accountID(),
 		IsEgress:             egress,
 		IPProtocol:           r.protocol,
 		FromPort:             intStr(r.from),
@@ -294,7 +294,7 @@ func (s *Server) ruleXML(g *securityGroup, r *sgRule, egress bool) xmlRule {
 		SecurityGroupRuleArn: s.arn("security-group-rule", r.id),
 	}
 	if r.groupID != "" {
-		out.ReferencedGroupInfo = &xmlReferencedGroup{r.groupID, accountID}
+		out.ReferencedGroupInfo = &xmlReferencedGroup{r.groupID, s.accountID()}
 	}
 	return out
 }

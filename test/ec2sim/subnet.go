@@ -57,7 +57,7 @@ func (s *Server) subnetXML(sn *subnet, tags map[string]string) xmlSubnet {
 		SubnetArn:          s.arn("subnet", sn.id),
 		State:              "available",
 		VpcID:              sn.vpcID,
-		OwnerID:            accountID,
+		OwnerID:            s.accountID(),
 		AvailabilityZone:   sn.az,
 		AvailabilityZoneID: zoneID(s.opts.Region, sn.az),
 		Ipv6Native:         sn.ipv6Native,
@@ -90,7 +90,7 @@ func (s *Server) subnetAttrs(sn *subnet) attrs {
 		case "default-for-az", "defaultForAz", "map-public-ip-on-launch":
 			return []string{"false"}, true
 		case "owner-id":
-			return []string{accountID}, true
+			return []string{s.accountID()}, true
 		case "subnet-arn":
 			return []string{s.arn("subnet", sn.id)}, true
 		}

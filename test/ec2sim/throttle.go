@@ -26,10 +26,11 @@ func bucketFor(action string) (name string, size, rate float64) {
 	return "describe", 100, 20
 }
 
-// takeToken takes a token for the action, reporting false when throttled.
-// The caller holds s.mu.
+// takeToken takes a token for the action from the cell's bucket (AWS's
+// buckets are per account and region), reporting false when throttled. The
+// caller holds s.mu.
 func (s *Server) takeToken(action string) bool {
-	if !s.opts.Throttle {
+	if !s.acct.throttle {
 		return true
 	}
 	name, size, rate := bucketFor(action)
@@ -48,30 +49,65 @@ func (s *Server) takeToken(action string) bool {
 	return true
 }
 
-// SetThrottle turns throttling on or off; turning it on starts with full
+// SetThrottle turns throttling on or off in every account for the value New
+// returns, in the view's account otherwise; turning it on starts with full
 // buckets.
 func (s *Server) SetThrottle(enabled bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.opts.Throttle = enabled
-	s.buckets = map[string]*bucket{}
+	for _, a := range s.settingsScope() {
+		a.throttle = enabled
+		for _, c := range a.cellsSorted() {
+			c.buckets = map[string]*bucket{}
+		}
+	}
+}
+
+// DrainBuckets empties the throttle buckets of the view's account in its
+// region (of every account and region for the value New returns): while
+// throttling is on, calls there answer RequestLimitExceeded until the
+// buckets refill at AWS's rates (times the time scale) on the emulator's
+// clock. Other accounts and regions are untouched.
+func (s *Server) DrainBuckets() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	cells := []*Server{s}
+	if s.isRoot() {
+		cells = s.allCells()
+	}
+	now := s.now()
+	for _, c := range cells {
+		for _, action := range []string{"DescribeVpcs", "CreateVpc", "CreateTags", "CreateVpcEndpoint"} {
+			name, size, rate := bucketFor(action)
+			c.buckets[name] = &bucket{size: size, rate: rate, tokens: 0, last: now}
+		}
+	}
+}
+
+// setOpts changes an option of the emulator and of every cell. The caller
+// holds s.mu.
+func (s *Server) setOpts(set func(*Options)) {
+	set(&s.root.opts)
+	for _, c := range s.allCells() {
+		set(&c.opts)
+	}
 }
 
 // SetTimeScale sets the factor that divides state delays and multiplies
-// throttle refill rates (values <= 0 mean 1).
+// throttle refill rates (values <= 0 mean 1), in the whole emulator.
 func (s *Server) SetTimeScale(f float64) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if f <= 0 {
 		f = 1
 	}
-	s.opts.TimeScale = f
+	s.setOpts(func(o *Options) { o.TimeScale = f })
 }
 
 // SetStateDelay sets the unscaled time endpoints spend pending, deleting and
-// Instance Connect Endpoints spend in progress.
+// Instance Connect Endpoints spend in progress, in the whole emulator.
 func (s *Server) SetStateDelay(d time.Duration) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.opts.StateDelay = d
+	s.setOpts(func(o *Options) { o.StateDelay = d })
 }

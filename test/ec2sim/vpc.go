@@ -9,6 +9,7 @@ import (
 type vpc struct {
 	seq            int64
 	id             string
+	owner          string // the account
 	cidr           netip.Prefix
 	cidrAssocID    string
 	dnsSupport     bool
@@ -40,7 +41,7 @@ type xmlVpc struct {
 func (s *Server) vpcXML(v *vpc, tags map[string]string) xmlVpc {
 	return xmlVpc{
 		VpcID:           v.id,
-		OwnerID:         accountID,
+		OwnerID:         s.accountID(),
 		State:           "available",
 		CidrBlock:       v.cidr.String(),
 		CidrAssocs:      []xmlCidrAssoc{{v.cidrAssocID, v.cidr.String(), "associated"}},
@@ -65,7 +66,7 @@ func (v *vpc) attrs(name string) ([]string, bool) {
 	case "is-default":
 		return []string{"false"}, true
 	case "owner-id":
-		return []string{accountID}, true
+		return []string{v.owner}, true
 	case "dhcp-options-id":
 		return nil, true
 	}
@@ -91,6 +92,7 @@ func (s *Server) addVpc(cidr netip.Prefix) *vpc {
 	v := &vpc{
 		seq:         s.w.next(),
 		id:          s.newID("vpc"),
+		owner:       s.accountID(),
 		cidr:        cidr,
 		cidrAssocID: s.newID("vpc-cidr-assoc"),
 		dnsSupport:  true,

@@ -57,6 +57,8 @@ syncPeriod: 10m
 pendingPoll: 3s
 maxConcurrentReconciles: 4
 watchNamespace: [team-a, team-b]
+defaultTags: {CostCenter: platform, Team: "network ops"}
+defaultAccount: shared-services
 extraArgs: ["--zap-devel"]
 env:
   - name: HTTPS_PROXY
@@ -481,8 +483,8 @@ func TestDefaultValuesRenderAnHAManager(t *testing.T) {
 			t.Errorf("default values rendered %d %s objects, want none", n, kind)
 		}
 	}
-	if n := len(render(t, releaseName, namespace, append(required, "--include-crds")...).ofKind("CustomResourceDefinition")); n != 3 {
-		t.Errorf("helm template --include-crds rendered %d CRDs, want 3", n)
+	if n := len(render(t, releaseName, namespace, append(required, "--include-crds")...).ofKind("CustomResourceDefinition")); n != 4 {
+		t.Errorf("helm template --include-crds rendered %d CRDs, want 4", n)
 	}
 }
 
@@ -504,6 +506,7 @@ func TestCustomValuesReachTheManifests(t *testing.T) {
 		"--aws-api-throttle=DescribeVpcEndpoints=10:20,CreateVpcEndpoint=2:5",
 		"--sync-period=10m", "--pending-poll=3s", "--max-concurrent-reconciles=4",
 		"--watch-namespace=team-a,team-b", "--zap-devel",
+		"--default-tags=CostCenter=platform,Team=network ops", "--default-account=shared-services",
 		"--metrics-cert-path=/etc/vpce-controller/metrics-cert")
 	if c.Image != "registry.example.com/vpce-controller:v9.9.9" || c.ImagePullPolicy != corev1.PullAlways {
 		t.Errorf("image = %q (%s), want registry.example.com/vpce-controller:v9.9.9 (Always)", c.Image, c.ImagePullPolicy)
@@ -642,6 +645,20 @@ func TestPlainMetricsOnlyWhenAskedFor(t *testing.T) {
 	if ep := endpoints[0].(map[string]any); ep["scheme"] != "http" || ep["bearerTokenFile"] != nil || ep["tlsConfig"] != nil {
 		t.Errorf("ServiceMonitor endpoint for plain metrics = %v, want scheme http without token or TLS", ep)
 	}
+}
+
+// TestNamespaceLabelOffOnlyWhenAskedFor: the object metrics carry the objects'
+// namespace unless metrics.namespaceLabel is false.
+func TestNamespaceLabelOffOnlyWhenAskedFor(t *testing.T) {
+	var deploy appsv1.Deployment
+	render(t, releaseName, namespace, required...).one(t, "Deployment", &deploy)
+	for _, arg := range manager(t, deploy.Spec.Template.Spec).Args {
+		if strings.HasPrefix(arg, "--metrics-namespace-label") {
+			t.Errorf("default values pass %s; the manager labels by namespace by default", arg)
+		}
+	}
+	render(t, releaseName, namespace, append(required, "--set", "metrics.namespaceLabel=false")...).one(t, "Deployment", &deploy)
+	assertArgs(t, manager(t, deploy.Spec.Template.Spec).Args, "--metrics-namespace-label=false")
 }
 
 // TestMonitoringObjectsNeedTheirCRDs renders with serviceMonitor, prometheusRule

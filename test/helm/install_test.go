@@ -75,6 +75,9 @@ var badValues = []struct {
 	{"unknown key", "clusterName: c\nreplicas: 3\n", "'replicas' not allowed"},
 	{"unknown nested key", "clusterName: c\nmetrics:\n  secured: true\n", "'secured' not allowed"},
 	{"leader election off with two replicas", "clusterName: c\nreplicaCount: 2\nleaderElection:\n  enabled: false\n", "/leaderElection/enabled"},
+	{"default tag with a reserved key", "clusterName: c\ndefaultTags:\n  vpce.dev/owner: x\n", "invalid propertyName 'vpce.dev/owner'"},
+	{"default tag with a comma", "clusterName: c\ndefaultTags:\n  team: a,b\n", "/defaultTags/team"},
+	{"required account ref with a default account", "clusterName: c\nrequireAccountRef: true\ndefaultAccount: shared\n", "/defaultAccount"},
 }
 
 func TestSchemaRefusesBadValuesAtLint(t *testing.T) {

@@ -34,6 +34,25 @@ var synthetic = map[string][]string{"up": targetLabels}
 // with Prometheus's rule loader (expressions, durations, annotation templates), and
 // checks that every metric and label each expression uses is in the scrape.
 func TestAlertsUseExportedMetrics(t *testing.T) {
+	groups := chartRules(t)
+	if len(groups.Groups) != 1 || len(groups.Groups[0].Rules) < 9 {
+		t.Fatalf("want one group of at least 9 alerts, got %+v", groups)
+	}
+	for _, r := range groups.Groups[0].Rules {
+		expr, err := promql.ParseExpr(r.Expr)
+		if err != nil {
+			t.Errorf("alert %s: %v", r.Alert, err)
+			continue
+		}
+		checkUses(t, "alert "+r.Alert, expr)
+	}
+}
+
+// chartRules renders the chart's PrometheusRule (with extra --set arguments) and
+// validates it with Prometheus's rule loader (expressions, durations, annotation
+// templates).
+func chartRules(t *testing.T, set ...string) *rulefmt.RuleGroups {
+	t.Helper()
 	root := repoRoot(t)
 	// helm reads the chart in a subprocess, which go test's cache does not see:
 	// read it here too, so an edited template is never answered with a cached pass.
@@ -46,9 +65,13 @@ func TestAlertsUseExportedMetrics(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	out, err := exec.Command(filepath.Join(root, "bin", "helm"), "template", "vpce", filepath.Join(root, "charts", "vpce-controller"),
-		"--namespace", "vpce-system", "--set", "clusterName=monitoring-test", "--set", "prometheusRule.enabled=true",
-		"--api-versions", "monitoring.coreos.com/v1", "--show-only", "templates/prometheusrule.yaml").CombinedOutput()
+	args := []string{"template", "vpce", filepath.Join(root, "charts", "vpce-controller"),
+		"--namespace", managerNamespace, "--set", "clusterName=monitoring-test", "--set", "prometheusRule.enabled=true",
+		"--api-versions", "monitoring.coreos.com/v1", "--show-only", "templates/prometheusrule.yaml"}
+	for _, kv := range set {
+		args = append(args, "--set", kv)
+	}
+	out, err := exec.Command(filepath.Join(root, "bin", "helm"), args...).CombinedOutput()
 	if err != nil {
 		t.Fatalf("helm template (run `make helm`): %v\n%s", err, out)
 	}
@@ -66,17 +89,10 @@ func TestAlertsUseExportedMetrics(t *testing.T) {
 	for _, err := range errs {
 		t.Errorf("Prometheus refuses the rules: %v", err)
 	}
-	if groups == nil || len(groups.Groups) != 1 || len(groups.Groups[0].Rules) < 9 {
-		t.Fatalf("want one group of at least 9 alerts, got %+v", groups)
+	if groups == nil {
+		t.Fatal("no rule groups")
 	}
-	for _, r := range groups.Groups[0].Rules {
-		expr, err := promql.ParseExpr(r.Expr)
-		if err != nil {
-			t.Errorf("alert %s: %v", r.Alert, err)
-			continue
-		}
-		checkUses(t, "alert "+r.Alert, expr)
-	}
+	return groups
 }
 
 // TestDashboardUsesExportedMetrics parses every query of the Grafana dashboard (with
@@ -139,8 +155,8 @@ func TestDashboardUsesExportedMetrics(t *testing.T) {
 			continue
 		}
 		checkUses(t, "variable "+v.Name, expr)
-		if !slices.Contains(targetLabels, m[2]) {
-			t.Errorf("variable %s takes values of label %q, which no scraped series has", v.Name, m[2])
+		if !selectedLabels(expr)[m[2]] {
+			t.Errorf("variable %s takes values of label %q, which the series it names do not have", v.Name, m[2])
 		}
 	}
 	// Every vpce_ metric the manager exports has a panel.
@@ -165,7 +181,22 @@ func TestDashboardUsesExportedMetrics(t *testing.T) {
 
 // grafanaExpand replaces the dashboard's variables with what Grafana puts there.
 func grafanaExpand(expr string) string {
-	return strings.NewReplacer("$__rate_interval", "5m", "$namespace", ".*", "$job", ".*").Replace(expr)
+	return strings.NewReplacer("$__rate_interval", "5m", "$namespace", ".*", "$job", ".*", "$object_namespace", ".*").Replace(expr)
+}
+
+// selectedLabels returns the labels of the series expr selects.
+func selectedLabels(expr parser.Expr) map[string]bool {
+	available := map[string]bool{}
+	parser.Inspect(expr, func(node parser.Node, _ []parser.Node) error {
+		if vs, ok := node.(*parser.VectorSelector); ok {
+			l, _ := seriesLabels(vs.Name)
+			for k := range l {
+				available[k] = true
+			}
+		}
+		return nil
+	})
+	return available
 }
 
 // checkUses checks that every series expr selects is in the scrape with every label
@@ -203,16 +234,7 @@ func checkUses(t *testing.T, what string, expr parser.Expr) {
 // checkLabels checks that each label is carried by some series selected in expr.
 func checkLabels(t *testing.T, what string, labels []string, expr parser.Expr) {
 	t.Helper()
-	available := map[string]bool{}
-	parser.Inspect(expr, func(node parser.Node, _ []parser.Node) error {
-		if vs, ok := node.(*parser.VectorSelector); ok {
-			l, _ := seriesLabels(vs.Name)
-			for k := range l {
-				available[k] = true
-			}
-		}
-		return nil
-	})
+	available := selectedLabels(expr)
 	for _, l := range labels {
 		if !available[l] {
 			t.Errorf("%s: groups or matches on %q, which the series beneath (%s) do not have", what, l, names(available))

@@ -46,8 +46,12 @@ const namespace = "monitoring-test"
 // as their _bucket, _sum and _count series), with the label names it carries.
 type exported map[string]map[string]bool
 
-// scraped is the scrape of the running manager, taken once in TestMain.
-var scraped exported
+// scraped is the scrape of the running manager, taken once in TestMain, and
+// scrapedFamilies the same scrape with its samples.
+var (
+	scraped         exported
+	scrapedFamilies map[string]*dto.MetricFamily
+)
 
 func TestMain(m *testing.M) {
 	// VPCE_TEST_LOG=1 shows the manager's logs.
@@ -57,7 +61,10 @@ func TestMain(m *testing.M) {
 		logf.SetLogger(logr.Discard())
 	}
 	var err error
-	scraped, err = runWorld()
+	scrapedFamilies, err = runWorld()
+	if err == nil {
+		scraped, err = seriesOf(scrapedFamilies)
+	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "monitoring: scraping a running manager:", err)
 		os.Exit(1)
@@ -69,7 +76,7 @@ func TestMain(m *testing.M) {
 // leader election) as the integration tests do; makes it reconcile a Ready gateway
 // endpoint, a Stalled one, a throttled EC2 call and a drift repair; then scrapes
 // /metrics with a token bound to the metrics reader role, and stops everything.
-func runWorld() (exported, error) {
+func runWorld() (map[string]*dto.MetricFamily, error) {
 	env, err := testenv.Start()
 	if err != nil {
 		return nil, err
@@ -145,7 +152,7 @@ func runWorld() (exported, error) {
 	sim.InjectFault(ec2sim.Fault{Action: "*", Code: "RequestLimitExceeded", Count: 1})
 
 	client := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}}
-	var got exported
+	var got map[string]*dto.MetricFamily
 	for {
 		got, err = scrape(ctx, client, "https://"+addr+"/metrics", token)
 		if err == nil && got["vpce_drift_repairs_total"] != nil && got["vpce_ec2_api_throttled_total"] != nil {
@@ -224,7 +231,7 @@ func waitCondition(ctx context.Context, k client.Client, obj *v1alpha1.GatewayEn
 }
 
 // scrape GETs /metrics with the token and returns what it exports.
-func scrape(ctx context.Context, c *http.Client, url, token string) (exported, error) {
+func scrape(ctx context.Context, c *http.Client, url, token string) (map[string]*dto.MetricFamily, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {
 		return nil, err
@@ -243,16 +250,12 @@ func scrape(ctx context.Context, c *http.Client, url, token string) (exported, e
 	if resp.StatusCode != http.StatusOK {
 		return nil, fmt.Errorf("GET %s: %s: %s", url, resp.Status, body)
 	}
-	return parseExposition(body)
+	parser := expfmt.NewTextParser(model.UTF8Validation)
+	return parser.TextToMetricFamilies(bytes.NewReader(body))
 }
 
-// parseExposition reads the Prometheus text format into series names and labels.
-func parseExposition(body []byte) (exported, error) {
-	parser := expfmt.NewTextParser(model.UTF8Validation)
-	families, err := parser.TextToMetricFamilies(bytes.NewReader(body))
-	if err != nil {
-		return nil, err
-	}
+// seriesOf turns a scrape into series names and labels.
+func seriesOf(families map[string]*dto.MetricFamily) (exported, error) {
 	out := exported{}
 	add := func(name string, labels []*dto.LabelPair, extra ...string) {
 		if out[name] == nil {

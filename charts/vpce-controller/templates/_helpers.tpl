@@ -56,6 +56,15 @@ app.kubernetes.io/component: controller
 {{- end }}
 {{- end }}
 
+{{/* --default-tags from the defaultTags map: key=value pairs sorted by key. */}}
+{{- define "vpce-controller.defaultTags" -}}
+{{- $pairs := list }}
+{{- range $k, $v := .Values.defaultTags }}
+{{- $pairs = append $pairs (printf "%s=%s" $k $v) }}
+{{- end }}
+{{- join "," $pairs }}
+{{- end }}
+
 {{/* The cluster name, which has no default. */}}
 {{- define "vpce-controller.clusterName" -}}
 {{- required "clusterName is required: set it to this cluster's name (--set clusterName=prod-eu), different in every cluster sharing an AWS account; it is written into the vpce.dev/cluster ownership tag of everything the controller creates" .Values.clusterName }}
@@ -86,6 +95,27 @@ app.kubernetes.io/component: controller
 {{- end }}
 
 {{/* Label matchers that select this install's series in Prometheus. */}}
+{{/*
+Aggregates an expression of object metrics by the given labels and by the
+objects' namespace: the series' object_namespace label becomes the alert's
+namespace label, so Alertmanager can route by it (with
+metrics.namespaceLabel=false the series have none, and the alert keeps the
+namespace of the manager). Arguments: (list "label, ..." "expression").
+*/}}
+{{- define "vpce-controller.byObjectNamespace" -}}
+sum by ({{ index . 0 }}, namespace, object_namespace) (label_replace({{ index . 1 }}, "namespace", "$1", "object_namespace", "(.+)"))
+{{- end }}
+
+{{/* "in namespace <ns>" or "in all namespaces" in an alert annotation. */}}
+{{- define "vpce-controller.inObjectNamespace" -}}
+{{`{{ with $labels.object_namespace }}in namespace {{ . }}{{ else }}in all namespaces{{ end }}`}}
+{{- end }}
+
+{{/* kubectl's namespace flag for the objects of an alert. */}}
+{{- define "vpce-controller.objectNamespaceFlag" -}}
+{{`{{ with $labels.object_namespace }}-n {{ . }}{{ else }}-A{{ end }}`}}
+{{- end }}
+
 {{- define "vpce-controller.seriesSelector" -}}
 {{- .Values.prometheusRule.seriesSelector | default (printf "job=%q,namespace=%q" (printf "%s-metrics" (include "vpce-controller.fullname" .)) .Release.Namespace) }}
 {{- end }}

@@ -28,4 +28,13 @@ func TestFlagsReachTheEmulatorsOptions(t *testing.T) {
 	if _, err := parseFlags([]string{"--consistency-window", "soon"}); err == nil {
 		t.Fatal("a bad duration parsed")
 	}
+	a, err := parseFlags([]string{"--accounts", "111111111111, 222222222222", "--roles", "roles.json"})
+	if err != nil || len(a.opts.Accounts) != 2 || a.opts.Accounts[1] != "222222222222" || a.roles != "roles.json" {
+		t.Fatalf("accounts %v roles %q: %v", a.opts.Accounts, a.roles, err)
+	}
+	for _, bad := range []string{"12345", "111111111111,111111111111", "11111111111x"} {
+		if _, err := parseFlags([]string{"--accounts", bad}); err == nil {
+			t.Errorf("--accounts %s parsed", bad)
+		}
+	}
 }

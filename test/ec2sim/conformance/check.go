@@ -21,6 +21,15 @@ func errorCode(err error) string {
 	return ""
 }
 
+// errorMessage returns the message of the API error err carries, or "".
+func errorMessage(err error) string {
+	var apiErr smithy.APIError
+	if errors.As(err, &apiErr) {
+		return apiErr.ErrorMessage()
+	}
+	return ""
+}
+
 // describeErr renders err in short words that do not change from run to run
 // (no IDs, ports or request IDs), so the divergence table stays stable.
 func describeErr(err error) string {

@@ -35,6 +35,13 @@ func (c simControls) FailEndpoint(id, code, message string) error {
 
 func (c simControls) SetIAMPolicy(doc []byte) error { return c.sim.SetIAMPolicy(doc) }
 
+// simIAM creates roles through ec2sim's Go API.
+type simIAM struct{ sim *ec2sim.Server }
+
+func (i simIAM) PutRole(_ context.Context, account, name, trustPolicy, policy string) error {
+	return i.sim.PutRole(ec2sim.Role{Account: account, Name: name, TrustPolicy: []byte(trustPolicy), Policy: []byte(policy)})
+}
+
 // startSim serves a fresh, empty ec2sim on a manual clock for the length of
 // the test.
 func startSim(t *testing.T) Target {
@@ -43,7 +50,7 @@ func startSim(t *testing.T) Target {
 	sim := ec2sim.New(ec2sim.Options{Region: Region, StateDelay: simStateDelay, DeletedLinger: simStateDelay, Clock: clock})
 	srv := httptest.NewServer(sim)
 	t.Cleanup(srv.Close)
-	return Target{Name: "ec2sim", Endpoint: srv.URL, WaitTimeout: 10 * time.Second, Controls: simControls{sim, clock}}
+	return Target{Name: "ec2sim", Endpoint: srv.URL, WaitTimeout: 10 * time.Second, Controls: simControls{sim, clock}, IAM: simIAM{sim}}
 }
 
 // TestConformanceEC2Sim runs every scenario against its own fresh ec2sim;

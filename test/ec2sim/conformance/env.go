@@ -20,6 +20,9 @@ type Env struct {
 	WaitTimeout time.Duration
 	// controls are the target's emulator levers, nil when it has none.
 	controls Controls
+	// target is what the scenario runs against, for clients with other
+	// credentials and regions.
+	target Target
 }
 
 // defaultWaitTimeout is used when a target does not set its own.
@@ -30,7 +33,7 @@ func newEnv(target Target) *Env {
 	if wait == 0 {
 		wait = defaultWaitTimeout
 	}
-	return &Env{Client: target.NewClient(), WaitTimeout: wait, controls: target.Controls}
+	return &Env{Client: target.NewClient(), WaitTimeout: wait, controls: target.Controls, target: target}
 }
 
 // wait lets d pass: on the target's clock when it has one, else in real time.

@@ -39,6 +39,7 @@ func startMoto(t *testing.T) Target {
 		Endpoint:    base,
 		Reset:       ResetURL(base + "/moto-api/reset"),
 		WaitTimeout: 2 * time.Second,
+		IAM:         motoIAM{base},
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), motoStartTimeout)
 	defer cancel()

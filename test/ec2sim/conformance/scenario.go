@@ -42,5 +42,6 @@ func Scenarios() []Scenario {
 	all = append(all, faultScenarios()...)
 	all = append(all, limitScenarios()...)
 	all = append(all, iamScenarios()...)
+	all = append(all, accountScenarios()...)
 	return all
 }

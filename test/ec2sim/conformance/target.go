@@ -9,6 +9,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
 )
 
 // Region is the region every scenario runs in.
@@ -30,6 +31,16 @@ type Target struct {
 	// moto does not); scenarios use them to move time and to show behaviours
 	// AWS documents but shows only at random, such as eventual consistency.
 	Controls Controls
+	// IAM, when set, creates IAM roles on the target (ec2sim's Go API,
+	// moto's IAM API), for the STS scenarios.
+	IAM IAM
+}
+
+// IAM creates IAM roles on a target.
+type IAM interface {
+	// PutRole creates a role in an account with a trust policy and, when
+	// policy is not empty, an identity-based policy.
+	PutRole(ctx context.Context, account, name, trustPolicy, policy string) error
 }
 
 // Controls are an emulator's levers over what AWS decides on its own.
@@ -52,10 +63,28 @@ type Controls interface {
 // NewClient returns an EC2 client for the target with static test
 // credentials and no retries, so every error surfaces as the target sent it.
 func (t Target) NewClient() *ec2.Client {
+	return t.ClientAs(credentials.NewStaticCredentialsProvider("test", "test", ""), Region)
+}
+
+// ClientAs returns an EC2 client for the target with the given credentials
+// and region, and no retries.
+func (t Target) ClientAs(creds aws.CredentialsProvider, region string) *ec2.Client {
 	return ec2.New(ec2.Options{
+		Region:           region,
+		BaseEndpoint:     aws.String(t.Endpoint),
+		Credentials:      creds,
+		RetryMaxAttempts: 1,
+		HTTPClient:       &http.Client{Timeout: 30 * time.Second},
+	})
+}
+
+// STSClientAs returns an STS client for the target (its BaseEndpoint is the
+// target's address) with the given credentials, and no retries.
+func (t Target) STSClientAs(creds aws.CredentialsProvider) *sts.Client {
+	return sts.New(sts.Options{
 		Region:           Region,
 		BaseEndpoint:     aws.String(t.Endpoint),
-		Credentials:      credentials.NewStaticCredentialsProvider("test", "test", ""),
+		Credentials:      creds,
 		RetryMaxAttempts: 1,
 		HTTPClient:       &http.Client{Timeout: 30 * time.Second},
 	})
