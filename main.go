@@ -41,6 +41,9 @@ func main() {
 	flag.BoolVar(&o.RequireAccountRef, "require-account-ref", false, "Refuse objects without spec.accountRef (Synced=False, reason AccountRefRequired), before any AWS call.")
 	flag.StringVar(&o.DefaultTags, "default-tags", "", "Tags put on every endpoint and security group the controller creates, comma-separated key=value; never over a value someone else set.")
 	flag.DurationVar(&o.ConsistencyBound, "consistency-bound", endpoint.DefaultConsistencyBound, "How long AWS may take to list an endpoint or security group the controller created: until then \"not found\" means \"not visible yet\", and deleting an object keeps looking for what it created.")
+	flag.StringVar(&o.Shard.Name, "shard-name", "", "Name of this shard when several managers of one --cluster-name split the objects: it claims objects as <cluster-name>/<shard-name> and elects its own leader. Needs --shard-namespace-selector and/or --shard-accounts.")
+	flag.StringVar(&o.Shard.NamespaceSelector, "shard-namespace-selector", "", "Serve only objects whose namespace matches this label selector (for example vpce.dev/shard=a); needs --shard-name.")
+	flag.StringVar(&o.Shard.Accounts, "shard-accounts", "", "Serve only objects that use these AWSAccounts (spec.accountRef, else --default-account), comma-separated; needs --shard-name.")
 	var qps float64
 	var burst int
 	flag.Float64Var(&qps, "kube-api-qps", 50, "Requests per second to the Kubernetes API (status patches, events).")
@@ -83,6 +86,7 @@ func main() {
 		"awsAccount", id.Account, "awsARN", id.ARN,
 		"region", o.Region, "clusterName", o.ClusterName, "syncPeriod", o.SyncPeriod,
 		"defaultAccount", o.DefaultAccount, "requireAccountRef", o.RequireAccountRef,
+		"shardName", o.Shard.Name, "shardNamespaceSelector", o.Shard.NamespaceSelector, "shardAccounts", o.Shard.Accounts,
 		"metricsBindAddress", o.Metrics.BindAddress, "metricsSecure", o.Metrics.Secure)
 	if err := mgr.Start(ctx); err != nil {
 		log.Error(err, "Manager stopped with an error")

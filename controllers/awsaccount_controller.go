@@ -90,6 +90,11 @@ func (r *accountReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ct
 	if err := r.Get(ctx, req.NamespacedName, &a); err != nil {
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
+	// Every shard of the cluster checks the AWSAccounts it may use (its process
+	// needs the credentials verified); one split by account leaves the others'.
+	if accts := r.opts.Shard.Accounts; len(accts) > 0 && !slices.Contains(accts, a.Name) {
+		return ctrl.Result{}, nil
+	}
 	if owner := claimedBy(&a); owner != "" && owner != r.opts.ClusterName {
 		log.V(1).Info("Skipping an AWSAccount another install of the controller checks", "claimedBy", owner)
 		return ctrl.Result{}, nil

@@ -26,17 +26,21 @@ func claimedBy(obj client.Object) string { return obj.GetAnnotations()[v1alpha1.
 // carries the finalizer (put on by a version of the controller that did not claim
 // yet): otherwise nothing of it was ever made.
 func (r *endpointReconciler) claim(ctx context.Context, obj client.Object) (mine bool, err error) {
-	owner := claimedBy(obj)
+	owner, me := claimedBy(obj), r.opts.claimIdentity()
 	switch {
-	case owner == r.opts.ClusterName:
+	case owner == me:
 		if obj.GetDeletionTimestamp().IsZero() && !controllerutil.ContainsFinalizer(obj, v1alpha1.Finalizer) {
 			return true, r.patchClaim(ctx, obj)
 		}
 		return true, nil
+	case owner != "" && owner == r.opts.ClusterName && r.opts.Shard.sharded():
+		// The cluster's unsharded install claimed it: a shard that selects the
+		// object takes it over (the same cluster, so the same AWS ownership tags).
+		logf.FromContext(ctx).Info("Taking over an object from this cluster's unsharded install", "claimedBy", owner, "shard", r.opts.Shard.Name)
+		return true, r.patchClaim(ctx, obj)
 	case owner != "":
-		logf.FromContext(ctx).Info("Skipping an object another install of the controller claimed", "claimedBy", owner, "clusterName", r.opts.ClusterName)
-		r.recorder.Eventf(obj, nil, "Normal", v1alpha1.EventClaimedElsewhere, "Skip",
-			"Claimed by the install with --cluster-name %s (annotation %s); this install (--cluster-name %s) leaves it alone. To hand it over, set the annotation to the other install's name", owner, v1alpha1.ClaimAnnotation, r.opts.ClusterName)
+		logf.FromContext(ctx).Info("Skipping an object another install of the controller claimed", "claimedBy", owner, "claimIdentity", me)
+		r.recorder.Eventf(obj, nil, "Normal", v1alpha1.EventClaimedElsewhere, "Skip", "%s", r.skipMessage(owner))
 		return false, nil
 	case !obj.GetDeletionTimestamp().IsZero() && !controllerutil.ContainsFinalizer(obj, v1alpha1.Finalizer):
 		return false, nil
@@ -52,7 +56,7 @@ func (r *endpointReconciler) patchClaim(ctx context.Context, obj client.Object) 
 	if ann == nil {
 		ann = map[string]string{}
 	}
-	ann[v1alpha1.ClaimAnnotation] = r.opts.ClusterName
+	ann[v1alpha1.ClaimAnnotation] = r.opts.claimIdentity()
 	obj.SetAnnotations(ann)
 	if obj.GetDeletionTimestamp().IsZero() {
 		controllerutil.AddFinalizer(obj, v1alpha1.Finalizer)
@@ -66,7 +70,8 @@ func (r *endpointReconciler) patchClaim(ctx context.Context, obj client.Object) 
 
 // annotationsChanged lets through annotation changes other than the first claim:
 // a claim written by this install (or another) on a new object needs no second
-// reconcile, while a claim handed over from one install to another does.
+// reconcile, while a claim handed over from one install to another, or released
+// by a shard, does.
 func annotationsChanged() predicate.Predicate {
 	return predicate.Funcs{UpdateFunc: func(e event.UpdateEvent) bool {
 		oldAnn, newAnn := maps.Clone(e.ObjectOld.GetAnnotations()), maps.Clone(e.ObjectNew.GetAnnotations())

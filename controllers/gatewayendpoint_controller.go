@@ -64,7 +64,7 @@ func SetupGatewayEndpoint(mgr ctrl.Manager, engine *endpoint.Engine, opts Option
 		return err
 	}
 	b := ctrl.NewControllerManagedBy(mgr).
-		For(&v1alpha1.GatewayEndpoint{}, builder.WithPredicates(changePredicate())).
+		For(&v1alpha1.GatewayEndpoint{}, builder.WithPredicates(changePredicate(), shardPredicate(mgr.GetClient(), opts))).
 		Owns(&corev1.ConfigMap{}) // connection details: repaired when edited or deleted
 	return watchAccounts(b, r.Client, func() client.ObjectList { return &v1alpha1.GatewayEndpointList{} }).
 		Named("gatewayendpoint").

@@ -88,7 +88,7 @@ func SetupInterfaceEndpoint(mgr ctrl.Manager, engine *endpoint.Engine, opts Opti
 		return err
 	}
 	b := ctrl.NewControllerManagedBy(mgr).
-		For(&v1alpha1.InterfaceEndpoint{}, builder.WithPredicates(changePredicate())).
+		For(&v1alpha1.InterfaceEndpoint{}, builder.WithPredicates(changePredicate(), shardPredicate(mgr.GetClient(), opts))).
 		Owns(&corev1.ConfigMap{}) // connection details: repaired when edited or deleted
 	return watchAccounts(b, r.Client, func() client.ObjectList { return &v1alpha1.InterfaceEndpointList{} }).
 		Named("interfaceendpoint").

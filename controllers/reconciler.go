@@ -45,6 +45,8 @@ type Options struct {
 	Backoff backoff.Policy
 	// AccountOptions choose the AWS account of each object (account_gate.go).
 	AccountOptions
+	// Shard is the share of the cluster's objects this manager serves (shard.go).
+	Shard Shard
 }
 
 func (o Options) controllerOptions() controller.Options {
@@ -126,8 +128,15 @@ func (r *endpointReconciler) Reconcile(ctx context.Context, req ctrl.Request) (c
 		}
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
-	// Another install's object is left alone; an unclaimed one is claimed (with
-	// the finalizer) before any AWS call. See claim.go.
+	// Another shard's object is left to it (shard.go); another install's object
+	// is left alone; an unclaimed one is claimed (with the finalizer) before any
+	// AWS call. See claim.go.
+	if leave, err := r.leaveToOtherShards(ctx, obj); leave || err != nil {
+		if leave && err == nil {
+			r.forget(req.NamespacedName) // another shard's to count
+		}
+		return ctrl.Result{}, err
+	}
 	if mine, err := r.claim(ctx, obj); !mine || err != nil {
 		if !mine && err == nil {
 			r.forget(req.NamespacedName) // another install's to count, or going without us

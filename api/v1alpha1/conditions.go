@@ -195,4 +195,7 @@ const (
 	// EventClaimedElsewhere: another install of the controller (another
 	// --cluster-name) claimed the object; this one leaves it alone.
 	EventClaimedElsewhere = "ClaimedElsewhere"
+	// EventClaimReleased: a shard of the cluster's managers released the claim of
+	// an object it no longer selects, for the shard that selects it now.
+	EventClaimReleased = "ClaimReleased"
 )

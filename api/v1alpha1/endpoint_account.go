@@ -1,11 +1,12 @@
 package v1alpha1
 
-// ClaimAnnotation records, on each endpoint object, the --cluster-name of the
-// install that acts on it. It is written together with the finalizer before
-// any AWS call; another install (another --cluster-name) in the same
-// Kubernetes cluster leaves the object alone and never removes the claim or
-// the finalizer. To hand an object over, overwrite the annotation with the new
-// install's name.
+// ClaimAnnotation records, on each endpoint object, the install that acts on
+// it: its --cluster-name, or "<cluster-name>/<shard-name>" for one shard of a
+// cluster's managers (--shard-name). It is written together with the finalizer
+// before any AWS call; another install (another --cluster-name) or another
+// shard in the same Kubernetes cluster leaves the object alone and never
+// removes the claim or the finalizer. To hand an object over, overwrite the
+// annotation with the new install's (or shard's) value.
 const ClaimAnnotation = "vpce.dev/claimed-by"
 
 // AccountReference names the AWSAccount an endpoint lives in.

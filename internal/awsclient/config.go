@@ -7,12 +7,15 @@ import (
 	"context"
 	"fmt"
 	"sync"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/ratelimit"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
+
+	"github.com/vpce-dev/vpce-controller/internal/awserr"
 )
 
 // Options configure the AWS clients.
@@ -49,6 +52,7 @@ func LoadConfig(ctx context.Context, o Options) (aws.Config, error) {
 			return retry.NewStandard(func(so *retry.StandardOptions) {
 				so.MaxAttempts = attempts
 				so.RateLimiter = ratelimit.None
+				so.Backoff = bucketPacedBackoff{retry.NewExponentialJitterBackoff(so.MaxBackoff)}
 			})
 		}),
 	}, o.LoadOptions...)
@@ -57,6 +61,22 @@ func LoadConfig(ctx context.Context, o Options) (aws.Config, error) {
 		return aws.Config{}, fmt.Errorf("loading AWS configuration: %w", err)
 	}
 	return cfg, nil
+}
+
+// bucketPacedBackoff retries throttling errors at once: the retry goes through
+// the client-side bucket of the call's account and region again, which the
+// error has just slowed and which queues the caller (QueuedError) rather than
+// hold its reconcile worker when the turn is far off. A sleep here would hold
+// the worker, and the workers of one throttled account and region would leave
+// none for the others. Other errors keep the SDK's jittered backoff.
+type bucketPacedBackoff struct{ retry.BackoffDelayer }
+
+// BackoffDelay implements retry.BackoffDelayer.
+func (b bucketPacedBackoff) BackoffDelay(attempt int, err error) (time.Duration, error) {
+	if awserr.Classify(err) == awserr.Throttled {
+		return 0, nil
+	}
+	return b.BackoffDelayer.BackoffDelay(attempt, err)
 }
 
 // Clients hands out one EC2 client per region, all built from the same aws.Config

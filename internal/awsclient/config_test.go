@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	"github.com/aws/smithy-go"
 )
 
 // TestEndpointFromEnvironmentAndCABundle: the standard AWS_ENDPOINT_URL_EC2 variable
@@ -60,5 +61,40 @@ func TestEndpointFromEnvironmentAndCABundle(t *testing.T) {
 	_, err = NewClients(cfg, o).ForRegion("eu-west-1").DescribeVpcs(context.Background(), &ec2.DescribeVpcsInput{})
 	if err == nil || !strings.Contains(err.Error(), "418") {
 		t.Fatalf("--aws-endpoint-url not used: %v", err)
+	}
+}
+
+// TestThrottlingErrorsAreRetriedWithoutSleeping: a call AWS throttles is retried
+// at once, paced by the client-side bucket of its account and region (which the
+// throttling error just slowed, and which queues the caller instead of holding a
+// worker when its turn is far off), not by a sleep inside the reconcile worker:
+// sleeping workers of one throttled account and region would leave none for the
+// others. Other retryable errors keep the SDK's jittered backoff.
+func TestThrottlingErrorsAreRetriedWithoutSleeping(t *testing.T) {
+	t.Setenv("AWS_ACCESS_KEY_ID", "test")
+	t.Setenv("AWS_SECRET_ACCESS_KEY", "test")
+	cfg, err := LoadConfig(context.Background(), Options{Region: "us-east-1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := cfg.Retryer()
+	throttled := &smithy.GenericAPIError{Code: "RequestLimitExceeded", Message: "Request limit exceeded."}
+	if !r.IsErrorRetryable(throttled) {
+		t.Fatal("RequestLimitExceeded is not retried")
+	}
+	for attempt := 1; attempt <= 2; attempt++ {
+		if d, err := r.RetryDelay(attempt, throttled); err != nil || d != 0 {
+			t.Errorf("attempt %d after RequestLimitExceeded: sleeps %v (%v), want 0", attempt, d, err)
+		}
+	}
+	internal := &smithy.GenericAPIError{Code: "InternalError", Message: "An internal error has occurred"}
+	slept := false
+	for range 20 { // jittered: at least one of 20 delays is positive
+		if d, err := r.RetryDelay(2, internal); err == nil && d > 0 {
+			slept = true
+		}
+	}
+	if !slept {
+		t.Error("InternalError is retried without backoff")
 	}
 }

@@ -168,9 +168,13 @@ func (t *Throttle) limiter(action string) *adaptiveLimiter {
 	return l
 }
 
-// Wait blocks until the action may be called, or ctx ends. When MaxWaiters callers
-// already wait for the action's bucket and no token is free, it returns a
-// QueuedError at once.
+// Wait blocks until the action may be called, or ctx ends. It returns a
+// QueuedError at once, so the caller frees its worker and comes back later,
+// when no token is free and either MaxWaiters callers already wait for the
+// action's bucket, or the caller's token is further off than MaxWaiters tokens
+// at the bucket's configured rate (AWS throttled the account and region anyway,
+// and its bucket runs slower): one slow account and region never holds the
+// workers other accounts and regions need.
 func (t *Throttle) Wait(ctx context.Context, action string) error {
 	l := t.limiter(action)
 	maxWaiters := t.MaxWaiters
@@ -179,20 +183,35 @@ func (t *Throttle) Wait(ctx context.Context, action string) error {
 	}
 	n := int(l.waiting.Add(1))
 	defer l.waiting.Add(-1)
+	now := time.Now()
 	if n > maxWaiters {
-		if l.Allow() {
+		if l.AllowN(now, 1) {
 			return nil
 		}
 		// Come back at a place of one's own in the queue, so that turned-away
 		// callers return one per token instead of all at once.
-		return &QueuedError{Action: action, RetryAfter: l.slot(time.Now(), n-1)}
+		return &QueuedError{Action: action, RetryAfter: l.slot(now, n-1)}
 	}
-	start := time.Now()
-	err := l.Wait(ctx)
+	r := l.ReserveN(now, 1)
+	delay := r.DelayFrom(now)
+	if longest := time.Duration(float64(maxWaiters) / l.configured.Rate * float64(time.Second)); !r.OK() || delay > longest {
+		r.CancelAt(now)
+		return &QueuedError{Action: action, RetryAfter: max(delay, l.slot(now, n-1))}
+	}
+	if delay > 0 {
+		timer := time.NewTimer(delay)
+		defer timer.Stop()
+		select {
+		case <-timer.C:
+		case <-ctx.Done():
+			r.Cancel()
+			return ctx.Err()
+		}
+	}
 	if t.OnWait != nil {
-		t.OnWait(action, time.Since(start))
+		t.OnWait(action, time.Since(now))
 	}
-	return err
+	return nil
 }
 
 // Throttled tells the throttle that AWS throttled an action: its rate halves.

@@ -115,3 +115,33 @@ func TestOnlyMaxWaitersWaitOthersAreQueued(t *testing.T) {
 		}
 	}
 }
+
+// TestASlowedBucketQueuesInsteadOfHoldingAWorker: once AWS throttles an account
+// and region anyway, its bucket runs at a fraction of its rate, and a caller
+// would wait many tokens' worth of the configured rate for its turn: holding a
+// reconcile worker that long lets one throttled account and region take every
+// worker from the others. A caller whose token is further off than MaxWaiters
+// tokens at the configured rate is queued at once instead, to come back when
+// its token is due, even though fewer than MaxWaiters wait.
+func TestASlowedBucketQueuesInsteadOfHoldingAWorker(t *testing.T) {
+	th := NewThrottle(map[string]Bucket{"vpc-endpoint-writes": {Rate: 1, Burst: 1}})
+	th.MaxWaiters = 8
+	for range 4 {
+		th.Throttled("CreateVpcEndpoint") // 1 → 0.5 → 0.25 → 0.125 → 0.1 (a tenth)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 9*time.Second)
+	defer cancel()
+	if err := th.Wait(ctx, "CreateVpcEndpoint"); err != nil { // the burst token
+		t.Fatal(err)
+	}
+	// The next token is 10 s away: more than 8 tokens at the configured 1/s.
+	err := th.Wait(ctx, "CreateVpcEndpoint")
+	var q *QueuedError
+	if !errors.As(err, &q) || q.RetryAfter < 8*time.Second {
+		t.Fatalf("caller behind a slowed bucket: %v, want a QueuedError to come back when its token is due (~10s)", err)
+	}
+	// Being queued took no token: the caller that comes back first gets it.
+	if got := th.limiter("CreateVpcEndpoint").TokensAt(time.Now().Add(10 * time.Second)); got < 0.9 {
+		t.Fatalf("%.2f tokens 10 s on: the queued caller's reservation was kept", got)
+	}
+}

@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/types"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/rest"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -73,6 +74,11 @@ type Options struct {
 	// DefaultTags (--default-tags) are k=v pairs, comma-separated, put on every
 	// endpoint and security group the controller creates.
 	DefaultTags string
+	// Shard splits the cluster's objects between several managers (shard.go).
+	Shard ShardOptions
+	// Observers receive every reconcile's outcome besides the metrics (tests
+	// count reconciles per object).
+	Observers []controllers.Observer
 }
 
 // Manager is the controller manager, and the AWS accounts it reaches.
@@ -119,6 +125,9 @@ func (o Options) Validate() error {
 	if _, err := ParseTags(o.DefaultTags); err != nil {
 		return err
 	}
+	if err := o.Shard.Validate(); err != nil {
+		return err
+	}
 	return o.Metrics.Validate()
 }
 
@@ -128,6 +137,10 @@ func New(ctx context.Context, restCfg *rest.Config, o Options) (*Manager, error)
 		return nil, err
 	}
 	defaultTags, err := ParseTags(o.DefaultTags)
+	if err != nil {
+		return nil, err
+	}
+	shard, err := o.Shard.shard()
 	if err != nil {
 		return nil, err
 	}
@@ -142,7 +155,7 @@ func New(ctx context.Context, restCfg *rest.Config, o Options) (*Manager, error)
 		LeaderElectionReleaseOnCancel: true,
 	}
 	if mopts.LeaderElectionID == "" {
-		mopts.LeaderElectionID = LeaderElectionID(o.ClusterName)
+		mopts.LeaderElectionID = ShardLeaderElectionID(o.ClusterName, shard.Name)
 	}
 	if o.WatchNamespace != "" {
 		namespaces := map[string]cache.Config{}
@@ -220,6 +233,7 @@ func New(ctx context.Context, restCfg *rest.Config, o Options) (*Manager, error)
 			DefaultAccount:    o.DefaultAccount,
 			RequireAccountRef: o.RequireAccountRef,
 		},
+		Shard: shard,
 	}
 	if copts.MaxConcurrentReconciles == 0 {
 		copts.MaxConcurrentReconciles = 10
@@ -228,10 +242,14 @@ func New(ctx context.Context, restCfg *rest.Config, o Options) (*Manager, error)
 	if err := mgr.Add(recorder); err != nil {
 		return nil, err
 	}
-	if err := controllers.SetupGatewayEndpoint(mgr, engine, copts, recorder); err != nil {
+	var observer controllers.Observer = recorder
+	if len(o.Observers) > 0 {
+		observer = observers(append([]controllers.Observer{recorder}, o.Observers...))
+	}
+	if err := controllers.SetupGatewayEndpoint(mgr, engine, copts, observer); err != nil {
 		return nil, err
 	}
-	if err := controllers.SetupInterfaceEndpoint(mgr, engine, copts, recorder); err != nil {
+	if err := controllers.SetupInterfaceEndpoint(mgr, engine, copts, observer); err != nil {
 		return nil, err
 	}
 	if err := controllers.SetupInstanceConnectEndpoint(mgr, engine, copts, recorder); err != nil {
@@ -247,4 +265,28 @@ func New(ctx context.Context, restCfg *rest.Config, o Options) (*Manager, error)
 		return nil, err
 	}
 	return &Manager{Manager: mgr, Accounts: registry}, nil
+}
+
+// observers hands every outcome to each of its observers.
+type observers []controllers.Observer
+
+// Reconciled implements controllers.Observer.
+func (os observers) Reconciled(kind string, obj client.Object, out endpoint.Outcome) {
+	for _, o := range os {
+		o.Reconciled(kind, obj, out)
+	}
+}
+
+// Forget implements controllers.Observer.
+func (os observers) Forget(kind string, key types.NamespacedName) {
+	for _, o := range os {
+		o.Forget(kind, key)
+	}
+}
+
+// DriftRepaired implements controllers.Observer.
+func (os observers) DriftRepaired(kind string, obj client.Object, fields ...string) {
+	for _, o := range os {
+		o.DriftRepaired(kind, obj, fields...)
+	}
 }

@@ -30,6 +30,8 @@ func TestManagerRefusesToStartWithoutAClusterName(t *testing.T) {
 		{[]string{"--region", "us-east-1"}, "error: --cluster-name is required"},
 		{[]string{"--region", "us-east-1", "--cluster-name", "prod eu"}, `error: --cluster-name "prod eu" is invalid`},
 		{[]string{"--region", "us-east-1", "--cluster-name", "prod", "--metrics-cert-path", t.TempDir()}, "error: --metrics-cert-path"},
+		{[]string{"--region", "us-east-1", "--cluster-name", "prod", "--shard-namespace-selector", "vpce.dev/shard=a"}, "error: --shard-namespace-selector and --shard-accounts need --shard-name"},
+		{[]string{"--region", "us-east-1", "--cluster-name", "prod", "--shard-name", "a"}, "error: --shard-name a selects nothing to split by"},
 	} {
 		cmd := exec.CommandContext(ctx, path, tc.args...)
 		// No kubeconfig and an unreachable apiserver: the check must come first.

@@ -1,7 +1,10 @@
 // Command bench runs the scale benchmark (make bench): the manager as its own
 // process against the local control plane and ec2sim with AWS's throttling on and
 // time scaled, N GatewayEndpoints and N InterfaceEndpoints over 20 VPCs. It prints
-// a table and writes bench/results.json.
+// a table and writes bench/results.json. With -accounts (and -regions,
+// -throttle-account) the objects spread over several AWS accounts and regions,
+// and with -shards over several managers (fleet.go); those runs write
+// bench/results-<mode>.json.
 package main
 
 import (
@@ -28,7 +31,9 @@ func main() {
 	flag.DurationVar(&cfg.SyncPeriod, "sync-period", 5*time.Minute, "the manager's --sync-period, in AWS time")
 	flag.DurationVar(&cfg.Idle, "idle", 10*time.Minute, "how long to watch at rest, in AWS time")
 	flag.DurationVar(&cfg.StateDelay, "state-delay", time.Minute, "how long AWS provisions an interface endpoint, in AWS time")
-	out := flag.String("out", "bench/results.json", "where to write the figures as JSON")
+	out := flag.String("out", "bench/results.json", "where to write the figures as JSON (fleet runs: bench/results-<mode>.json)")
+	var fleet fleetFlags
+	fleet.register()
 	flag.Parse()
 	log.SetFlags(log.Ltime)
 	cfg.Logf = log.Printf
@@ -44,7 +49,16 @@ func main() {
 	defer os.RemoveAll(cfg.Dir)
 	ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer cancel()
-	res, err := bench.Run(ctx, cfg)
+	var res result
+	if fleet.enabled() {
+		var path string
+		res, path, err = fleet.run(ctx, cfg)
+		if !flagSet("out") {
+			*out = path
+		}
+	} else {
+		res, err = bench.Run(ctx, cfg)
+	}
 	if err != nil {
 		log.Printf("benchmark failed: %v (logs in %s)", err, cfg.Dir)
 		cancel()
@@ -63,4 +77,11 @@ func main() {
 		log.Fatal(err)
 	}
 	fmt.Printf("\nwrote %s\n", path)
+}
+
+// flagSet reports whether a flag was given on the command line.
+func flagSet(name string) bool {
+	set := false
+	flag.Visit(func(f *flag.Flag) { set = set || f.Name == name })
+	return set
 }
