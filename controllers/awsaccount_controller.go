@@ -78,6 +78,7 @@ func SetupAWSAccount(mgr ctrl.Manager, opts Options) error {
 		For(&v1alpha1.AWSAccount{}, builder.WithPredicates(changePredicate())).
 		Watches(&v1alpha1.GatewayEndpoint{}, users, onlyDeletes).
 		Watches(&v1alpha1.InterfaceEndpoint{}, users, onlyDeletes).
+		Watches(&v1alpha1.InstanceConnectEndpoint{}, users, onlyDeletes).
 		Named("awsaccount").
 		WithOptions(opts.controllerOptions()).
 		Complete(r)

@@ -111,7 +111,7 @@ func SetupInstanceConnectEndpoint(mgr ctrl.Manager, engine *endpoint.Engine, opt
 		return err
 	}
 	b := ctrl.NewControllerManagedBy(mgr).
-		For(&v1alpha1.InstanceConnectEndpoint{}, builder.WithPredicates(changePredicate()))
+		For(&v1alpha1.InstanceConnectEndpoint{}, builder.WithPredicates(changePredicate(), shardPredicate(mgr.GetClient(), opts)))
 	return watchAccounts(b, r.Client, func() client.ObjectList { return &v1alpha1.InstanceConnectEndpointList{} }).
 		Named("instanceconnectendpoint").
 		WithOptions(opts.controllerOptions()).
