@@ -42,7 +42,99 @@ func instanceConnectScenarios() []Scenario {
 		Behaviour: "right after CreateInstanceConnectEndpoint, DescribeInstanceConnectEndpoints by ID may fail `InvalidInstanceConnectEndpointId.NotFound` and a tag-filtered listing may omit the endpoint; both see it once it has propagated",
 		Source:    consistencySource + " (describe by ID right after a create; filtered listings)",
 		Check:     checkNewInstanceConnectUnseen,
+	}, {
+		Name:      "instance-connect-endpoint-region-quota",
+		Behaviour: "with five Instance Connect Endpoints in a region (each in its own VPC), a sixth CreateInstanceConnectEndpoint is refused with a `…LimitExceeded` or `…QuotaExceeded` code and nothing is created",
+		Source:    "EC2 user guide: Quotas for EC2 Instance Connect Endpoint (5 per AWS account per AWS Region, not adjustable)",
+		Check:     checkInstanceConnectRegionQuota,
+	}, {
+		Name:      "instance-connect-endpoint-subnet-full",
+		Behaviour: "CreateInstanceConnectEndpoint in a subnet without a free IPv4 address fails `InsufficientFreeAddressesInSubnet` and nothing is created",
+		Source:    "EC2 API reference: Error codes (`InsufficientFreeAddressesInSubnet`: not enough free addresses in the subnet for the network interface); EC2 user guide: Instance Connect Endpoint (one network interface in the subnet)",
+		Check:     checkInstanceConnectSubnetFull,
+	}, {
+		Name:      "instance-connect-endpoint-preserve-client-ip-ipv6",
+		Behaviour: "CreateInstanceConnectEndpoint with PreserveClientIp in an IPv6-only subnet is refused with an error code and nothing is created",
+		Source:    "EC2 API reference: CreateInstanceConnectEndpoint (PreserveClientIp: \"only supported on IPv4 EC2 Instance Connect Endpoints\")",
+		Check:     checkInstanceConnectPreserveClientIPv6,
 	}}
+}
+
+// wantNoICE checks that the VPC lists no Instance Connect Endpoint.
+func (e *Env) wantNoICE(ctx context.Context, vpcID, after string) error {
+	list, err := e.describeICEs(ctx, &ec2.DescribeInstanceConnectEndpointsInput{Filters: []types.Filter{filter("vpc-id", vpcID)}})
+	if err != nil {
+		return stepErr("DescribeInstanceConnectEndpoints", err)
+	}
+	if len(list) != 0 {
+		return fmt.Errorf("the VPC lists %d Instance Connect Endpoints after %s, want none", len(list), after)
+	}
+	return nil
+}
+
+func checkInstanceConnectRegionQuota(ctx context.Context, env *Env) error {
+	for i := range 5 {
+		n, err := env.newNetwork(ctx, true, 1)
+		if err != nil {
+			return err
+		}
+		if _, err := env.createICE(ctx, &ec2.CreateInstanceConnectEndpointInput{SubnetId: aws.String(n.Subnets[0].ID)}); err != nil {
+			return fmt.Errorf("endpoint %d of 5: %w", i+1, err)
+		}
+	}
+	n, err := env.newNetwork(ctx, true, 1)
+	if err != nil {
+		return err
+	}
+	_, err = env.Client.CreateInstanceConnectEndpoint(ctx, &ec2.CreateInstanceConnectEndpointInput{SubnetId: aws.String(n.Subnets[0].ID)})
+	if err == nil {
+		return fmt.Errorf("a sixth CreateInstanceConnectEndpoint in the region succeeded, want a quota error")
+	}
+	if code := errorCode(err); !strings.Contains(code, "LimitExceeded") && !strings.Contains(code, "QuotaExceeded") {
+		return fmt.Errorf("a sixth CreateInstanceConnectEndpoint in the region failed with %s, want a …LimitExceeded or …QuotaExceeded code", describeErr(err))
+	}
+	return env.wantNoICE(ctx, n.VpcID, "the refused sixth create")
+}
+
+func checkInstanceConnectSubnetFull(ctx context.Context, env *Env) error {
+	n, err := env.newNetwork(ctx, true, 1)
+	if err != nil {
+		return err
+	}
+	// A /28 has 16 addresses, 5 of which AWS reserves: 11 interface endpoints
+	// take the others.
+	full, err := env.createSubnet(ctx, n.VpcID, "10.0.200.0/28", zones[0])
+	if err != nil {
+		return err
+	}
+	for i := range 11 {
+		if _, err := env.createInterface(ctx, n.VpcID, "ssm", []string{full.ID}, interfaceOpts{}); err != nil {
+			return fmt.Errorf("interface endpoint %d of 11: %w", i+1, err)
+		}
+	}
+	_, err = env.Client.CreateInstanceConnectEndpoint(ctx, &ec2.CreateInstanceConnectEndpointInput{SubnetId: aws.String(full.ID)})
+	if err := wantCode("CreateInstanceConnectEndpoint in a full subnet", err, "InsufficientFreeAddressesInSubnet"); err != nil {
+		return err
+	}
+	return env.wantNoICE(ctx, n.VpcID, "the refused create")
+}
+
+func checkInstanceConnectPreserveClientIPv6(ctx context.Context, env *Env) error {
+	n, err := env.newNetwork(ctx, true, 1)
+	if err != nil {
+		return err
+	}
+	sn, err := env.Client.CreateSubnet(ctx, &ec2.CreateSubnetInput{
+		VpcId: aws.String(n.VpcID), Ipv6Native: aws.Bool(true), Ipv6CidrBlock: aws.String("2600:1f18:1:7100::/64"), AvailabilityZone: aws.String(zones[0]),
+	})
+	if err != nil {
+		return stepErr("CreateSubnet (IPv6-only)", err)
+	}
+	_, err = env.Client.CreateInstanceConnectEndpoint(ctx, &ec2.CreateInstanceConnectEndpointInput{SubnetId: sn.Subnet.SubnetId, PreserveClientIp: aws.Bool(true)})
+	if err := wantFailure("CreateInstanceConnectEndpoint with PreserveClientIp in an IPv6-only subnet", err); err != nil {
+		return err
+	}
+	return env.wantNoICE(ctx, n.VpcID, "the refused create")
 }
 
 // createICE creates an Instance Connect Endpoint in the subnet.
