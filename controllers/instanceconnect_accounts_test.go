@@ -129,7 +129,7 @@ func TestInstanceConnectUnderAnAWSAccount(t *testing.T) {
 
 // TestInstanceConnectTagsAndGauges: --default-tags land on the endpoint and its
 // managed group; a tag someone else adds survives drift checks while the
-// object's own is repaired; adoption keeps the tags the endpoint had and
+// object's own is repaired, and dropping a spec tag removes only it; adoption keeps the tags the endpoint had and
 // status.appliedTagKeys lists only those the controller set; the object gauges
 // count the kind by its state and readiness, and drop it once it is deleted.
 func TestInstanceConnectTagsAndGauges(t *testing.T) {
@@ -183,6 +183,22 @@ func TestInstanceConnectTagsAndGauges(t *testing.T) {
 	if want := []string{"CostCenter", "ManagedBy", "Name", "team"}; !reflect.DeepEqual(ep.Status.AppliedTagKeys, want) {
 		t.Fatalf("status.appliedTagKeys = %v, want %v", ep.Status.AppliedTagKeys, want)
 	}
+	// Dropping the spec tag removes it, and only it.
+	h.update(ep, func() { ep.Spec.Tags = nil })
+	h.eventually(10*time.Second, "spec tag removed", func() error {
+		tags := tagsOf(h.iceOf(id).Tags)
+		if _, ok := tags["team"]; ok || tags["Owner"] != "security-team" || tags["ManagedBy"] != "vpce-controller" {
+			return fmt.Errorf("tags %v", tags)
+		}
+		return nil
+	})
+	h.eventually(10*time.Second, "status.appliedTagKeys without team", func() error {
+		h.get(ep)
+		if want := []string{"CostCenter", "ManagedBy", "Name"}; !reflect.DeepEqual(ep.Status.AppliedTagKeys, want) {
+			return fmt.Errorf("status.appliedTagKeys = %v, want %v", ep.Status.AppliedTagKeys, want)
+		}
+		return nil
+	})
 	h.deleteAndWait(ep)
 	h.waitGauges(nil)
 
