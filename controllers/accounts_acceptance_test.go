@@ -231,7 +231,7 @@ func TestRoleThatCannotBeAssumedRecovers(t *testing.T) {
 		if !strings.Contains(synced.Message, "AWSAccount "+c.name+" is not ready (AssumeRoleDenied)") {
 			t.Errorf("%s: Synced message %q", gw.Name, synced.Message)
 		}
-		h.waitCondition(gw, v1alpha1.ConditionStalled, metav1.ConditionTrue, v1alpha1.ReasonAccountNotReady, 5*time.Second)
+		h.waitCondition(gw, v1alpha1.ConditionStalled, metav1.ConditionTrue, v1alpha1.ReasonAccountNotReady, 20*time.Second)
 		objs = append(objs, gw)
 	}
 	for _, gw := range objs {

@@ -291,7 +291,7 @@ func TestBadInputIsRefusedClearly(t *testing.T) {
 			if !strings.Contains(cond.Message, c.field) {
 				t.Fatalf("message %q does not name %s", cond.Message, c.field)
 			}
-			h.waitCondition(obj, v1alpha1.ConditionStalled, metav1.ConditionTrue, c.reason, 5*time.Second)
+			h.waitCondition(obj, v1alpha1.ConditionStalled, metav1.ConditionTrue, c.reason, 20*time.Second)
 			h.waitEvent(obj, v1alpha1.EventSyncFailed, c.reason)
 
 			// Watch the retries for 5 s: 250 ms growing gives ~5 attempts; a fixed
