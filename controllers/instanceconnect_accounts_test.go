@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/vpce-dev/vpce-controller/api/v1alpha1"
 	"github.com/vpce-dev/vpce-controller/internal/manager"
@@ -245,4 +246,41 @@ func TestInstanceConnectTagsAndGauges(t *testing.T) {
 		return nil
 	})
 	h.waitGauges(nil)
+}
+
+// TestAccountInUseByAnInstanceConnectEndpointIsKept: an AWSAccount an
+// InstanceConnectEndpoint uses is kept while the object lives, and goes as soon
+// as the object (and its endpoint) is deleted: the object's deletion, not a
+// periodic recheck (ten minutes apart here), lets it go.
+func TestAccountInUseByAnInstanceConnectEndpointIsKept(t *testing.T) {
+	h := newAccountHarness(t, accountHarnessOptions{options: func(o *manager.Options) { o.SyncPeriod = 10 * time.Minute }})
+	name := h.accountName("eice-in-use")
+	h.createAccount(&v1alpha1.AWSAccount{ObjectMeta: metav1.ObjectMeta{Name: name}, Spec: v1alpha1.AWSAccountSpec{NamespaceSelector: metav1.LabelSelector{}}})
+	h.waitAccount(name, metav1.ConditionTrue, v1alpha1.ReasonAccountVerified, 20*time.Second)
+	ep := eice("bastion", h.fix.VPCID)
+	ep.Spec.AccountRef = &v1alpha1.AccountReference{Name: name}
+	h.create(ep)
+	h.waitReady(ep)
+	var a v1alpha1.AWSAccount
+	if err := h.k.Get(h.ctx, client.ObjectKey{Name: name}, &a); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.k.Delete(h.ctx, &a); err != nil {
+		t.Fatal(err)
+	}
+	kept := h.waitAccount(name, metav1.ConditionFalse, v1alpha1.ReasonAccountInUse, 10*time.Second)
+	if c := findCondition(kept.Status.Conditions, v1alpha1.ConditionReady); !strings.Contains(c.Message, h.ns+"/bastion") {
+		t.Fatalf("in-use message %q does not name the object", c.Message)
+	}
+	h.deleteAndWait(ep)
+	if n := len(h.liveICEs()); n != 0 {
+		t.Fatalf("%d Instance Connect Endpoints left after the object was deleted", n)
+	}
+	h.eventually(30*time.Second, "AWSAccount gone", func() error {
+		err := h.k.Get(h.ctx, client.ObjectKey{Name: name}, &a)
+		if err == nil {
+			return errStillThere
+		}
+		return client.IgnoreNotFound(err)
+	})
 }
