@@ -39,14 +39,27 @@ var unconditional = map[string][]string{
 	"ModifyVpcEndpoint":   {"vpc", "subnet", "security-group", "route-table", "vpc-endpoint-service"},
 	"CreateSecurityGroup": {"vpc"},
 	"ModifyVpcAttribute":  {"vpc"}, // OptionalEnableVpcDns
+	// AttachInstanceConnectEndpointToNetwork.
+	"CreateInstanceConnectEndpoint": {"subnet", "security-group"},
+	"ModifyInstanceConnectEndpoint": {"security-group"},
 	// PrivateDnsHostedZone: a dependent action of ec2:CreateVpcEndpoint (private
 	// DNS) in the Service Authorization Reference, on AWS's own hosted zone.
 	"route53:AssociateVPCWithHostedZone": {"hostedzone", "vpc"},
+	// InstanceConnectEndpointNetworkInterface and InstanceConnectServiceLinkedRole:
+	// dependent actions of ec2:CreateInstanceConnectEndpoint (EC2 makes the
+	// endpoint's network interface, and its service-linked role the first time).
+	"ec2:CreateNetworkInterface":  {"network-interface", "subnet", "security-group"},
+	"iam:CreateServiceLinkedRole": {"role"},
 }
 
-// dependentActions are the non-EC2 actions granted: those the Service
-// Authorization Reference lists as dependent actions of the EC2 calls made.
-var dependentActions = map[string]bool{"route53:AssociateVPCWithHostedZone": true}
+// dependentActions are the actions granted that the controller does not call:
+// those the Service Authorization Reference lists as dependent actions of the
+// EC2 calls made.
+var dependentActions = map[string]bool{
+	"route53:AssociateVPCWithHostedZone": true,
+	"ec2:CreateNetworkInterface":         true,
+	"iam:CreateServiceLinkedRole":        true,
+}
 
 // readPolicy parses a policy file of config/iam.
 func readPolicy(t *testing.T, name string) []iamStatement {
@@ -95,8 +108,8 @@ func TestIAMPolicyProtectsTheOwnershipTag(t *testing.T) {
 		t.Fatalf("adoption-policy.json has %d statements, want 1", len(adoption))
 	}
 	st := adoption[0]
-	if !slices.Equal(st.Action, stringOrList{"ec2:CreateTags"}) || !slices.Equal(st.Resource, stringOrList{"arn:*:ec2:*:*:vpc-endpoint/*"}) {
-		t.Errorf("adoption statement grants %v on %v, want only ec2:CreateTags on endpoints", st.Action, st.Resource)
+	if !slices.Equal(st.Action, stringOrList{"ec2:CreateTags"}) || !slices.Equal(st.Resource, stringOrList{"arn:*:ec2:*:*:vpc-endpoint/*", "arn:*:ec2:*:*:instance-connect-endpoint/*"}) {
+		t.Errorf("adoption statement grants %v on %v, want only ec2:CreateTags on VPC and Instance Connect endpoints", st.Action, st.Resource)
 	}
 	if nullCondition(st, "aws:RequestTag/vpce.dev/cluster") != "false" || nullCondition(st, "aws:ResourceTag/vpce.dev/cluster") != "true" {
 		t.Errorf("adoption statement must require the cluster tag in the request and its absence on the endpoint: %v", st.Condition)

@@ -23,7 +23,7 @@ const testClusterName = "kustomize-test"
 
 // renderedKinds counts the objects of each kind config/default must render.
 var renderedKinds = map[string]int{
-	"CustomResourceDefinition": 3,
+	"CustomResourceDefinition": 4,
 	"Namespace":                1,
 	"ServiceAccount":           1,
 	// manager-role, metrics-auth-role, metrics-reader
@@ -289,7 +289,7 @@ func TestSamplesRender(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, doc := range kustomize(t, "samples") {
-		if doc.kind != "GatewayEndpoint" && doc.kind != "InterfaceEndpoint" && doc.kind != "AWSAccount" {
+		if doc.kind != "GatewayEndpoint" && doc.kind != "InterfaceEndpoint" && doc.kind != "InstanceConnectEndpoint" && doc.kind != "AWSAccount" {
 			t.Errorf("config/samples renders a %s", doc.kind)
 		}
 	}

@@ -25,6 +25,7 @@ var allowedResources = map[string][]string{
 	"networking.vpce.dev": {
 		"gatewayendpoints", "gatewayendpoints/status", "gatewayendpoints/finalizers",
 		"interfaceendpoints", "interfaceendpoints/status", "interfaceendpoints/finalizers",
+		"instanceconnectendpoints", "instanceconnectendpoints/status", "instanceconnectendpoints/finalizers",
 		"awsaccounts", "awsaccounts/status", "awsaccounts/finalizers",
 	},
 	// namespaces: read only (readOnlyResources), for AWSAccounts' namespace selectors;
@@ -153,6 +154,12 @@ func TestRBACGrantsWhatTheManagerNeeds(t *testing.T) {
 		{"networking.vpce.dev", "interfaceendpoints", "watch"},
 		{"networking.vpce.dev", "interfaceendpoints", "patch"},
 		{"networking.vpce.dev", "interfaceendpoints/status", "patch"},
+		{"networking.vpce.dev", "instanceconnectendpoints", "get"},
+		{"networking.vpce.dev", "instanceconnectendpoints", "list"},
+		{"networking.vpce.dev", "instanceconnectendpoints", "watch"},
+		{"networking.vpce.dev", "instanceconnectendpoints", "patch"},
+		{"networking.vpce.dev", "instanceconnectendpoints/status", "patch"},
+		{"networking.vpce.dev", "instanceconnectendpoints/finalizers", "update"},
 		{"networking.vpce.dev", "awsaccounts", "watch"},
 		{"networking.vpce.dev", "awsaccounts", "patch"},
 		{"networking.vpce.dev", "awsaccounts/status", "patch"},

@@ -36,7 +36,7 @@ func indexByAccount(mgr ctrl.Manager, obj client.Object, opts Options) error {
 // effectiveAccount is the AWSAccount an object uses: spec.accountRef, else the
 // manager's --default-account ("" for neither).
 func effectiveAccount(o client.Object, opts Options) string {
-	if name := o.(v1alpha1.AccountUser).CommonSpec().AccountName(); name != "" {
+	if name := o.(v1alpha1.AccountHolder).AccountSpec().AccountName(); name != "" {
 		return name
 	}
 	return opts.DefaultAccount

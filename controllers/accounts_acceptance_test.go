@@ -93,7 +93,8 @@ func (h *accountHarness) putSpoke(account, name string, externalIDs ...string) s
 // TestThreeAccountsTwoRegions: one cluster's endpoints in three accounts and two
 // regions, through the published hub-and-spoke IAM chain, converge; each lives in
 // its account and region (seen with that account's credentials, and not with
-// another's), and its status names the account and its ARN.
+// another's), and its status names the account and its ARN. An Instance Connect
+// Endpoint in a spoke account is among them.
 func TestThreeAccountsTwoRegions(t *testing.T) {
 	h := hubAndSpokes(t, map[string]string{tenantB: "tenant-b-51c2", tenantC: "tenant-c-9e07"})
 	type acct struct {
@@ -138,8 +139,30 @@ func TestThreeAccountsTwoRegions(t *testing.T) {
 	ssm := iface("ssm-333-eu-west-1", fx.VPCID, "ssm", v1alpha1.SubnetSelector{Tags: map[string]string{"tier": "private"}})
 	ssm.Spec.Region, ssm.Spec.AccountRef = "eu-west-1", &v1alpha1.AccountReference{Name: accts[2].name}
 	objs = append(objs, placed{ssm, tenantC, "eu-west-1"})
+	// An Instance Connect Endpoint too, in tenant B's eu-west-1 VPC.
+	bFix := h.sim.Account(tenantB).Region("eu-west-1").LoadFixture()
+	bastion := eice("eice-222-eu-west-1", bFix.VPCID)
+	bastion.Spec.Region, bastion.Spec.AccountRef = "eu-west-1", &v1alpha1.AccountReference{Name: accts[1].name}
+	bastion.Spec.Subnet.PreferredZone = ""
+	h.create(bastion)
 	for _, p := range objs {
 		h.create(p.obj)
+	}
+	h.waitReady(bastion)
+	if s := bastion.Status; s.AccountID != tenantB || s.EndpointARN != "arn:aws:ec2:eu-west-1:"+tenantB+":instance-connect-endpoint/"+s.EndpointID {
+		t.Errorf("%s: status accountID %q endpointARN %q, want account %s in eu-west-1", bastion.Name, s.AccountID, s.EndpointARN, tenantB)
+	}
+	for _, c := range []struct {
+		account, region string
+		sees            bool
+	}{{tenantB, "eu-west-1", true}, {hubAccount, "eu-west-1", false}, {tenantB, "us-east-1", false}} {
+		out, err := h.ec2As(c.account, c.region).DescribeInstanceConnectEndpoints(h.ctx, &ec2.DescribeInstanceConnectEndpointsInput{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if seen := len(out.InstanceConnectEndpoints) == 1 && aws.ToString(out.InstanceConnectEndpoints[0].InstanceConnectEndpointId) == bastion.Status.EndpointID; seen != c.sees || (!c.sees && len(out.InstanceConnectEndpoints) > 0) {
+			t.Errorf("account %s in %s lists Instance Connect Endpoints %v; the one of %s in it: %v", c.account, c.region, out.InstanceConnectEndpoints, bastion.Name, c.sees)
+		}
 	}
 	for _, p := range objs {
 		h.waitReady(p.obj)
@@ -208,7 +231,7 @@ func TestRoleThatCannotBeAssumedRecovers(t *testing.T) {
 		if !strings.Contains(synced.Message, "AWSAccount "+c.name+" is not ready (AssumeRoleDenied)") {
 			t.Errorf("%s: Synced message %q", gw.Name, synced.Message)
 		}
-		h.waitCondition(gw, v1alpha1.ConditionStalled, metav1.ConditionTrue, v1alpha1.ReasonAccountNotReady, 5*time.Second)
+		h.waitCondition(gw, v1alpha1.ConditionStalled, metav1.ConditionTrue, v1alpha1.ReasonAccountNotReady, 20*time.Second)
 		objs = append(objs, gw)
 	}
 	for _, gw := range objs {

@@ -107,7 +107,7 @@ func TestGuardRailsRefuseBeforeAnyAWSCall(t *testing.T) {
 					t.Errorf("%s: message %q lacks %q", c.obj.GetName(), synced.Message, w)
 				}
 			}
-			h.waitCondition(c.obj, v1alpha1.ConditionStalled, metav1.ConditionTrue, c.reason, 5*time.Second)
+			h.waitCondition(c.obj, v1alpha1.ConditionStalled, metav1.ConditionTrue, c.reason, 20*time.Second)
 			if calls := h.counter.calls(key(c.obj)); len(calls) > 0 {
 				t.Errorf("%s: AWS calls made for a refused object: %v", c.obj.GetName(), calls)
 			}
@@ -142,7 +142,7 @@ func TestGuardRailsRefuseBeforeAnyAWSCall(t *testing.T) {
 				t.Errorf("%s: status accountID %q endpointARN %q", c.obj.GetName(), s.AccountID, s.EndpointARN)
 			}
 		default:
-			h.waitCondition(c.obj, v1alpha1.ConditionSynced, metav1.ConditionFalse, c.reason, 5*time.Second)
+			h.waitCondition(c.obj, v1alpha1.ConditionSynced, metav1.ConditionFalse, c.reason, 20*time.Second)
 		}
 	}
 	if got := commonStatus(adopt).EndpointID; got != existingID {

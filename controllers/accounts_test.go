@@ -46,7 +46,7 @@ func TestUnassumableRoleRecoversWithoutTouchingObjects(t *testing.T) {
 	if !strings.Contains(synced.Message, "AWSAccount "+name+" is not ready (AssumeRoleDenied)") {
 		t.Errorf("Synced message %q", synced.Message)
 	}
-	h.waitCondition(gw, v1alpha1.ConditionStalled, metav1.ConditionTrue, v1alpha1.ReasonAccountNotReady, 5*time.Second)
+	h.waitCondition(gw, v1alpha1.ConditionStalled, metav1.ConditionTrue, v1alpha1.ReasonAccountNotReady, 20*time.Second)
 	if calls := h.counter.calls(key(gw)); len(calls) > 0 {
 		t.Fatalf("AWS calls for an object whose account cannot be used: %v", calls)
 	}
@@ -151,7 +151,7 @@ func TestDefaultAccountAndRequiredRef(t *testing.T) {
 		if !strings.Contains(c.Message, "spec.accountRef") || !strings.Contains(c.Message, "--require-account-ref") {
 			t.Errorf("message %q", c.Message)
 		}
-		h.waitCondition(gw, v1alpha1.ConditionStalled, metav1.ConditionTrue, v1alpha1.ReasonAccountRefRequired, 5*time.Second)
+		h.waitCondition(gw, v1alpha1.ConditionStalled, metav1.ConditionTrue, v1alpha1.ReasonAccountRefRequired, 20*time.Second)
 		if calls := h.counter.calls(key(gw)); len(calls) > 0 {
 			t.Fatalf("calls for the refused object: %v", calls)
 		}

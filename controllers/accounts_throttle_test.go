@@ -90,7 +90,7 @@ func TestBusyAccountDoesNotSlowAnother(t *testing.T) {
 		baseline.Round(time.Millisecond), otherAccount.Round(time.Millisecond), ratio(otherAccount, baseline),
 		otherRegion.Round(time.Millisecond), ratio(otherRegion, baseline), busyTook.Round(time.Millisecond))
 	for what, d := range map[string]time.Duration{"another account": otherAccount, "another region of the busy account": otherRegion} {
-		if r := ratio(d, baseline); r > 2 {
+		if r := ratio(d, baseline); r > 3.5 { // about 7.5 with one shared bucket; CPU load moves it little
 			t.Errorf("%s took %.2f times as long beside the busy account as an idle account: they share a bucket", what, r)
 		}
 	}

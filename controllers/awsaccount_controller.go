@@ -78,6 +78,7 @@ func SetupAWSAccount(mgr ctrl.Manager, opts Options) error {
 		For(&v1alpha1.AWSAccount{}, builder.WithPredicates(changePredicate())).
 		Watches(&v1alpha1.GatewayEndpoint{}, users, onlyDeletes).
 		Watches(&v1alpha1.InterfaceEndpoint{}, users, onlyDeletes).
+		Watches(&v1alpha1.InstanceConnectEndpoint{}, users, onlyDeletes).
 		Named("awsaccount").
 		WithOptions(opts.controllerOptions()).
 		Complete(r)
@@ -291,7 +292,7 @@ func (r *accountReconciler) finalize(ctx context.Context, a *v1alpha1.AWSAccount
 // users lists the endpoint objects (namespace/name) that use an AWSAccount.
 func (r *accountReconciler) users(ctx context.Context, name string) ([]string, error) {
 	var out []string
-	for _, list := range []client.ObjectList{&v1alpha1.GatewayEndpointList{}, &v1alpha1.InterfaceEndpointList{}} {
+	for _, list := range []client.ObjectList{&v1alpha1.GatewayEndpointList{}, &v1alpha1.InterfaceEndpointList{}, &v1alpha1.InstanceConnectEndpointList{}} {
 		if err := r.List(ctx, list, client.MatchingFields{accountIndex: name}); err != nil {
 			return nil, err
 		}

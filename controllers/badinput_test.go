@@ -1,6 +1,7 @@
 package controllers_test
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -157,7 +158,107 @@ func badInputs() []badInput {
 				gw := obj.(*v1alpha1.GatewayEndpoint)
 				h.update(gw, func() { gw.Spec.EndpointID = "" })
 			}},
+
+		// Instance Connect Endpoints: refused before anything is written, the
+		// managed group included.
+		{name: "instance connect endpoint in a VPC that has one", reason: v1alpha1.ReasonVPCHasInstanceConnectEndpoint, field: "spec.vpc",
+			build: func(h *harness) client.Object {
+				if _, err := h.ec2.CreateInstanceConnectEndpoint(h.ctx, &ec2.CreateInstanceConnectEndpointInput{SubnetId: aws.String(h.fix.PrivateSubnets[0].SubnetID)}); err != nil {
+					h.t.Fatal(err)
+				}
+				return eice("bad", h.fix.VPCID)
+			},
+			fix: func(h *harness, obj client.Object) {
+				for _, e := range h.liveICEs() {
+					h.eventually(10*time.Second, "delete the other endpoint", func() error {
+						_, err := h.ec2.DeleteInstanceConnectEndpoint(h.ctx, &ec2.DeleteInstanceConnectEndpointInput{InstanceConnectEndpointId: e.InstanceConnectEndpointId})
+						return err
+					})
+				}
+			}},
+		{name: "instance connect endpoint subnet tags match nothing", reason: v1alpha1.ReasonNoSubnets, field: "spec.subnet.tags",
+			build: func(h *harness) client.Object {
+				ep := eice("bad", h.fix.VPCID)
+				ep.Spec.Subnet = v1alpha1.InstanceConnectSubnet{Tags: map[string]string{"tier": "bastion"}}
+				return ep
+			},
+			fix: func(h *harness, _ client.Object) { h.tag(h.fix.PrivateSubnets[2].SubnetID, "tier", "bastion") }},
+		{name: "instance connect endpoint subnet of another VPC", reason: v1alpha1.ReasonSubnetInOtherVPC, field: "spec.subnet.id",
+			build: func(h *harness) client.Object {
+				_, subnet, _ := h.otherVPC()
+				ep := eice("bad", h.fix.VPCID)
+				ep.Spec.Subnet = v1alpha1.InstanceConnectSubnet{ID: subnet}
+				return ep
+			}},
+		{name: "instance connect endpoint subnet without a free address", reason: v1alpha1.ReasonSubnetFull, field: "spec.subnet",
+			build: func(h *harness) client.Object {
+				ep := eice("bad", h.fix.VPCID)
+				ep.Spec.Subnet = v1alpha1.InstanceConnectSubnet{ID: h.fullSubnet()}
+				return ep
+			},
+			fix: func(h *harness, obj client.Object) {
+				ep := obj.(*v1alpha1.InstanceConnectEndpoint)
+				live := h.liveEndpoints()
+				h.eventually(10*time.Second, "free an address", func() error {
+					_, err := h.ec2.DeleteVpcEndpoints(h.ctx, &ec2.DeleteVpcEndpointsInput{VpcEndpointIds: []string{aws.ToString(live[0].VpcEndpointId)}})
+					return err
+				})
+				h.eventually(10*time.Second, "an address free in "+ep.Spec.Subnet.ID, func() error {
+					out, err := h.ec2.DescribeSubnets(h.ctx, &ec2.DescribeSubnetsInput{SubnetIds: []string{ep.Spec.Subnet.ID}})
+					if err != nil || aws.ToInt32(out.Subnets[0].AvailableIpAddressCount) == 0 {
+						return fmt.Errorf("still full (%v)", err)
+					}
+					return nil
+				})
+			}},
+		{name: "instance connect endpoint preserving the client IP in an IPv6-only subnet", reason: v1alpha1.ReasonPreserveClientIPNotSupported, field: "spec.preserveClientIP",
+			build: func(h *harness) client.Object {
+				sn, err := h.ec2.CreateSubnet(h.ctx, &ec2.CreateSubnetInput{VpcId: aws.String(h.fix.VPCID), Ipv6Native: aws.Bool(true), Ipv6CidrBlock: aws.String("2600:1f18:1:7100::/64"), AvailabilityZone: aws.String("us-east-1a")})
+				if err != nil {
+					h.t.Fatal(err)
+				}
+				ep := eice("bad", h.fix.VPCID)
+				ep.Spec.Subnet = v1alpha1.InstanceConnectSubnet{ID: aws.ToString(sn.Subnet.SubnetId)}
+				ep.Spec.PreserveClientIP = true
+				return ep
+			},
+			fix: func(h *harness, obj client.Object) {
+				ep := obj.(*v1alpha1.InstanceConnectEndpoint)
+				h.update(ep, func() { ep.Spec.PreserveClientIP = false })
+			}},
+		{name: "instance connect endpoint security group of another VPC", reason: v1alpha1.ReasonSecurityGroupNotFound, field: "spec.securityGroups.ids",
+			build: func(h *harness) client.Object {
+				vpc, _, _ := h.otherVPC()
+				g, err := h.ec2.CreateSecurityGroup(h.ctx, &ec2.CreateSecurityGroupInput{GroupName: aws.String("elsewhere"), Description: aws.String("x"), VpcId: aws.String(vpc)})
+				if err != nil {
+					h.t.Fatal(err)
+				}
+				ep := eice("bad", h.fix.VPCID)
+				ep.Spec.SecurityGroups = &v1alpha1.InstanceConnectSecurityGroups{IDs: []string{aws.ToString(g.GroupId)}}
+				return ep
+			},
+			fix: func(h *harness, obj client.Object) {
+				ep := obj.(*v1alpha1.InstanceConnectEndpoint)
+				h.update(ep, func() { ep.Spec.SecurityGroups = nil })
+			}},
 	}
+}
+
+// fullSubnet makes a /28 subnet of the fixture VPC and fills its 11 addresses
+// with interface endpoints.
+func (h *harness) fullSubnet() string {
+	h.t.Helper()
+	sn, err := h.ec2.CreateSubnet(h.ctx, &ec2.CreateSubnetInput{VpcId: aws.String(h.fix.VPCID), CidrBlock: aws.String("10.0.90.0/28"), AvailabilityZone: aws.String("us-east-1a")})
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	id := aws.ToString(sn.Subnet.SubnetId)
+	for range 11 {
+		if _, err := h.ec2.CreateVpcEndpoint(h.ctx, &ec2.CreateVpcEndpointInput{VpcId: aws.String(h.fix.VPCID), ServiceName: aws.String("com.amazonaws.us-east-1.ssm"), VpcEndpointType: types.VpcEndpointTypeInterface, SubnetIds: []string{id}, PrivateDnsEnabled: aws.Bool(false)}); err != nil {
+			h.t.Fatal(err)
+		}
+	}
+	return id
 }
 
 func (h *harness) privateSubnetsInZones(zones ...string) []string {
@@ -190,7 +291,7 @@ func TestBadInputIsRefusedClearly(t *testing.T) {
 			if !strings.Contains(cond.Message, c.field) {
 				t.Fatalf("message %q does not name %s", cond.Message, c.field)
 			}
-			h.waitCondition(obj, v1alpha1.ConditionStalled, metav1.ConditionTrue, c.reason, 5*time.Second)
+			h.waitCondition(obj, v1alpha1.ConditionStalled, metav1.ConditionTrue, c.reason, 20*time.Second)
 			h.waitEvent(obj, v1alpha1.EventSyncFailed, c.reason)
 
 			// Watch the retries for 5 s: 250 ms growing gives ~5 attempts; a fixed

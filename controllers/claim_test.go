@@ -34,6 +34,7 @@ func TestTwoInstallsInOneCluster(t *testing.T) {
 		objs = append(objs, gw)
 	}
 	objs = append(objs, iface("ssm", h.fix.VPCID, "ssm", v1alpha1.SubnetSelector{IDs: h.privateSubnets()[:1]}))
+	objs = append(objs, eice("bastion", h.fix.VPCID))
 	for _, o := range objs {
 		h.create(o)
 	}
@@ -55,14 +56,19 @@ func TestTwoInstallsInOneCluster(t *testing.T) {
 	}
 	oneEndpointEach := func() {
 		t.Helper()
-		live := h.liveEndpoints()
+		var live []map[string]string // the tags of each live endpoint, of any kind
+		for _, e := range h.liveEndpoints() {
+			live = append(live, tagsOf(e.Tags))
+		}
+		for _, e := range h.liveICEs() {
+			live = append(live, tagsOf(e.Tags))
+		}
 		if len(live) != len(objs) {
 			t.Fatalf("%d live endpoints for %d objects", len(live), len(objs))
 		}
 		for _, o := range objs {
 			n := 0
-			for _, e := range live {
-				tags := tagsOf(e.Tags)
+			for _, tags := range live {
 				if tags["vpce.dev/owner-uid"] == string(o.GetUID()) {
 					n++
 					if tags["vpce.dev/cluster"] != claimer[o.GetName()] {

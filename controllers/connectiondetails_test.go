@@ -265,7 +265,7 @@ func TestConnectionDetailsRepairedAfterHandEdit(t *testing.T) {
 	if got := repairs(); got < before+3 {
 		t.Fatalf("vpce_drift_repairs_total{field=connection-details} = %v, want at least %v", got, before+3)
 	}
-	h.waitCondition(ie, v1alpha1.ConditionReady, metav1.ConditionTrue, v1alpha1.ReasonAvailable, 5*time.Second)
+	h.waitCondition(ie, v1alpha1.ConditionReady, metav1.ConditionTrue, v1alpha1.ReasonAvailable, 20*time.Second)
 }
 
 // TestConnectionDetailsDeletedWithTheObject: the controller deletes the ConfigMap
@@ -321,9 +321,9 @@ func TestConnectionDetailsNeverOverwriteAForeignConfigMap(t *testing.T) {
 	if !strings.Contains(cond.Message, `"taken"`) || !strings.Contains(cond.Message, "spec.connectionDetails.configMapName") {
 		t.Fatalf("message %q does not name the ConfigMap and the field", cond.Message)
 	}
-	h.waitCondition(ie, v1alpha1.ConditionReady, metav1.ConditionFalse, v1alpha1.ReasonConfigMapNotOwned, 5*time.Second)
-	h.waitCondition(ie, v1alpha1.ConditionStalled, metav1.ConditionTrue, v1alpha1.ReasonConfigMapNotOwned, 5*time.Second)
-	h.waitCondition(ie, v1alpha1.ConditionSynced, metav1.ConditionTrue, v1alpha1.ReasonReconciled, 5*time.Second)
+	h.waitCondition(ie, v1alpha1.ConditionReady, metav1.ConditionFalse, v1alpha1.ReasonConfigMapNotOwned, 20*time.Second)
+	h.waitCondition(ie, v1alpha1.ConditionStalled, metav1.ConditionTrue, v1alpha1.ReasonConfigMapNotOwned, 20*time.Second)
+	h.waitCondition(ie, v1alpha1.ConditionSynced, metav1.ConditionTrue, v1alpha1.ReasonReconciled, 20*time.Second)
 	if meta.FindStatusCondition(ie.Status.Conditions, v1alpha1.ConditionReconciling) != nil || ie.Status.State != "available" {
 		t.Fatalf("conditions %v, state %s", ie.Status.Conditions, ie.Status.State)
 	}
@@ -359,7 +359,7 @@ func TestConnectionDetailsNeverOverwriteAForeignConfigMap(t *testing.T) {
 	// The name changes: the data is written there, and the first object is Ready.
 	h.update(ie, func() { ie.Spec.ConnectionDetails.ConfigMapName = "ssm-endpoint" })
 	h.waitReady(ie)
-	h.waitCondition(ie, v1alpha1.ConditionConnectionDetailsReady, metav1.ConditionTrue, v1alpha1.ReasonConnectionDetailsWritten, 5*time.Second)
+	h.waitCondition(ie, v1alpha1.ConditionConnectionDetailsReady, metav1.ConditionTrue, v1alpha1.ReasonConnectionDetailsWritten, 20*time.Second)
 	if c := meta.FindStatusCondition(ie.Status.Conditions, v1alpha1.ConditionStalled); c != nil {
 		t.Fatalf("still Stalled: %v", c)
 	}
@@ -408,7 +408,7 @@ func TestConnectionDetailsWaitForTheEndpoint(t *testing.T) {
 	ie := withDetails(iface("ssm", "vpc-0000000000000dead", "ssm", v1alpha1.SubnetSelector{Tags: map[string]string{"tier": "private"}}), "ssm-endpoint")
 	h.create(ie)
 	h.waitCondition(ie, v1alpha1.ConditionSynced, metav1.ConditionFalse, v1alpha1.ReasonVPCNotFound, 15*time.Second)
-	cond := h.waitCondition(ie, v1alpha1.ConditionConnectionDetailsReady, metav1.ConditionFalse, v1alpha1.ReasonEndpointNotAvailable, 5*time.Second)
+	cond := h.waitCondition(ie, v1alpha1.ConditionConnectionDetailsReady, metav1.ConditionFalse, v1alpha1.ReasonEndpointNotAvailable, 20*time.Second)
 	if !strings.Contains(cond.Message, `"ssm-endpoint"`) {
 		t.Fatalf("message %q", cond.Message)
 	}
@@ -496,8 +496,8 @@ func TestConnectionDetailsWriteRefusedIsRetried(t *testing.T) {
 	if !strings.Contains(cond.Message, `"ssm-endpoint"`) || !strings.Contains(cond.Message, "immutable") {
 		t.Fatalf("message %q does not name the ConfigMap and the API server's answer", cond.Message)
 	}
-	h.waitCondition(ie, v1alpha1.ConditionReady, metav1.ConditionFalse, v1alpha1.ReasonConfigMapWriteFailed, 5*time.Second)
-	h.waitCondition(ie, v1alpha1.ConditionReconciling, metav1.ConditionTrue, v1alpha1.ReasonConfigMapWriteFailed, 5*time.Second)
+	h.waitCondition(ie, v1alpha1.ConditionReady, metav1.ConditionFalse, v1alpha1.ReasonConfigMapWriteFailed, 20*time.Second)
+	h.waitCondition(ie, v1alpha1.ConditionReconciling, metav1.ConditionTrue, v1alpha1.ReasonConfigMapWriteFailed, 20*time.Second)
 	if c := meta.FindStatusCondition(ie.Status.Conditions, v1alpha1.ConditionStalled); c != nil {
 		t.Fatalf("Stalled %v: the controller retries on its own", c)
 	}
@@ -512,5 +512,5 @@ func TestConnectionDetailsWriteRefusedIsRetried(t *testing.T) {
 		return wantData(want)(got)
 	})
 	h.waitReady(ie)
-	h.waitCondition(ie, v1alpha1.ConditionConnectionDetailsReady, metav1.ConditionTrue, v1alpha1.ReasonConnectionDetailsWritten, 5*time.Second)
+	h.waitCondition(ie, v1alpha1.ConditionConnectionDetailsReady, metav1.ConditionTrue, v1alpha1.ReasonConnectionDetailsWritten, 20*time.Second)
 }

@@ -56,8 +56,22 @@ func driftCases() []driftCase {
 			return i
 		}
 	}
+	ice := func(mutate ...func(*v1alpha1.InstanceConnectEndpoint)) func(h *harness) client.Object {
+		return func(h *harness) client.Object {
+			e := eice("drift", h.fix.VPCID)
+			for _, m := range mutate {
+				m(e)
+			}
+			return e
+		}
+	}
 	id := func(obj client.Object) string { return commonStatus(obj).EndpointID }
-	group := func(obj client.Object) string { return obj.(*v1alpha1.InterfaceEndpoint).Status.ManagedSecurityGroupID }
+	group := func(obj client.Object) string {
+		if e, ok := obj.(*v1alpha1.InstanceConnectEndpoint); ok {
+			return e.Status.ManagedSecurityGroupID
+		}
+		return obj.(*v1alpha1.InterfaceEndpoint).Status.ManagedSecurityGroupID
+	}
 	modify := func(in ec2.ModifyVpcEndpointInput) func(h *harness, obj client.Object) {
 		return func(h *harness, obj client.Object) {
 			in.VpcEndpointId = aws.String(id(obj))
@@ -321,6 +335,61 @@ func driftCases() []driftCase {
 			},
 		},
 		{
+			name:   "instance-connect-endpoint-deleted",
+			object: ice(),
+			inject: func(h *harness, obj client.Object) {
+				h.eventually(10*time.Second, "delete the endpoint", func() error {
+					_, err := h.ec2.DeleteInstanceConnectEndpoint(h.ctx, &ec2.DeleteInstanceConnectEndpointInput{InstanceConnectEndpointId: aws.String(id(obj))})
+					return err
+				})
+			},
+			note:   text("Instance Connect Endpoint %s was deleted outside the controller", endpointID),
+			fields: []string{endpoint.DriftEndpoint},
+			repaired: func(h *harness, obj client.Object) error {
+				if n := len(h.liveICEs()); n != 1 {
+					return fmt.Errorf("%d Instance Connect Endpoints, want 1", n)
+				}
+				return nil
+			},
+		},
+		{
+			name:   "instance-connect-preserve-client-ip-turned-on",
+			object: ice(),
+			inject: func(h *harness, obj client.Object) {
+				h.eventually(10*time.Second, "modify the endpoint", func() error {
+					_, err := h.ec2.ModifyInstanceConnectEndpoint(h.ctx, &ec2.ModifyInstanceConnectEndpointInput{InstanceConnectEndpointId: aws.String(id(obj)), PreserveClientIp: aws.Bool(true)})
+					return err
+				})
+			},
+			note:   text("Repaired Instance Connect Endpoint %s: preserve client IP off", endpointID),
+			fields: []string{endpoint.DriftPreserveClientIP},
+			repaired: func(h *harness, obj client.Object) error {
+				if got := h.iceOf(id(obj)); aws.ToBool(got.PreserveClientIp) {
+					return errors.New("preserveClientIP still on")
+				}
+				return nil
+			},
+		},
+		{
+			// The egress-only managed group of an Instance Connect Endpoint loses its
+			// one rule (TCP 22 to the VPC).
+			name:   "instance-connect-managed-group-rule-revoked",
+			object: ice(),
+			inject: func(h *harness, obj client.Object) {
+				if _, err := h.ec2.RevokeSecurityGroupEgress(h.ctx, &ec2.RevokeSecurityGroupEgressInput{GroupId: aws.String(group(obj)), IpPermissions: ingress(22, h.fix.VPCCIDR)}); err != nil {
+					h.t.Fatal(err)
+				}
+			},
+			note:   text("Repaired security group %s rules: +tcp/22 to %s", groupID, vpcCIDR),
+			fields: []string{endpoint.DriftSecurityGroupRules},
+			repaired: func(h *harness, obj client.Object) error {
+				if got, want := h.groupRulesBoth(group(obj)), []string{"out tcp/22 to " + h.fix.VPCCIDR}; !slices.Equal(got, want) {
+					return fmt.Errorf("rules %v, want %v", got, want)
+				}
+				return nil
+			},
+		},
+		{
 			// Not in AWS: the ConfigMap of spec.connectionDetails edited by hand.
 			name:   "connection-details-edited",
 			object: gw(func(g *v1alpha1.GatewayEndpoint) { withDetails(g, "s3-endpoint") }),
@@ -386,8 +455,11 @@ func TestEveryDriftIsReported(t *testing.T) {
 			h := newHarness(t)
 			obj := c.object(h)
 			kind := "GatewayEndpoint"
-			if _, ok := obj.(*v1alpha1.InterfaceEndpoint); ok {
+			switch obj.(type) {
+			case *v1alpha1.InterfaceEndpoint:
 				kind = "InterfaceEndpoint"
+			case *v1alpha1.InstanceConnectEndpoint:
+				kind = "InstanceConnectEndpoint"
 			}
 			h.create(obj)
 			h.waitReady(obj)
@@ -436,6 +508,9 @@ func (h *harness) waitSettled(obj client.Object) {
 		}
 		if ie, ok := obj.(*v1alpha1.InterfaceEndpoint); ok && (ie.Status.SecurityGroupCreateIntent != nil || ie.Status.SecurityGroupLastChange != nil) {
 			return fmt.Errorf("status.securityGroupCreateIntent %+v, status.securityGroupLastChange %+v", ie.Status.SecurityGroupCreateIntent, ie.Status.SecurityGroupLastChange)
+		}
+		if e, ok := obj.(*v1alpha1.InstanceConnectEndpoint); ok && (e.Status.SecurityGroupCreateIntent != nil || e.Status.SecurityGroupLastChange != nil) {
+			return fmt.Errorf("status.securityGroupCreateIntent %+v, status.securityGroupLastChange %+v", e.Status.SecurityGroupCreateIntent, e.Status.SecurityGroupLastChange)
 		}
 		return nil
 	})

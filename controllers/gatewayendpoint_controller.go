@@ -105,14 +105,21 @@ func commonSpec(c *v1alpha1.EndpointSpecCommon) endpoint.Spec {
 	if c.Policy != nil && len(c.Policy.Raw) > 0 {
 		s.Policy = c.Policy.Raw
 	}
-	if len(c.Tags) > 0 {
-		s.Tags = make(map[string]string, len(c.Tags))
-		for k, v := range c.Tags {
-			s.Tags[k] = string(v)
-		}
-	}
+	s.Tags = specTags(c.Tags)
 	if s.DeletionPolicy == "" {
 		s.DeletionPolicy = v1alpha1.DeletionPolicyDelete
 	}
 	return s
+}
+
+// specTags turns spec.tags into the engine's map (nil when there are none).
+func specTags(tags map[string]v1alpha1.TagValue) map[string]string {
+	if len(tags) == 0 {
+		return nil
+	}
+	out := make(map[string]string, len(tags))
+	for k, v := range tags {
+		out[k] = string(v)
+	}
+	return out
 }

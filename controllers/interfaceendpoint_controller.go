@@ -59,6 +59,7 @@ func (interfaceKind) setDurable(obj client.Object, d endpoint.Durable) {
 	st := &obj.(*v1alpha1.InterfaceEndpoint).Status
 	st.ManagedSecurityGroupID = d.ManagedGroupID
 	st.SecurityGroupCreateIntent = fromIntent(d.GroupIntent)
+	st.SecurityGroupLastChange = fromChange(d.GroupChange)
 }
 
 func (interfaceKind) common(obj client.Object) *v1alpha1.EndpointStatusCommon {

@@ -310,7 +310,7 @@ func TestInterfaceUnknownService(t *testing.T) {
 		t.Fatalf("message %q", c.Message)
 	}
 	// GitOps tools see a stalled object, not one still in progress.
-	h.waitCondition(ie, v1alpha1.ConditionStalled, metav1.ConditionTrue, "InvalidServiceName", 5*time.Second)
+	h.waitCondition(ie, v1alpha1.ConditionStalled, metav1.ConditionTrue, "InvalidServiceName", 20*time.Second)
 	if meta.FindStatusCondition(ie.Status.Conditions, v1alpha1.ConditionReconciling) != nil {
 		t.Fatalf("a stalled object also says Reconciling: %+v", ie.Status.Conditions)
 	}
@@ -328,7 +328,7 @@ func TestInterfacePrivateLinkAcceptance(t *testing.T) {
 	if ie.Status.State != "pendingAcceptance" || ie.Status.PrivateDNSEnabled {
 		t.Fatalf("status %+v", ie.Status)
 	}
-	h.waitCondition(ie, v1alpha1.ConditionReconciling, metav1.ConditionTrue, v1alpha1.ReasonPendingAcceptance, 5*time.Second)
+	h.waitCondition(ie, v1alpha1.ConditionReconciling, metav1.ConditionTrue, v1alpha1.ReasonPendingAcceptance, 20*time.Second)
 	if err := h.sim.AcceptEndpoint(ie.Status.EndpointID); err != nil {
 		t.Fatal(err)
 	}
@@ -356,7 +356,7 @@ func TestInterfacePrivateLinkAcceptance(t *testing.T) {
 	}
 	h.update(rejected, func() { rejected.Annotations = map[string]string{"poke": "1"} })
 	h.waitCondition(rejected, v1alpha1.ConditionReady, metav1.ConditionFalse, v1alpha1.ReasonRejected, 15*time.Second)
-	h.waitCondition(rejected, v1alpha1.ConditionSynced, metav1.ConditionFalse, v1alpha1.ReasonRejected, 5*time.Second)
+	h.waitCondition(rejected, v1alpha1.ConditionSynced, metav1.ConditionFalse, v1alpha1.ReasonRejected, 20*time.Second)
 }
 
 func TestInterfaceDriftRepaired(t *testing.T) {

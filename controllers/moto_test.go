@@ -3,57 +3,18 @@ package controllers_test
 import (
 	"context"
 	"fmt"
-	"net"
-	"net/http"
-	"os/exec"
-	"syscall"
 	"testing"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
 
 	"github.com/vpce-dev/vpce-controller/test/ec2sim"
+	"github.com/vpce-dev/vpce-controller/test/testenv"
 )
 
-// startMoto starts a moto_server on a free loopback port for one test; the test
-// is skipped when moto_server is not installed.
-func startMoto(t *testing.T) string {
-	t.Helper()
-	bin, err := exec.LookPath("moto_server")
-	if err != nil {
-		t.Skip("moto_server is not on PATH")
-	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := l.Addr().(*net.TCPAddr).Port
-	l.Close()
-	cmd := exec.Command(bin, "-H", "127.0.0.1", "-p", fmt.Sprint(port))
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
-		_ = cmd.Wait()
-	})
-	url := fmt.Sprintf("http://127.0.0.1:%d", port)
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		resp, err := http.Post(url+"/moto-api/reset", "application/json", nil)
-		if err == nil {
-			resp.Body.Close()
-			return url
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("moto_server did not answer: %v", err)
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
-}
+// startMoto starts a moto_server of the test's own and returns its URL.
+func startMoto(t *testing.T) string { return testenv.StartMoto(t) }
 
 // buildFixture makes ec2sim's demo world through the EC2 API, for peers that have
 // no fixture: a VPC with DNS attributes on, three private subnets in three AZs each

@@ -310,6 +310,7 @@ func (r *endpointReconciler) setDurable(obj client.Object, d endpoint.Durable) {
 	c := r.kind.common(obj)
 	c.EndpointID = d.EndpointID
 	c.CreateIntent = fromIntent(d.EndpointIntent)
+	c.LastChange = fromChange(d.EndpointChange)
 	r.kind.setDurable(obj, d)
 }
 
@@ -348,8 +349,8 @@ func (r *endpointReconciler) writeStatus(obj client.Object, out endpoint.Outcome
 	c := r.kind.common(obj)
 	gen := obj.GetGeneration()
 	c.ObservedGeneration = gen
-	r.setDurable(obj, endpoint.Durable{EndpointID: out.EndpointID, EndpointIntent: out.EndpointIntent, ManagedGroupID: out.ManagedGroupID, GroupIntent: out.GroupIntent})
-	c.LastChange = fromChange(out.EndpointChange)
+	r.setDurable(obj, endpoint.Durable{EndpointID: out.EndpointID, EndpointIntent: out.EndpointIntent, ManagedGroupID: out.ManagedGroupID, GroupIntent: out.GroupIntent,
+		EndpointChange: out.EndpointChange, GroupChange: out.GroupChange})
 	c.Region = out.Region
 	if out.ServiceName != "" {
 		c.ServiceName = out.ServiceName

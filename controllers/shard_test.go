@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	corev1 "k8s.io/api/core/v1"
 	eventsv1 "k8s.io/api/events/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -193,6 +194,7 @@ func TestTwoShardsSplitTheObjects(t *testing.T) {
 	add("b", nsB, gateway("b-s3", s.fix.VPCID, v1alpha1.RouteTableSelector{IDs: rts[2:3]}))
 	add("b", nsB, ddb("b-ddb", rts[2]))
 	add("b", nsB, noDNS("b-logs", "logs", subnets[1]))
+	add("b", nsB, eice("b-eice", s.fix.VPCID))
 
 	// Each converges, claimed and reconciled (drift checks included) by its
 	// namespace's shard only.
@@ -218,7 +220,7 @@ func TestTwoShardsSplitTheObjects(t *testing.T) {
 			t.Errorf("%s/%s: %d ClaimedElsewhere events with disjoint shards: %q", o.GetNamespace(), o.GetName(), len(ev), ev[0].Note)
 		}
 	}
-	if live := s.liveEndpoints(); len(live) != len(shardOf) {
+	if live := append(s.liveEndpointIDs(), s.liveICEIDs()...); len(live) != len(shardOf) {
 		t.Fatalf("%d live endpoints for %d objects", len(live), len(shardOf))
 	}
 
@@ -268,7 +270,7 @@ func TestTwoShardsSplitTheObjects(t *testing.T) {
 			t.Errorf("%s: shard b reconciled it %d times after releasing it", o.GetName(), n)
 		}
 	}
-	if live := s.liveEndpoints(); len(live) != len(shardOf) {
+	if live := append(s.liveEndpointIDs(), s.liveICEIDs()...); len(live) != len(shardOf) {
 		t.Fatalf("after the move: %d live endpoints for %d objects", len(live), len(shardOf))
 	}
 
@@ -322,7 +324,7 @@ func TestTwoShardsSplitTheObjects(t *testing.T) {
 			t.Errorf("%s/%s acted on by shards %v, want %v", o.GetNamespace(), o.GetName(), by, want)
 		}
 	}
-	if live := s.liveEndpoints(); len(live) != len(shardOf) {
+	if live := append(s.liveEndpointIDs(), s.liveICEIDs()...); len(live) != len(shardOf) {
 		t.Fatalf("with overlapping shards: %d live endpoints for %d objects", len(live), len(shardOf))
 	}
 	t.Logf("objects per shard: %v", countShards(shardOf))
@@ -394,4 +396,22 @@ func TestShardsSplitByAccount(t *testing.T) {
 			t.Errorf("%s: reconciled %d times by shard %s, which does not serve its account", o.GetName(), n, other)
 		}
 	}
+}
+
+// liveEndpointIDs are the IDs of the VPC endpoints not being deleted.
+func (h *harness) liveEndpointIDs() []string {
+	var ids []string
+	for _, e := range h.liveEndpoints() {
+		ids = append(ids, aws.ToString(e.VpcEndpointId))
+	}
+	return ids
+}
+
+// liveICEIDs are the IDs of the Instance Connect Endpoints not being deleted.
+func (h *harness) liveICEIDs() []string {
+	var ids []string
+	for _, e := range h.liveICEs() {
+		ids = append(ids, aws.ToString(e.InstanceConnectEndpointId))
+	}
+	return ids
 }

@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -221,7 +222,7 @@ func (h *harness) cleanup() {
 	each := func(f func(client.Object)) int {
 		n := 0
 		for _, ns := range append([]string{h.ns}, h.extra...) {
-			for _, list := range []client.ObjectList{&v1alpha1.GatewayEndpointList{}, &v1alpha1.InterfaceEndpointList{}} {
+			for _, list := range []client.ObjectList{&v1alpha1.GatewayEndpointList{}, &v1alpha1.InterfaceEndpointList{}, &v1alpha1.InstanceConnectEndpointList{}} {
 				_ = h.k.List(ctx, list, client.InNamespace(ns))
 				items, _ := meta.ExtractList(list)
 				for _, it := range items {
@@ -325,7 +326,7 @@ func (h *harness) waitCondition(obj client.Object, typ string, status metav1.Con
 func (h *harness) waitReady(obj client.Object) {
 	h.t.Helper()
 	h.waitCondition(obj, v1alpha1.ConditionReady, metav1.ConditionTrue, v1alpha1.ReasonAvailable, 20*time.Second)
-	h.waitCondition(obj, v1alpha1.ConditionSynced, metav1.ConditionTrue, v1alpha1.ReasonReconciled, 5*time.Second)
+	h.waitCondition(obj, v1alpha1.ConditionSynced, metav1.ConditionTrue, v1alpha1.ReasonReconciled, 20*time.Second)
 }
 
 // events returns the events recorded for obj, oldest first.
@@ -428,6 +429,19 @@ func (h *harness) liveEndpoints() []types.VpcEndpoint {
 }
 
 // routesTo returns the route tables that route the prefix list to the endpoint.
+// waitRoutes waits until the route tables AWS shows routing to the endpoint are
+// want: AWS shows new and removed routes late, so one read proves nothing.
+func (h *harness) waitRoutes(endpointID string, want []string) {
+	h.t.Helper()
+	want = slices.Sorted(slices.Values(want))
+	h.eventually(15*time.Second, "routes to "+endpointID, func() error {
+		if got := h.routesTo(endpointID); !slices.Equal(got, want) {
+			return fmt.Errorf("AWS routes to the endpoint in %v, want %v", got, want)
+		}
+		return nil
+	})
+}
+
 func (h *harness) routesTo(endpointID string) []string {
 	h.t.Helper()
 	out, err := h.ec2.DescribeRouteTables(h.ctx, &ec2.DescribeRouteTablesInput{Filters: []types.Filter{{Name: aws.String("vpc-id"), Values: []string{h.fix.VPCID}}}})

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The vpce-controller demo (`make demo`): a local control plane (bin/localcp),
 # ec2sim with its demo VPC, and the manager, all on loopback, then the story of
-# a private subnet reaching S3 and Systems Manager without a NAT gateway, and the
-# ConfigMap of connection details an application loads to use them.
+# a private subnet reaching S3 and Systems Manager without a NAT gateway, the
+# ConfigMap of connection details an application loads to use them, and the EC2
+# Instance Connect Endpoint through which you reach its instances without a bastion.
 #
 #   hack/demo.sh        start everything and tell the story; leaves it running
 #   hack/demo.sh down   stop what the demo started and remove .demo/ (`make demo-down`)
@@ -153,7 +154,8 @@ while read -r tier az subnet sncidr; do
 done < <(aws ec2 describe-subnets --filters Name=vpc-id,Values="$vpc" --output text \
   --query "Subnets[].[Tags[?Key=='tier']|[0].Value, AvailabilityZone, SubnetId, CidrBlock]" | sort)
 say "The private route tables hold only the local route: no NAT gateway, no internet gateway."
-say "An instance there cannot reach S3, nor Systems Manager (so no Session Manager shell)."
+say "An instance there cannot reach S3, nor Systems Manager (so no Session Manager shell), and you"
+say "cannot reach it either: no public IP, no bastion host."
 
 # ---------------------------------------------------------------------------
 heading "2. Declaring the endpoints"
@@ -226,8 +228,23 @@ spec:
   # What an application needs to use this endpoint, in a ConfigMap it can load with envFrom.
   connectionDetails:
     configMapName: s3-endpoint
+---
+# An EC2 Instance Connect Endpoint in a private subnet: `aws ec2-instance-connect ssh
+# --connection-type eice` tunnels through it to the instances' private addresses. Its
+# managed security group allows egress TCP 22 to the VPC, and no ingress.
+apiVersion: networking.vpce.dev/v1alpha1
+kind: InstanceConnectEndpoint
+metadata:
+  name: bastion
+spec:
+  vpc:
+    tags: {Name: ec2sim-fixture}
+  subnet:
+    tags: {tier: private}
+    preferredZone: us-east-1a
 EOF
-say "Five objects in .demo/endpoints.yaml. The S3 gateway endpoint and the S3 interface endpoint:"
+say "Six objects in .demo/endpoints.yaml. The S3 gateway endpoint, the S3 interface endpoint and the"
+say "Instance Connect Endpoint:"
 sed -n '1,13p' "$state/endpoints.yaml" | sed 's/^/    /'
 sed -n '/^# S3 through an interface/,$p' "$state/endpoints.yaml" | sed 's/^/    /'
 say "ssm, ssmmessages and ec2messages are the same without privateDNS (private DNS is on by default)"
@@ -240,17 +257,18 @@ show kubectl apply -f .demo/endpoints.yaml
 
 # ---------------------------------------------------------------------------
 heading "3. Watching them converge"
-say "Interface endpoints stay 'pending' while AWS provisions them (3 s in ec2sim; minutes in AWS)."
+say "Interface endpoints stay 'pending' (the Instance Connect Endpoint 'create-in-progress') while AWS"
+say "provisions them (3 s in ec2sim; minutes in AWS)."
 columns='KIND:.kind,NAME:.metadata.name,ENDPOINT:.status.endpointID,STATE:.status.state,READY:.status.conditions[?(@.type=="Ready")].status,REASON:.status.conditions[?(@.type=="Ready")].reason'
 # progress prints the objects' progress (a table when $1 is "table", else one
 # line) and succeeds once all are Ready.
 progress() {
   local table
-  table=$(kubectl get gwe,ife -o custom-columns="$columns" 2>/dev/null) || return 1
+  table=$(kubectl get gwe,ife,eice -o custom-columns="$columns" 2>/dev/null) || return 1
   if [ "$1" = table ]; then
     printf '%s\n' "$table"
   else
-    awk 'NR > 1 { k = ($1 == "GatewayEndpoint") ? "gwe" : "ife"; r = ($5 == "True") ? "Ready" : ($4 == "<none>" ? "-" : $4)
+    awk 'NR > 1 { k = ($1 == "GatewayEndpoint") ? "gwe" : ($1 == "InterfaceEndpoint") ? "ife" : "eice"; r = ($5 == "True") ? "Ready" : ($4 == "<none>" ? "-" : $4)
                   line = line (line == "" ? "" : ", ") k "/" $2 " " r }
          END { print line }' <<< "$table"
   fi
@@ -273,11 +291,11 @@ while :; do
   [ $((SECONDS - t0)) -lt 90 ] || die "the endpoints were not Ready within 90 s" "$state/manager.log"
   sleep 1
 done
-say "All five Ready after $((SECONDS - t0)) s."
+say "All six Ready after $((SECONDS - t0)) s."
 
 # ---------------------------------------------------------------------------
 heading "4. What kubectl shows"
-show kubectl get gwe,ife -o wide
+show kubectl get gwe,ife,eice -o wide
 
 # ---------------------------------------------------------------------------
 heading "5. The AWS side, in plain words"
@@ -370,7 +388,30 @@ say "hand edits (event DriftCorrected), never writes over a ConfigMap it does no
 say "ConnectionDetailsReady=False, reason ConfigMapNotOwned) and deletes them with their objects."
 
 # ---------------------------------------------------------------------------
-heading "7. Drift: a route table removed behind the controller's back"
+heading "7. Reaching the private instances: the Instance Connect Endpoint"
+read -r eice_id eice_state eice_dns eice_subnet eice_az eice_sg < <(kubectl get eice bastion -o jsonpath='{.status.endpointID} {.status.state} {.status.dnsName} {.status.subnetID} {.status.availabilityZone} {.status.managedSecurityGroupID}{"\n"}')
+[ "$eice_state" = create-complete ] && [ -n "$eice_dns" ] ||
+  die "the Instance Connect Endpoint is '$eice_state' with DNS name '$eice_dns'" "$state/manager.log"
+say "Instance Connect Endpoint $eice_id is $eice_state in private subnet $eice_subnet ($eice_az)."
+say "  DNS name: $eice_dns"
+say "  FIPS DNS name: $(kubectl get eice bastion -o jsonpath='{.status.fipsDNSName}')"
+read -r egress ingress < <(aws ec2 describe-security-groups --group-ids "$eice_sg" --output text \
+  --query "SecurityGroups[0].[join(',', IpPermissionsEgress[].join('', [IpProtocol, '/', to_string(FromPort), '->', join('+', IpRanges[].CidrIp)])), length(IpPermissions)]")
+say "  managed security group $eice_sg: egress $egress, $ingress ingress rules (AWS's allow-all egress rule revoked)"
+say "Instances in the private subnets need a security group that admits TCP 22 from $eice_sg."
+say "ec2sim has no instances, so nothing here can be reached; with a real endpoint, this is the command"
+say "you would run for an instance of a private subnet (i-0123456789abcdef0 stands for its ID):"
+say ""
+say "    aws ec2-instance-connect ssh --region $region --connection-type eice --instance-id i-0123456789abcdef0 --os-user ec2-user"
+say ""
+say "The CLI finds the VPC's Instance Connect Endpoint ($eice_id, one per VPC) and tunnels SSH to the"
+say "instance's private address through it. To name the endpoint, or to tunnel another port (RDP 3389"
+say "once spec.securityGroups.managed.ports lists it):"
+say "    aws ec2-instance-connect open-tunnel --region $region --instance-connect-endpoint-id $eice_id --instance-id i-0123456789abcdef0 --remote-port 22 --local-port 2222"
+say "The caller needs ec2-instance-connect:OpenTunnel on $(kubectl get eice bastion -o jsonpath='{.status.endpointARN}')."
+
+# ---------------------------------------------------------------------------
+heading "8. Drift: a route table removed behind the controller's back"
 drift_rt=$(kubectl get gwe s3 -o jsonpath='{.status.routeTableIDs[0]}')
 show aws ec2 modify-vpc-endpoint --vpc-endpoint-id "$gw" --remove-route-table-ids "$drift_rt" --output text
 routes=$(aws ec2 describe-route-tables --route-table-ids "$drift_rt" --output text \
@@ -389,7 +430,7 @@ routes=$(aws ec2 describe-route-tables --route-table-ids "$drift_rt" --output te
 say "$drift_rt again routes $(tr '\t' ' ' <<< "$routes" | sed 's/ / -> /')."
 
 # ---------------------------------------------------------------------------
-heading "8. Deleting an endpoint leaves AWS clean"
+heading "9. Deleting an endpoint leaves AWS clean"
 read -r del_id del_sg del_enis < <(kubectl get ife ec2messages \
   -o jsonpath='{.status.endpointID} {.status.managedSecurityGroupID} {.status.networkInterfaces[*].id}{"\n"}')
 say "ec2messages is $del_id with security group $del_sg and network interfaces $del_enis."
@@ -404,14 +445,14 @@ left=$(aws ec2 describe-network-interfaces --filters Name=network-interface-id,V
 say "  network interfaces $del_enis: ${left:-gone}"
 left=$(aws ec2 describe-security-groups --filters Name=group-id,Values="$del_sg" --query 'SecurityGroups[].GroupId' --output text)
 say "  security group $del_sg: ${left:-gone}"
-show kubectl get gwe,ife
+show kubectl get gwe,ife,eice
 
 # ---------------------------------------------------------------------------
 heading "Explore"
 say "Everything keeps running (demo took $((SECONDS - started)) s). In another shell:"
 say "  source .demo/env        # or:"
 sed 's/^/  /' "$state/env"
-say "  kubectl get gwe,ife -o wide; kubectl describe ife ssm; kubectl get events"
+say "  kubectl get gwe,ife,eice -o wide; kubectl describe ife ssm; kubectl describe eice bastion; kubectl get events"
 say "  kubectl get configmap s3-endpoint -o yaml"
-say "  aws ec2 describe-vpc-endpoints"
+say "  aws ec2 describe-vpc-endpoints; aws ec2 describe-instance-connect-endpoints"
 say "Logs: .demo/manager.log, .demo/ec2sim.log, .demo/localcp.log. Stop it all with: make demo-down"

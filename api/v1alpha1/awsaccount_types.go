@@ -61,8 +61,9 @@ type AWSAccountSpec struct {
 
 	// AllowedServices lists the services objects may use: short names (s3,
 	// ecr.dkr), full names (com.amazonaws.us-east-1.ssm) or PrivateLink service
-	// names, where * matches any characters (com.amazonaws.vpce.*). Omitted: any
-	// service.
+	// names, where * matches any characters (com.amazonaws.vpce.*). An
+	// InstanceConnectEndpoint names no service: it is allowed as
+	// ec2-instance-connect-endpoint (or by *). Omitted: any service.
 	// +kubebuilder:validation:MinItems=1
 	// +kubebuilder:validation:MaxItems=100
 	// +kubebuilder:validation:items:Pattern=`^[a-z0-9*]([a-z0-9.*-]*[a-z0-9*])?$`

@@ -138,7 +138,8 @@ type EndpointStatusCommon struct {
 	// LastChange records the controller's last change to the endpoint that AWS may
 	// not show yet: AWS shows a changed resource in its previous state for a
 	// while, and reading that state within the manager's --consistency-bound of
-	// the change is waited out, not taken for drift.
+	// the change is waited out, not taken for drift. It is written before the
+	// change is made.
 	// +optional
 	LastChange *Change `json:"lastChange,omitempty"`
 

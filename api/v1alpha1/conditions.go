@@ -69,6 +69,18 @@ const (
 	// ReasonSecurityGroupInUse: the managed security group cannot be deleted because
 	// something outside the endpoint still references it.
 	ReasonSecurityGroupInUse = "SecurityGroupInUse"
+	// ReasonVPCHasInstanceConnectEndpoint: the VPC already has an Instance Connect
+	// Endpoint of someone else's, and AWS allows one per VPC.
+	ReasonVPCHasInstanceConnectEndpoint = "VPCHasInstanceConnectEndpoint"
+	// ReasonInstanceConnectEndpointLimitExceeded: AWS refused the Instance Connect
+	// Endpoint because the account has as many as it allows in the region.
+	ReasonInstanceConnectEndpointLimitExceeded = "InstanceConnectEndpointLimitExceeded"
+	// ReasonSubnetFull: the subnet has no free IP address for the endpoint's
+	// network interface.
+	ReasonSubnetFull = "SubnetFull"
+	// ReasonPreserveClientIPNotSupported: spec.preserveClientIP with an IPv6-only
+	// subnet, where AWS does not support it.
+	ReasonPreserveClientIPNotSupported = "PreserveClientIPNotSupported"
 	// ReasonThrottled: AWS throttled the controller; it retries with backoff.
 	ReasonThrottled = "Throttled"
 	// ReasonAWSUnavailable: AWS answered with a server error; the controller retries with backoff.

@@ -37,7 +37,8 @@ type EndpointAccountStatus struct {
 	AccountID string `json:"accountID,omitempty"`
 
 	// EndpointARN is the endpoint's ARN
-	// (arn:<partition>:ec2:<region>:<account>:vpc-endpoint/<id>).
+	// (arn:<partition>:ec2:<region>:<account>:vpc-endpoint/<id>, or
+	// instance-connect-endpoint/<id> for an Instance Connect Endpoint).
 	// +optional
 	EndpointARN string `json:"endpointARN,omitempty"`
 
@@ -73,4 +74,25 @@ func (e *InterfaceEndpoint) CommonSpec() *EndpointSpecCommon { return &e.Spec.En
 // +kubebuilder:object:generate=false
 type AccountUser interface {
 	CommonSpec() *EndpointSpecCommon
+}
+
+// AccountSpec returns the spec's choice of AWS account.
+func (e *GatewayEndpoint) AccountSpec() *EndpointAccountSpec {
+	return &e.Spec.EndpointAccountSpec
+}
+
+// AccountSpec returns the spec's choice of AWS account.
+func (e *InterfaceEndpoint) AccountSpec() *EndpointAccountSpec {
+	return &e.Spec.EndpointAccountSpec
+}
+
+// AccountSpec returns the spec's choice of AWS account.
+func (e *InstanceConnectEndpoint) AccountSpec() *EndpointAccountSpec {
+	return &e.Spec.EndpointAccountSpec
+}
+
+// AccountHolder is any endpoint kind: each may name an AWSAccount.
+// +kubebuilder:object:generate=false
+type AccountHolder interface {
+	AccountSpec() *EndpointAccountSpec
 }

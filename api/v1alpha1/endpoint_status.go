@@ -8,7 +8,12 @@ func (e *InterfaceEndpoint) CommonStatus() *EndpointStatusCommon {
 	return &e.Status.EndpointStatusCommon
 }
 
-// EndpointObject is either kind: anything with the shared status.
+// CommonStatus returns the status fields every kind shares.
+func (e *InstanceConnectEndpoint) CommonStatus() *EndpointStatusCommon {
+	return &e.Status.EndpointStatusCommon
+}
+
+// EndpointObject is any endpoint kind: anything with the shared status.
 // +kubebuilder:object:generate=false
 type EndpointObject interface {
 	CommonStatus() *EndpointStatusCommon

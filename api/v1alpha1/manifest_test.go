@@ -19,6 +19,7 @@ import (
 const (
 	gatewayKind   = "GatewayEndpoint"
 	interfaceKind = "InterfaceEndpoint"
+	iceKind       = "InstanceConnectEndpoint"
 )
 
 // baseSpecs are small valid specs of each kind that test cases patch.
@@ -30,6 +31,13 @@ vpc:
   id: vpc-0a1b2c3d4e5f67890
 routeTables:
   ids: [rtb-0a1b2c3d4e5f67890]
+`,
+	iceKind: `
+region: us-east-1
+vpc:
+  id: vpc-0a1b2c3d4e5f67890
+subnet:
+  id: subnet-0a1b2c3d4e5f67890
 `,
 	interfaceKind: `
 service: ssm

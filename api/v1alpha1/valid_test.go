@@ -54,6 +54,13 @@ var validCases = []validCase{
 		update: `{routeTables: {ids: [rtb-0b1c2d3e], tags: {tier: private}}, tags: {team: a}, deletionPolicy: Retain, policy: {Version: "2012-10-17", Statement: [{Effect: Allow, Principal: "*", Action: "s3:GetObject", Resource: "*"}]}, endpointID: vpce-0a1b2c3d}`},
 	{name: "mutable interface fields updated", kind: interfaceKind,
 		update: `{subnets: {ids: [subnet-0b1c2d3e, subnet-0c1d2e3f]}, securityGroups: {ids: [sg-0a1b2c3d]}, privateDNS: {enabled: false}, tags: {team: a}}`},
+	{name: "instance connect subnet by tags in a preferred zone", kind: iceKind,
+		spec: `subnet: {id: null, tags: {tier: private}, preferredZone: us-east-1a}`},
+	{name: "instance connect endpoint id of 8 hex digits", kind: iceKind, spec: `endpointID: eice-0a1b2c3d`},
+	{name: "instance connect managed egress for RDP to groups", kind: iceKind,
+		spec: `securityGroups: {ids: [sg-0a1b2c3d], managed: {egress: [{securityGroupIDs: [sg-0a1b2c3d4e5f67890]}, {cidrs: [10.0.0.0/8]}], ports: [22, 3389]}}`},
+	{name: "mutable instance connect fields updated", kind: iceKind,
+		update: `{securityGroups: {ids: [sg-0a1b2c3d]}, preserveClientIP: true, tags: {team: a}, deletionPolicy: Retain, endpointID: eice-0a1b2c3d}`},
 	{name: "unchanged vpc tags and service re-applied", kind: interfaceKind,
 		spec: `vpc: {id: null, tags: {env: prod}}`, update: `{vpc: {tags: {env: prod}}, service: ssm, region: us-east-1}`},
 }

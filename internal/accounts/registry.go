@@ -290,12 +290,17 @@ func Partition(region string) string {
 	}
 }
 
-// EndpointARN is the ARN of a VPC endpoint.
+// EndpointARN is the ARN of a VPC endpoint (vpce-...) or an EC2 Instance
+// Connect Endpoint (eice-...).
 func EndpointARN(region, accountID, endpointID string) string {
 	if region == "" || accountID == "" || endpointID == "" {
 		return ""
 	}
-	return fmt.Sprintf("arn:%s:ec2:%s:%s:vpc-endpoint/%s", Partition(region), region, accountID, endpointID)
+	resource := "vpc-endpoint"
+	if strings.HasPrefix(endpointID, "eice-") {
+		resource = "instance-connect-endpoint"
+	}
+	return fmt.Sprintf("arn:%s:ec2:%s:%s:%s/%s", Partition(region), region, accountID, resource, endpointID)
 }
 
 func sortedKeys(m map[string]string) []string {

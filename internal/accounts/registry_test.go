@@ -231,6 +231,9 @@ func TestNamesAndARNs(t *testing.T) {
 			t.Errorf("EndpointARN(%s) = %s", region, got)
 		}
 	}
+	if got, want := EndpointARN("eu-west-1", "222222222222", "eice-0123456789abcdef0"), "arn:aws:ec2:eu-west-1:222222222222:instance-connect-endpoint/eice-0123456789abcdef0"; got != want {
+		t.Errorf("EndpointARN of an Instance Connect Endpoint = %s, want %s", got, want)
+	}
 	if EndpointARN("us-east-1", "", "vpce-1") != "" {
 		t.Error("an ARN without an account")
 	}

@@ -22,9 +22,10 @@ type Options struct {
 	// OwnerTagKey and OwnerUIDTagKey name the tags that say which object owns a
 	// resource: the store is indexed by the second, and change notices carry both.
 	OwnerTagKey, OwnerUIDTagKey string
-	// SnapshotTTL bounds the age of the owned endpoints and security groups served
-	// when a request asks for nothing fresher. With Tick running every object is
-	// re-read every ListInterval, so make it longer than that.
+	// SnapshotTTL bounds the age of the owned endpoints, Instance Connect
+	// Endpoints and security groups served when a request asks for nothing
+	// fresher. With Tick running the endpoints and groups are re-read every
+	// ListInterval, so make it longer than that.
 	SnapshotTTL time.Duration
 	// InventoryTTL bounds the age of VPCs, subnets, route tables and by-ID group checks.
 	InventoryTTL time.Duration
@@ -55,9 +56,11 @@ type Client struct {
 
 	endpoints     *owned[types.VpcEndpoint]
 	groups        *owned[types.SecurityGroup]
+	ices          *owned[types.Ec2InstanceConnectEndpoint]
 	endpointReads batches[types.VpcEndpoint]
 	groupReads    batches[types.SecurityGroup]
 	eniReads      batches[types.NetworkInterface]
+	iceReads      batches[types.Ec2InstanceConnectEndpoint]
 
 	// othersEndpoints are the endpoints of the region that are not this
 	// cluster's, from a listing of all (the private DNS conflict check).
@@ -91,12 +94,14 @@ func New(cl awsclient.EC2, o Options) *Client {
 	c := &Client{EC2: cl, o: o, clock: clk,
 		endpoints: newOwned(endpointOps, o),
 		groups:    newOwned(groupOps, o),
+		ices:      newOwned(iceOps, o),
 		enis:      map[string]types.NetworkInterface{},
 		foreign:   map[string]stamped[types.SecurityGroup]{},
 	}
 	c.endpointReads = batches[types.VpcEndpoint]{clock: clk, spacing: o.Spacing, fetch: c.fetchEndpoints}
 	c.groupReads = batches[types.SecurityGroup]{clock: clk, spacing: o.Spacing, fetch: c.fetchGroups}
 	c.eniReads = batches[types.NetworkInterface]{clock: clk, spacing: o.Spacing, fetch: c.fetchInterfaces}
+	c.iceReads = batches[types.Ec2InstanceConnectEndpoint]{clock: clk, spacing: o.Spacing, fetch: c.fetchICEs}
 	for _, l := range []interface {
 		init(clock.Clock, time.Duration)
 	}{&c.vpcs, &c.subnets, &c.routeTables, &c.othersEndpoints} {
@@ -286,6 +291,8 @@ func (c *Client) markResources(ids []string) {
 			c.endpoints.markDirty(now, id)
 		case strings.HasPrefix(id, "sg-"):
 			c.groups.markDirty(now, id)
+		case strings.HasPrefix(id, "eice-"):
+			c.ices.markDirty(now, id)
 		}
 	}
 }

@@ -23,13 +23,17 @@ var groupOps = kindOps[types.SecurityGroup]{
 
 // compactGroup keeps the fields the engine reads.
 func compactGroup(g types.SecurityGroup) types.SecurityGroup {
-	return types.SecurityGroup{GroupId: g.GroupId, GroupName: g.GroupName, VpcId: g.VpcId, Tags: g.Tags, IpPermissions: g.IpPermissions, OwnerId: g.OwnerId}
+	return types.SecurityGroup{GroupId: g.GroupId, GroupName: g.GroupName, VpcId: g.VpcId, Tags: g.Tags, IpPermissions: g.IpPermissions, IpPermissionsEgress: g.IpPermissionsEgress, OwnerId: g.OwnerId}
 }
 
 func groupFingerprint(g types.SecurityGroup) string {
 	var parts []string
-	for _, p := range g.IpPermissions {
-		base := aws.ToString(p.IpProtocol) + "/" + itoa(aws.ToInt32(p.FromPort)) + "-" + itoa(aws.ToInt32(p.ToPort)) + "/"
+	for i, p := range append(append([]types.IpPermission(nil), g.IpPermissions...), g.IpPermissionsEgress...) {
+		dir := "in/"
+		if i >= len(g.IpPermissions) {
+			dir = "out/"
+		}
+		base := dir + aws.ToString(p.IpProtocol) + "/" + itoa(aws.ToInt32(p.FromPort)) + "-" + itoa(aws.ToInt32(p.ToPort)) + "/"
 		for _, r := range p.IpRanges {
 			parts = append(parts, base+aws.ToString(r.CidrIp))
 		}

@@ -40,9 +40,9 @@ type adapter interface {
 	// create makes the resource with the ClientToken and returns it as AWS
 	// answered, or AWS's error unchanged.
 	create(ctx context.Context, cl awsclient.EC2, r *resolved, token string) (Observed, error)
-	// createHint is added to the message of a refused create with this AWS error
-	// code ("" for none).
-	createHint(code string) string
+	// explainCreate adds to p, AWS's refusal of a create with this error code,
+	// what the user needs to know (a reason of the kind, a hint).
+	explainCreate(code string, p *Problem)
 	// plan is the pure planner's answer for the kind: the changes from o to r.desired.
 	plan(r *resolved, o Observed) Plan
 	// modify makes the plan's changes other than tags in one call.
@@ -81,7 +81,8 @@ const (
 	phaseReady
 	// phaseAwaitingAcceptance: waits for the owner of the service to accept it.
 	phaseAwaitingAcceptance
-	// phasePartial: provisioned in part; converged, never Ready.
+	// phasePartial: provisioned in part, or the last change failed; converged,
+	// never Ready (reason Partial unless the class names another).
 	phasePartial
 	// phaseStuck: AWS will not move on (rejected, failed, expired); the resource
 	// stays until deleted, and only the user can help.
@@ -105,8 +106,11 @@ func (c stateClass) gone() bool { return c.phase == phaseDeleting || c.phase == 
 
 // adapterOf returns the adapter of a spec's kind.
 func adapterOf(t Type) adapter {
-	if t == Gateway {
+	switch t {
+	case Gateway:
 		return gatewayAdapter{}
+	case InstanceConnect:
+		return instanceConnectAdapter{}
 	}
 	return interfaceAdapter{}
 }

@@ -1,6 +1,7 @@
 package endpoint
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
@@ -28,6 +29,21 @@ func (e *Engine) changed(c **Change, digest string) {
 	*c = &Change{At: e.now().Truncate(time.Second), From: digest}
 }
 
+// recordChange records, in the object's status, a change about to be made to a
+// resource whose state has the digest, before it is made: a crash between the
+// change and the status write would otherwise lose the record, and AWS, showing
+// the previous state for a while, would make the controller's own change look
+// like drift (or undo a spec reverted meanwhile). Nothing is changed when the
+// record fails.
+func (e *Engine) recordChange(ctx context.Context, req Request, out *Outcome, c **Change, digest string) error {
+	e.changed(c, digest)
+	if err := e.record(ctx, req, out); err != nil {
+		*c = nil
+		return err
+	}
+	return nil
+}
+
 func digest(parts ...string) string {
 	sum := sha256.Sum256([]byte(strings.Join(parts, "\n")))
 	return hex.EncodeToString(sum[:8])
@@ -50,10 +66,10 @@ func endpointDigest(o Observed) string {
 }
 
 // groupDigest digests what the controller changes on its security group: the
-// ingress rules and the tags.
-func groupDigest(g types.SecurityGroup) string {
+// rules the spec manages (groupRules) and the tags.
+func groupDigest(g types.SecurityGroup, m ManagedGroupSpec) string {
 	var rules []string
-	for _, r := range observedRules(g.IpPermissions) {
+	for _, r := range groupRules(g, m) {
 		rules = append(rules, r.String())
 	}
 	return digest(aws.ToString(g.GroupId), strings.Join(rules, ","), tagsDigest(tagMap(g.Tags)))

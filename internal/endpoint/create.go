@@ -22,7 +22,7 @@ func (e *Engine) create(ctx context.Context, cl awsclient.EC2, k adapter, req Re
 			// since): it is listed once AWS is consistent, and then converged.
 			return errNotYetVisible
 		}
-		p.Message += k.createHint(code)
+		k.explainCreate(code, p)
 		if p.Class == awserr.Terminal && code != "IdempotentParameterMismatch" {
 			// AWS refused the request, and a repeat of a successful one with the same
 			// token would have returned it: nothing was made.

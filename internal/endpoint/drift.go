@@ -23,6 +23,8 @@ const (
 	DriftDNSOptions = "dns-options"
 	// DriftIPAddressType: the endpoint's IP address type changed.
 	DriftIPAddressType = "ip-address-type"
+	// DriftPreserveClientIP: preserveClientIP of an Instance Connect Endpoint changed.
+	DriftPreserveClientIP = "preserve-client-ip"
 	// DriftTags: tags of the endpoint removed or changed.
 	DriftTags = "tags"
 	// DriftSecurityGroup: the managed security group was deleted outside the
@@ -44,7 +46,7 @@ const (
 // DriftFields lists every drift field, in the order docs/operations.md lists them.
 var DriftFields = []string{
 	DriftEndpoint, DriftRouteTables, DriftSubnets, DriftSecurityGroups, DriftPolicy,
-	DriftPrivateDNS, DriftDNSOptions, DriftIPAddressType, DriftTags,
+	DriftPrivateDNS, DriftDNSOptions, DriftIPAddressType, DriftPreserveClientIP, DriftTags,
 	DriftSecurityGroup, DriftSecurityGroupRules, DriftSecurityGroupTags, DriftVPCDNSAttributes,
 	DriftConnectionDetails,
 }

@@ -165,6 +165,11 @@ type resolved struct {
 	svc      serviceInfo
 	desired  Desired
 	subnetAZ map[string]string
+	// subnets are the VPC's subnets by ID, and subnetProblem why the spec's
+	// subnet selector matches none (Instance Connect Endpoints, whose subnet
+	// matters only to a create).
+	subnets       map[string]types.Subnet
+	subnetProblem *Problem
 }
 
 // resolve turns the spec into IDs and desired state: the tags, the policy and the
@@ -252,6 +257,12 @@ func (e *Engine) converge(ctx context.Context, cl awsclient.EC2, region string, 
 	}
 	if err := e.update(ctx, cl, k, req, r, *obs, f.adopted, out); err != nil {
 		return err
+	}
+	if out.groupSettling && out.Ready {
+		// The managed group's rules are not known to be as the spec wants until AWS
+		// shows the change recorded for them.
+		out.notReady(v1alpha1.ReasonPending, "waiting for AWS to show the change made to security group %s at %s (AWS is eventually consistent)", out.ManagedGroupID, req.Prior.GroupChange.At.UTC().Format(time.RFC3339))
+		out.Poll, out.PollBackoff = e.pendingPoll(), true
 	}
 	if req.Spec.Managed == nil {
 		return e.dropManagedGroup(ctx, cl, req, out)

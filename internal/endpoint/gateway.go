@@ -49,11 +49,10 @@ func (gatewayAdapter) create(ctx context.Context, cl awsclient.EC2, r *resolved,
 	return observe(*res.VpcEndpoint), nil
 }
 
-func (gatewayAdapter) createHint(code string) string {
+func (gatewayAdapter) explainCreate(code string, p *Problem) {
 	if code == "RouteAlreadyExists" {
-		return "; another endpoint for this service already serves one of the route tables: remove the table from spec.routeTables or from the other endpoint"
+		p.Message += "; another endpoint for this service already serves one of the route tables: remove the table from spec.routeTables or from the other endpoint"
 	}
-	return ""
 }
 
 func (gatewayAdapter) applied(o Observed, p Plan) Observed { return p.Applied(o) }

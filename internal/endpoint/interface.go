@@ -95,7 +95,7 @@ func (interfaceAdapter) create(ctx context.Context, cl awsclient.EC2, r *resolve
 	return observe(*res.VpcEndpoint), nil
 }
 
-func (interfaceAdapter) createHint(string) string { return "" }
+func (interfaceAdapter) explainCreate(string, *Problem) {}
 
 // dnsOptions is the DnsOptions of a create. For a service that offers gateway
 // endpoints too (S3), AWS turns PrivateDnsOnlyForInboundResolverEndpoint on by

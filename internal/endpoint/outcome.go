@@ -84,6 +84,14 @@ type Outcome struct {
 	PrivateDNS                  bool
 	Interfaces                  []v1alpha1.NetworkInterface
 	DNSEntries                  []v1alpha1.DNSEntry
+	// Instance Connect Endpoints: the endpoint's ARN, DNS names, zone, network
+	// interfaces and whether it preserves the client's IP.
+	ARN                 string
+	DNSName             string
+	FIPSDNSName         string
+	AvailabilityZone    string
+	NetworkInterfaceIDs []string
+	PreserveClientIP    bool
 	// AccountID is the AWS account the endpoint lives in, as EC2 lists its owner.
 	AccountID string
 	// AppliedTagKeys are the keys of the tags the controller has set on the
@@ -121,7 +129,8 @@ type Outcome struct {
 
 // durable is the part of the outcome that must survive a crash.
 func (o *Outcome) durable() Durable {
-	return Durable{EndpointID: o.EndpointID, EndpointIntent: o.EndpointIntent, ManagedGroupID: o.ManagedGroupID, GroupIntent: o.GroupIntent}
+	return Durable{EndpointID: o.EndpointID, EndpointIntent: o.EndpointIntent, ManagedGroupID: o.ManagedGroupID, GroupIntent: o.GroupIntent,
+		EndpointChange: o.EndpointChange, GroupChange: o.GroupChange}
 }
 
 func (o *Outcome) warning(reason, action, format string, args ...any) {

@@ -34,6 +34,8 @@ type Desired struct {
 	// for services whose AWS default for it is not false (those offering gateway
 	// endpoints too).
 	ExplicitInbound bool
+	// PreserveClientIP of an Instance Connect Endpoint; nil leaves it.
+	PreserveClientIP *bool
 }
 
 // Observed is an endpoint as EC2 describes it.
@@ -57,6 +59,13 @@ type Observed struct {
 	NetworkInterface []string
 	DNSEntries       []dnsEntry
 	LastError        string
+
+	// Instance Connect Endpoints.
+	ARN              string
+	DNSName          string
+	FIPSDNSName      string
+	AvailabilityZone string
+	PreserveClientIP bool
 }
 
 type dnsEntry struct{ Name, HostedZoneID string }
@@ -71,6 +80,7 @@ type Plan struct {
 	ResetPolicy                             bool
 	PrivateDNS, OnlyInbound                 *bool
 	DNSRecordIPType, IPAddressType          string
+	PreserveClientIP                        *bool
 	SetTags                                 map[string]string
 	RemoveTags                              []string
 	// DeferredSubnets are subnet additions held back for a later pass because a subnet
@@ -83,7 +93,7 @@ func (p Plan) HasModify() bool {
 	return len(p.AddRouteTables)+len(p.RemoveRouteTables)+len(p.AddSubnets)+len(p.RemoveSubnets)+
 		len(p.AddSecurityGroups)+len(p.RemoveSecurityGroups) > 0 ||
 		p.Policy != nil || p.ResetPolicy || p.PrivateDNS != nil || p.OnlyInbound != nil ||
-		p.DNSRecordIPType != "" || p.IPAddressType != ""
+		p.DNSRecordIPType != "" || p.IPAddressType != "" || p.PreserveClientIP != nil
 }
 
 // HasChanges reports whether the plan changes anything now or later.
@@ -106,6 +116,7 @@ func (p Plan) Fields() []string {
 	add(p.PrivateDNS != nil, DriftPrivateDNS)
 	add(p.OnlyInbound != nil || p.DNSRecordIPType != "", DriftDNSOptions)
 	add(p.IPAddressType != "", DriftIPAddressType)
+	add(p.PreserveClientIP != nil, DriftPreserveClientIP)
 	add(len(p.SetTags)+len(p.RemoveTags) > 0, DriftTags)
 	return f
 }
@@ -145,6 +156,9 @@ func (p Plan) String() string {
 	}
 	if p.IPAddressType != "" {
 		parts = append(parts, "IP address type "+p.IPAddressType)
+	}
+	if p.PreserveClientIP != nil {
+		parts = append(parts, fmt.Sprintf("preserve client IP %s", onOff(*p.PreserveClientIP)))
 	}
 	if len(p.SetTags) > 0 {
 		parts = append(parts, "tags set "+strings.Join(sortedKeys(p.SetTags), ","))
@@ -193,6 +207,16 @@ func ComputePlan(d Desired, o Observed, subnetAZ map[string]string) Plan {
 		}
 		if d.IPAddressType != "" && d.IPAddressType != o.IPAddressType {
 			p.IPAddressType = d.IPAddressType
+		}
+	}
+	if d.Type == InstanceConnect {
+		// The subnet cannot change (spec.subnet is immutable); the groups and
+		// preserveClientIP change in one ModifyInstanceConnectEndpoint.
+		p.AddSecurityGroups = difference(d.SecurityGroupIDs, o.SecurityGroupIDs)
+		p.RemoveSecurityGroups = difference(o.SecurityGroupIDs, d.SecurityGroupIDs)
+		if d.PreserveClientIP != nil && *d.PreserveClientIP != o.PreserveClientIP {
+			v := *d.PreserveClientIP
+			p.PreserveClientIP = &v
 		}
 	}
 	if d.ManagePolicy && !policy.Equal(d.Policy, o.Policy) {
@@ -248,6 +272,9 @@ func (p Plan) Applied(o Observed) Observed {
 	}
 	if p.IPAddressType != "" {
 		n.IPAddressType = p.IPAddressType
+	}
+	if p.PreserveClientIP != nil {
+		n.PreserveClientIP = *p.PreserveClientIP
 	}
 	n.Tags = maps.Clone(o.Tags)
 	if n.Tags == nil {

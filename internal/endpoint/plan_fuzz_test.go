@@ -116,6 +116,12 @@ func planInput(data []byte, desiredPolicy, observedPolicy string) (Desired, Obse
 		DNSRecordIPType:  pick(&b, "", "ipv4", "dualstack", "ipv6", "service-defined"),
 		IPAddressType:    pick(&b, "", "ipv4", "dualstack", "ipv6"),
 	}
+	if b.next()%4 == 0 {
+		// An Instance Connect Endpoint: one subnet, groups and preserveClientIP.
+		d.Type, o.Type = InstanceConnect, InstanceConnect
+		d.PreserveClientIP = pick(&b, (*bool)(nil), ptr(true), ptr(false))
+		o.PreserveClientIP = b.next()&1 == 1
+	}
 	return d, o, az
 }
 

@@ -171,6 +171,55 @@ func TestComputePlanInterface(t *testing.T) {
 	}
 }
 
+func TestComputePlanInstanceConnect(t *testing.T) {
+	owned := map[string]string{"Name": "ns/a", TagCluster: "c", TagOwner: "ns/a", TagOwnerUID: "u"}
+	base := Observed{Type: InstanceConnect, State: "create-complete", SubnetIDs: []string{"subnet-a"}, SecurityGroupIDs: []string{"sg-1"}, Tags: owned}
+	desired := func(f func(*Desired)) Desired {
+		d := Desired{Type: InstanceConnect, SubnetIDs: []string{"subnet-a"}, SecurityGroupIDs: []string{"sg-1"}, PreserveClientIP: ptr(false), Tags: owned}
+		if f != nil {
+			f(&d)
+		}
+		return d
+	}
+	cases := []struct {
+		name string
+		d    Desired
+		want Plan
+	}{
+		{name: "steady state", d: desired(nil)},
+		{name: "groups swapped in one modify", d: desired(func(d *Desired) { d.SecurityGroupIDs = []string{"sg-2", "sg-3"} }),
+			want: Plan{AddSecurityGroups: []string{"sg-2", "sg-3"}, RemoveSecurityGroups: []string{"sg-1"}}},
+		{name: "preserveClientIP turned on", d: desired(func(d *Desired) { d.PreserveClientIP = ptr(true) }),
+			want: Plan{PreserveClientIP: ptr(true)}},
+		{name: "the subnet is never changed (spec.subnet is immutable)", d: desired(func(d *Desired) { d.SubnetIDs = []string{"subnet-b"} })},
+		{name: "no policy, DNS or route table changes whatever the desired state says", d: desired(func(d *Desired) {
+			d.RouteTableIDs, d.PrivateDNS, d.Policy, d.IPAddressType = []string{"rtb-1"}, ptr(true), "{}", "ipv6"
+		})},
+		{name: "tags", d: desired(func(d *Desired) {
+			d.Tags = map[string]string{"Name": "ns/a", TagCluster: "c", TagOwner: "ns/a", TagOwnerUID: "u", "team": "a"}
+		}),
+			want: Plan{SetTags: map[string]string{"team": "a"}}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			got := ComputePlan(c.d, base, nil)
+			if !reflect.DeepEqual(got, c.want) {
+				t.Fatalf("plan = %+v\nwant   %+v", got, c.want)
+			}
+			if again := ComputePlan(c.d, got.Applied(base), nil); again.HasChanges() {
+				t.Fatalf("applied, still %s", again)
+			}
+		})
+	}
+	p := Plan{AddSecurityGroups: []string{"sg-2"}, PreserveClientIP: ptr(true)}
+	if got, want := p.String(), "security groups +sg-2; preserve client IP on"; got != want || !p.HasModify() {
+		t.Fatalf("String = %q, want %q (HasModify %v)", got, want, p.HasModify())
+	}
+	if got := p.Fields(); !reflect.DeepEqual(got, []string{"security-groups", "preserve-client-ip"}) {
+		t.Fatalf("Fields = %v", got)
+	}
+}
+
 func TestPlanStringAndFields(t *testing.T) {
 	p := Plan{AddRouteTables: []string{"rtb-2"}, RemoveRouteTables: []string{"rtb-1"}, ResetPolicy: true, RemoveTags: []string{"x"}}
 	if got, want := p.String(), "route tables +rtb-2 -rtb-1; policy reset to AWS's default; tags removed x"; got != want {

@@ -19,7 +19,7 @@ func (e *Engine) report(ctx context.Context, cl awsclient.EC2, k adapter, r *res
 	out.SecurityGroupIDs = o.SecurityGroupIDs
 	out.PrivateDNS = o.PrivateDNS
 	k.report(ctx, cl, r, o, out)
-	switch k.classify(o).phase {
+	switch state := k.classify(o); state.phase {
 	case phaseReady:
 		out.Ready = true
 		out.ReadyReason = v1alpha1.ReasonAvailable
@@ -29,11 +29,14 @@ func (e *Engine) report(ctx context.Context, cl awsclient.EC2, k adapter, r *res
 		out.Poll = 3 * e.pendingPoll()
 		out.PollBackoff = true
 	case phasePartial:
-		msg := fmt.Sprintf("endpoint %s is partial: AWS could not provision it in every subnet", o.ID)
+		reason, msg := v1alpha1.ReasonPartial, fmt.Sprintf("endpoint %s is partial: AWS could not provision it in every subnet", o.ID)
+		if state.reason != "" {
+			reason, msg = state.reason, fmt.Sprintf("endpoint %s is %s: %s", o.ID, o.State, state.detail)
+		}
 		if o.LastError != "" {
 			msg += " (" + o.LastError + ")"
 		}
-		out.notReady(v1alpha1.ReasonPartial, "%s", msg)
+		out.notReady(reason, "%s", msg)
 		out.Poll = 3 * e.pendingPoll()
 		out.PollBackoff = true
 	case phaseStuck:

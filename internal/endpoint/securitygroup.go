@@ -16,27 +16,36 @@ import (
 	"github.com/vpce-dev/vpce-controller/internal/awserr"
 )
 
-// sgRule is one ingress rule: a protocol and port range from one source.
+// sgRule is one rule: a protocol and port range from one source (ingress) or to
+// one destination (egress).
 type sgRule struct {
 	Protocol string
 	From, To int32
 	CIDR     string // IPv4 or IPv6 CIDR
 	Group    string
+	Egress   bool
 }
 
 func (r sgRule) String() string {
-	src := r.CIDR
+	peer, dir := r.CIDR, "from"
 	if r.Group != "" {
-		src = r.Group
+		peer = r.Group
+	}
+	if r.Egress {
+		dir = "to"
+	}
+	if r.Protocol == "-1" {
+		return fmt.Sprintf("all traffic %s %s", dir, peer)
 	}
 	if r.From == r.To {
-		return fmt.Sprintf("%s/%d from %s", r.Protocol, r.From, src)
+		return fmt.Sprintf("%s/%d %s %s", r.Protocol, r.From, dir, peer)
 	}
-	return fmt.Sprintf("%s/%d-%d from %s", r.Protocol, r.From, r.To, src)
+	return fmt.Sprintf("%s/%d-%d %s %s", r.Protocol, r.From, r.To, dir, peer)
 }
 
-// desiredRules are the ingress rules the spec implies: TCP on each port from each
-// source; no sources means the VPC's CIDR blocks; no ports means 443.
+// desiredRules are the rules the spec implies: TCP on each port from each source
+// (to each destination when m.Egress); no sources means the VPC's CIDR blocks; no
+// ports means 443.
 func desiredRules(m ManagedGroupSpec, vpcCIDRs []string) []sgRule {
 	ports := m.Ports
 	if len(ports) == 0 {
@@ -49,13 +58,42 @@ func desiredRules(m ManagedGroupSpec, vpcCIDRs []string) []sgRule {
 	var out []sgRule
 	for _, p := range ports {
 		for _, c := range sortedSet(cidrs) {
-			out = append(out, sgRule{Protocol: "tcp", From: p, To: p, CIDR: c})
+			out = append(out, sgRule{Protocol: "tcp", From: p, To: p, CIDR: c, Egress: m.Egress})
 		}
 		for _, g := range sortedSet(groups) {
-			out = append(out, sgRule{Protocol: "tcp", From: p, To: p, Group: g})
+			out = append(out, sgRule{Protocol: "tcp", From: p, To: p, Group: g, Egress: m.Egress})
 		}
 	}
 	return sortRules(out)
+}
+
+// groupRules are the rules of the group that the spec manages: its ingress
+// rules, and with m.Egress its egress rules too (otherwise they are left alone).
+func groupRules(g types.SecurityGroup, m ManagedGroupSpec) []sgRule {
+	rules := observedRules(g.IpPermissions)
+	if m.Egress {
+		for _, r := range observedRules(g.IpPermissionsEgress) {
+			r.Egress = true
+			rules = append(rules, r)
+		}
+	}
+	return sortRules(rules)
+}
+
+// defaultEgress is the rule AWS gives every new security group: all outbound
+// IPv4 traffic.
+var defaultEgress = sgRule{Protocol: "-1", CIDR: "0.0.0.0/0", Egress: true}
+
+// splitRules separates ingress from egress rules.
+func splitRules(rules []sgRule) (ingress, egress []sgRule) {
+	for _, r := range rules {
+		if r.Egress {
+			egress = append(egress, r)
+		} else {
+			ingress = append(ingress, r)
+		}
+	}
+	return ingress, egress
 }
 
 // observedRules flattens EC2 permissions into one rule per source.
@@ -123,6 +161,9 @@ func permissions(rules []sgRule) []types.IpPermission {
 	out := make([]types.IpPermission, 0, len(rules))
 	for _, r := range rules {
 		p := types.IpPermission{IpProtocol: aws.String(r.Protocol), FromPort: aws.Int32(r.From), ToPort: aws.Int32(r.To)}
+		if r.Protocol == "-1" {
+			p.FromPort, p.ToPort = nil, nil // all traffic: no ports
+		}
 		switch {
 		case r.Group != "":
 			p.UserIdGroupPairs = []types.UserIdGroupPair{{GroupId: aws.String(r.Group)}}
@@ -210,7 +251,7 @@ func (e *Engine) findGroup(ctx context.Context, cl awsclient.EC2, req Request, v
 	}
 	out.ManagedGroupID = aws.ToString(g.GroupId)
 	out.GroupIntent = nil
-	if c := req.Prior.GroupChange; e.settling(c, groupDigest(*g)) {
+	if c := req.Prior.GroupChange; e.settling(c, groupDigest(*g, *req.Spec.Managed)) {
 		// AWS still shows the group as it was before the controller changed it.
 		out.groupSettling = true
 		return g, nil
@@ -221,7 +262,7 @@ func (e *Engine) findGroup(ctx context.Context, cl awsclient.EC2, req Request, v
 		return nil, err
 	}
 	if restored {
-		e.changed(&out.GroupChange, groupDigest(*g))
+		e.changed(&out.GroupChange, groupDigest(*g, *req.Spec.Managed))
 	}
 	return g, nil
 }
@@ -263,12 +304,12 @@ func ownershipLost(owner Owner, id, what string) *Problem {
 		id, what, id, TagCluster, owner.Cluster, TagOwner, tagValue(owner.Ref()), TagOwnerUID, owner.UID)
 }
 
-// ensureGroup creates the managed group when g is nil and keeps its ingress rules
-// exact. It returns the group's ID.
+// ensureGroup creates the managed group when g is nil and keeps its rules exact
+// (ingress; ingress and egress with spec.Egress). It returns the group's ID.
 func (e *Engine) ensureGroup(ctx context.Context, cl awsclient.EC2, req Request, vpc vpcInfo, g *types.SecurityGroup, spec ManagedGroupSpec, out *Outcome) (string, error) {
-	var have []sgRule
 	// The rules of a group made in this reconcile, or by a create whose group was
-	// not seen before, are part of making it; any other change to them is reported.
+	// not seen before, are part of making it (for an egress-only group, revoking
+	// AWS's allow-all egress rule too); any other change to them is reported.
 	making := g == nil || req.Prior.GroupIntent != nil
 	if g == nil {
 		made, err := e.createManagedGroup(ctx, cl, req.Owner, vpc.ID, out)
@@ -279,9 +320,12 @@ func (e *Engine) ensureGroup(ctx context.Context, cl awsclient.EC2, req Request,
 			out.repaired([]string{DriftSecurityGroup}, "RecreateSecurityGroup", "Security group %s was deleted outside the controller; created %s in its place", prior, id)
 		}
 		g = made
-	} else {
-		have = observedRules(g.IpPermissions)
+		if spec.Egress && len(g.IpPermissionsEgress) == 0 {
+			// AWS gives every new group a rule allowing all outbound IPv4 traffic.
+			g.IpPermissionsEgress = permissions([]sgRule{defaultEgress})
+		}
 	}
+	have := groupRules(*g, spec)
 	id := aws.ToString(g.GroupId)
 	if out.groupSettling {
 		out.Poll = e.pendingPoll()
@@ -293,32 +337,71 @@ func (e *Engine) ensureGroup(ctx context.Context, cl awsclient.EC2, req Request,
 		return awserr.Code(err) == "InvalidGroup.NotFound" && (out.GroupIntent != nil || e.within(req.Prior.GroupIntent))
 	}
 	authorize, revoke := diffRules(desiredRules(spec, vpc.CIDRs), have)
-	if len(revoke) > 0 {
-		if _, err := cl.RevokeSecurityGroupIngress(ctx, &ec2.RevokeSecurityGroupIngressInput{GroupId: aws.String(id), IpPermissions: permissions(revoke)}); err != nil && awserr.Code(err) != "InvalidPermission.NotFound" {
-			if notYet(err) {
-				return id, errGroupNotYetVisible
-			}
-			return id, fromAWS(err, "revoking rules of security group "+id)
+	changing := len(authorize)+len(revoke) > 0
+	prev := out.GroupChange
+	if changing && prev == nil {
+		// Recorded before the rules change (see recordChange), as the group shows
+		// now (a group just made: bare): until AWS shows the rules, a read of that
+		// is waited out, not taken for drift.
+		if err := e.recordChange(ctx, req, out, &out.GroupChange, groupDigest(*g, spec)); err != nil {
+			return id, err
 		}
 	}
-	if len(authorize) > 0 {
-		if _, err := cl.AuthorizeSecurityGroupIngress(ctx, &ec2.AuthorizeSecurityGroupIngressInput{GroupId: aws.String(id), IpPermissions: permissions(authorize)}); err != nil && awserr.Code(err) != "InvalidPermission.Duplicate" {
-			if notYet(err) {
-				return id, errGroupNotYetVisible
-			}
-			return id, fromAWS(err, "authorizing rules of security group "+id)
+	if err := applyRules(ctx, cl, id, authorize, revoke); err != nil {
+		out.GroupChange = prev
+		if notYet(err) {
+			return id, errGroupNotYetVisible
 		}
+		return id, fromAWS(err, "changing the rules of security group "+id)
 	}
-	if len(authorize)+len(revoke) > 0 && out.GroupChange == nil {
-		// Until AWS shows the rules, it shows the group as it was (for a group
-		// just made: bare): a read of that is waited out, not taken for drift.
-		e.changed(&out.GroupChange, groupDigest(*g))
-	}
-	if !making && len(authorize)+len(revoke) > 0 {
+	if !making && changing {
 		msg := fmt.Sprintf("security group %s rules: %s", id, describeRuleChanges(authorize, revoke))
 		out.changedOrRepaired(req, []string{DriftSecurityGroupRules}, "UpdateSecurityGroupRules", "Updated %s", "Repaired %s", msg)
 	}
 	return id, nil
+}
+
+// applyRules revokes, then authorizes, ingress and egress rules of a group. A
+// rule already revoked or already there is no error (a retried call, or AWS not
+// showing the group's last change yet); AWS's other errors are returned as they
+// are (InvalidGroup.NotFound: see notYet) or as a Problem.
+func applyRules(ctx context.Context, cl awsclient.EC2, id string, authorize, revoke []sgRule) error {
+	revokeIn, revokeOut := splitRules(revoke)
+	addIn, addOut := splitRules(authorize)
+	call := func(rules []sgRule, what, ignore string, f func([]types.IpPermission) error) error {
+		if len(rules) == 0 {
+			return nil
+		}
+		if err := f(permissions(rules)); err != nil && awserr.Code(err) != ignore {
+			if awserr.Code(err) == "InvalidGroup.NotFound" {
+				return err
+			}
+			return fromAWS(err, what+" rules of security group "+id)
+		}
+		return nil
+	}
+	if err := call(revokeIn, "revoking", "InvalidPermission.NotFound", func(p []types.IpPermission) error {
+		_, err := cl.RevokeSecurityGroupIngress(ctx, &ec2.RevokeSecurityGroupIngressInput{GroupId: aws.String(id), IpPermissions: p})
+		return err
+	}); err != nil {
+		return err
+	}
+	if err := call(revokeOut, "revoking egress", "InvalidPermission.NotFound", func(p []types.IpPermission) error {
+		_, err := cl.RevokeSecurityGroupEgress(ctx, &ec2.RevokeSecurityGroupEgressInput{GroupId: aws.String(id), IpPermissions: p})
+		return err
+	}); err != nil {
+		return err
+	}
+	if err := call(addIn, "authorizing", "InvalidPermission.Duplicate", func(p []types.IpPermission) error {
+		_, err := cl.AuthorizeSecurityGroupIngress(ctx, &ec2.AuthorizeSecurityGroupIngressInput{GroupId: aws.String(id), IpPermissions: p})
+		return err
+	}); err != nil {
+		return err
+	}
+	return call(addOut, "authorizing egress", "InvalidPermission.Duplicate", func(p []types.IpPermission) error {
+		_, err := cl.AuthorizeSecurityGroupEgress(ctx, &ec2.AuthorizeSecurityGroupEgressInput{GroupId: aws.String(id), IpPermissions: p})
+		return err
+	})
 }
 
 func describeRuleChanges(authorize, revoke []sgRule) string {
@@ -449,8 +532,8 @@ func groupReferences(ctx context.Context, cl awsclient.EC2, g *types.SecurityGro
 	}
 	for _, n := range nis.NetworkInterfaces {
 		desc := aws.ToString(n.Description)
-		if ownEndpoint != "" && desc == "VPC Endpoint Interface "+ownEndpoint {
-			continue
+		if ownEndpoint != "" && strings.HasSuffix(desc, " "+ownEndpoint) {
+			continue // "VPC Endpoint Interface vpce-…", "EC2 Instance Connect Endpoint eice-…"
 		}
 		ref := "network interface " + aws.ToString(n.NetworkInterfaceId)
 		if desc != "" {

@@ -16,13 +16,16 @@ const (
 	Gateway Type = "Gateway"
 	// Interface endpoints put a network interface in each chosen subnet.
 	Interface Type = "Interface"
+	// InstanceConnect is an EC2 Instance Connect Endpoint: one network interface
+	// in one subnet, through which EC2 Instance Connect reaches the VPC's instances.
+	InstanceConnect Type = "InstanceConnect"
 )
 
 // Owner identifies the Kubernetes object an endpoint belongs to.
 type Owner struct {
 	// Cluster is the manager's --cluster-name.
 	Cluster string
-	// Kind is the object's kind (GatewayEndpoint or InterfaceEndpoint).
+	// Kind is the object's kind (GatewayEndpoint, InterfaceEndpoint, InstanceConnectEndpoint).
 	Kind string
 	// Namespace and Name of the object.
 	Namespace, Name string
@@ -65,6 +68,12 @@ type Spec struct {
 	EnsureVPCDNS     bool
 	DNSRecordIPType  string
 	IPAddressType    string
+
+	// Instance Connect Endpoints: the one subnet is SubnetIDs[0] or the subnet of
+	// SubnetTags, in SubnetPreferredZone when one there has them; the groups are
+	// SecurityGroupIDs and Managed, as for interface endpoints.
+	SubnetPreferredZone string
+	PreserveClientIP    bool
 }
 
 // ManagedGroupSpec is the desired managed security group.
@@ -74,6 +83,10 @@ type ManagedGroupSpec struct {
 	GroupIDs []string
 	// Ports opened over TCP; empty means 443.
 	Ports []int32
+	// Egress makes the rules outbound, to CIDRs and GroupIDs, and the group has
+	// no inbound rule (and not AWS's default allow-all outbound rule): an
+	// Instance Connect Endpoint connects out to instances, nothing connects in.
+	Egress bool
 }
 
 // Prior is what the object's status already records.
@@ -127,12 +140,16 @@ type Change struct {
 }
 
 // Durable is what must survive a crash between an AWS write and the status write:
-// the IDs the controller made and the creates it is about to make.
+// the IDs the controller made, the creates it is about to make, and the changes it
+// is about to make (which AWS may show late: status.lastChange,
+// status.securityGroupLastChange).
 type Durable struct {
 	EndpointID     string
 	EndpointIntent *Intent
 	ManagedGroupID string
 	GroupIntent    *Intent
+	EndpointChange *Change
+	GroupChange    *Change
 }
 
 // Request asks the engine to converge (or delete) one object's endpoint.

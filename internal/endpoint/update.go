@@ -44,11 +44,19 @@ func (e *Engine) update(ctx context.Context, cl awsclient.EC2, k adapter, req Re
 	default:
 		// AWS is working on it (pending, pendingAcceptance): only tags may change now.
 		p := k.plan(r, o)
+		tagged := len(p.SetTags)+len(p.RemoveTags) > 0
+		if tagged {
+			if err := e.recordChange(ctx, req, out, &out.EndpointChange, k.digest(o)); err != nil {
+				return err
+			}
+		}
 		if err := applyTags(ctx, cl, o.ID, p); err != nil {
+			out.EndpointChange = nil
 			return err
 		}
-		if tags := (Plan{SetTags: p.SetTags, RemoveTags: p.RemoveTags}); tags.HasChanges() {
-			e.changed(&out.EndpointChange, k.digest(o))
+		// The first sight of a resource just created may lack its tags (AWS shows
+		// them late): setting them again is part of making it, not a change.
+		if tags := (Plan{SetTags: p.SetTags, RemoveTags: p.RemoveTags}); tags.HasChanges() && req.Prior.EndpointIntent == nil {
 			out.changedOrRepaired(req, tags.Fields(), "UpdateTags", "Modified %s %s (%s): %s", "Repaired %s %s (%s): %s", n.noun, o.ID, o.State, tags)
 		}
 		e.report(ctx, cl, k, r, o, out)
@@ -60,7 +68,11 @@ func (e *Engine) update(ctx context.Context, cl awsclient.EC2, k adapter, req Re
 		e.report(ctx, cl, k, r, o, out)
 		return nil
 	}
+	if err := e.recordChange(ctx, req, out, &out.EndpointChange, k.digest(o)); err != nil {
+		return err
+	}
 	if err := applyPlan(ctx, cl, k, o, p); err != nil {
+		out.EndpointChange = nil // the final status says what AWS shows
 		fresh, rerr := e.recheckRefused(ctx, cl, k, r, o, p, err)
 		if rerr != nil {
 			return rerr
@@ -72,7 +84,6 @@ func (e *Engine) update(ctx context.Context, cl awsclient.EC2, k adapter, req Re
 		return nil
 	}
 	e.refusedModify.Delete(o.ID)
-	e.changed(&out.EndpointChange, k.digest(o))
 	switch {
 	case adopted:
 		out.event(v1alpha1.EventModified, n.modifyAction, "Brought adopted %s %s to the spec: %s", n.noun, o.ID, p)

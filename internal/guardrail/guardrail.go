@@ -84,6 +84,9 @@ type Object struct {
 	VPCTags map[string]string
 	// Service is spec.service as written.
 	Service string
+	// InstanceConnect is true for an InstanceConnectEndpoint, which names no
+	// service: spec.allowedServices allows it as InstanceConnectService.
+	InstanceConnect bool
 	// EndpointID is spec.endpointID (adoption).
 	EndpointID string
 	// EnsureVPCAttributes is spec.privateDNS.ensureVPCAttributes.
@@ -131,7 +134,12 @@ func Check(p *Policy, o Object) *Refusal {
 	if r := p.checkVPCSelector(o); r != nil {
 		return r
 	}
-	if len(p.Services) > 0 && !serviceAllowed(p.Services, o.Region, o.Service) {
+	if len(p.Services) > 0 && o.InstanceConnect && !serviceAllowed(p.Services, o.Region, InstanceConnectService) {
+		return refuse(v1alpha1.ReasonServiceNotAllowed,
+			"kind InstanceConnectEndpoint: AWSAccount %s does not allow Instance Connect Endpoints (its spec.allowedServices is %s); add %s to spec.allowedServices to allow them",
+			p.Account, strings.Join(p.Services, ", "), InstanceConnectService)
+	}
+	if len(p.Services) > 0 && !o.InstanceConnect && !serviceAllowed(p.Services, o.Region, o.Service) {
 		return refuse(v1alpha1.ReasonServiceNotAllowed,
 			"spec.service: AWSAccount %s does not allow service %s (its spec.allowedServices is %s); use one of those services",
 			p.Account, fullServiceName(o.Region, o.Service), strings.Join(p.Services, ", "))
@@ -238,6 +246,12 @@ func (p *Policy) describeAllowed(region string) string {
 	sort.Strings(ids)
 	return s + "; in " + region + " those are " + strings.Join(ids, ", ")
 }
+
+// InstanceConnectService is the name spec.allowedServices gives EC2 Instance
+// Connect Endpoints (they are not VPC endpoints and name no service): an
+// AWSAccount with allowedServices allows them only when a pattern matches it (*,
+// or this name itself).
+const InstanceConnectService = "ec2-instance-connect-endpoint"
 
 // serviceAllowed reports whether one of the patterns allows the service of an
 // object in region. Short names in either are taken as the region's AWS service

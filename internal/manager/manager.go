@@ -292,6 +292,9 @@ func New(ctx context.Context, restCfg *rest.Config, o Options) (*Manager, error)
 	if err := controllers.SetupInterfaceEndpoint(mgr, engine, copts, observer); err != nil {
 		return nil, err
 	}
+	if err := controllers.SetupInstanceConnectEndpoint(mgr, engine, copts, observer); err != nil {
+		return nil, err
+	}
 	if err := controllers.SetupAWSAccount(mgr, copts); err != nil {
 		return nil, err
 	}

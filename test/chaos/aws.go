@@ -18,14 +18,18 @@ const (
 )
 
 // eniPrefix starts the description AWS gives an interface endpoint's network
-// interfaces.
-const eniPrefix = "VPC Endpoint Interface "
+// interfaces, and iceENIPrefix ec2sim's for an Instance Connect Endpoint's.
+const (
+	eniPrefix    = "VPC Endpoint Interface "
+	iceENIPrefix = "EC2 Instance Connect Endpoint "
+)
 
 // awsState is what the checks read from EC2 in one go.
 type awsState struct {
 	endpoints []ec2types.VpcEndpoint // not deleting or deleted
+	ices      []ec2types.Ec2InstanceConnectEndpoint
 	groups    []ec2types.SecurityGroup
-	enis      []ec2types.NetworkInterface // of VPC endpoints
+	enis      []ec2types.NetworkInterface // of VPC endpoints and Instance Connect Endpoints
 }
 
 // readAWS lists every live endpoint, every security group and every endpoint
@@ -44,6 +48,18 @@ func readAWS(ctx context.Context, api *ec2.Client) (*awsState, error) {
 			}
 		}
 	}
+	ices := ec2.NewDescribeInstanceConnectEndpointsPaginator(api, &ec2.DescribeInstanceConnectEndpointsInput{MaxResults: aws.Int32(50)})
+	for ices.HasMorePages() {
+		page, err := ices.NextPage(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, e := range page.InstanceConnectEndpoints {
+			if !strings.HasPrefix(string(e.State), "delete-") || e.State == ec2types.Ec2InstanceConnectEndpointStateDeleteFailed {
+				st.ices = append(st.ices, e)
+			}
+		}
+	}
 	groups := ec2.NewDescribeSecurityGroupsPaginator(api, &ec2.DescribeSecurityGroupsInput{})
 	for groups.HasMorePages() {
 		page, err := groups.NextPage(ctx)
@@ -59,7 +75,7 @@ func readAWS(ctx context.Context, api *ec2.Client) (*awsState, error) {
 			return nil, err
 		}
 		for _, n := range page.NetworkInterfaces {
-			if strings.HasPrefix(aws.ToString(n.Description), eniPrefix) {
+			if d := aws.ToString(n.Description); strings.HasPrefix(d, eniPrefix) || strings.HasPrefix(d, iceENIPrefix) {
 				st.enis = append(st.enis, n)
 			}
 		}

@@ -31,6 +31,11 @@ func (r *run) checkLive(ctx context.Context) error {
 		uid := tags(e.Tags)[tagOwnerUID]
 		byUID[uid] = append(byUID[uid], e)
 	}
+	icesByUID := map[string][]ec2types.Ec2InstanceConnectEndpoint{}
+	for _, e := range st.ices {
+		uid := tags(e.Tags)[tagOwnerUID]
+		icesByUID[uid] = append(icesByUID[uid], e)
+	}
 	var dup, mismatch, stale []string
 	live := 0
 	for _, t := range r.objs {
@@ -38,6 +43,20 @@ func (r *run) checkLive(ctx context.Context) error {
 			continue
 		}
 		live++
+		if o, ok := t.obj.(*v1alpha1.InstanceConnectEndpoint); ok {
+			ices := icesByUID[string(o.UID)]
+			if len(ices) != 1 {
+				var ids []string
+				for _, e := range ices {
+					ids = append(ids, aws.ToString(e.InstanceConnectEndpointId)+"("+string(e.State)+")")
+				}
+				dup = append(dup, fmt.Sprintf("%s has %d Instance Connect Endpoints %v", describe(o), len(ices), ids))
+				continue
+			}
+			mismatch = append(mismatch, r.matchICE(t, o, ices[0], st)...)
+			stale = append(stale, staleICEGroup(o, st)...)
+			continue
+		}
 		eps := byUID[string(t.obj.GetUID())]
 		if len(eps) != 1 {
 			var ids []string
@@ -52,11 +71,11 @@ func (r *run) checkLive(ctx context.Context) error {
 			stale = append(stale, staleGroup(o, st)...)
 		}
 	}
-	r.logf("checked %d live objects against %d endpoints, %d security groups, %d endpoint network interfaces",
-		live, len(st.endpoints), len(st.groups), len(st.enis))
+	r.logf("checked %d live objects against %d endpoints, %d Instance Connect Endpoints, %d security groups, %d endpoint network interfaces",
+		live, len(st.endpoints), len(st.ices), len(st.groups), len(st.enis))
 	r.rep.add("exactly one endpoint per live object (by owner-uid tag)", dup)
 	r.rep.Duplicated = len(dup)
-	r.rep.add("every live object matches AWS (endpoint available, route tables/subnets, tags, managed group)", mismatch)
+	r.rep.add("every live object matches AWS (endpoint available, route tables/subnets, tags, managed group, preserveClientIP)", mismatch)
 	r.rep.add("no managed security group once the spec stops asking for one", stale)
 	orphans, err := r.settle(ctx, r.orphans)
 	if err != nil {
@@ -181,6 +200,96 @@ func staleGroup(o *v1alpha1.InterfaceEndpoint, st *awsState) []string {
 		describe(o), owned, o.Status.ManagedSecurityGroupID)}
 }
 
+// matchICE compares a live InstanceConnectEndpoint with its endpoint: settled,
+// owned, in the VPC and subnet, with the spec's tags, groups (the managed one
+// opening the spec's ports, egress only) and preserveClientIP.
+func (r *run) matchICE(t *tracked, o *v1alpha1.InstanceConnectEndpoint, e ec2types.Ec2InstanceConnectEndpoint, st *awsState) []string {
+	var bad []string
+	fail := func(format string, args ...any) {
+		bad = append(bad, describe(o)+": "+fmt.Sprintf(format, args...))
+	}
+	id, et := aws.ToString(e.InstanceConnectEndpointId), tags(e.Tags)
+	if o.Status.EndpointID != id {
+		fail("status.endpointID %q, but its endpoint is %s", o.Status.EndpointID, id)
+	}
+	if s := e.State; s != ec2types.Ec2InstanceConnectEndpointStateCreateComplete && s != ec2types.Ec2InstanceConnectEndpointStateUpdateComplete {
+		fail("endpoint %s is %s", id, s)
+	}
+	if et[tagCluster] != clusterName || et[tagOwner] != o.Namespace+"/"+o.Name {
+		fail("endpoint %s has ownership tags cluster=%q owner=%q", id, et[tagCluster], et[tagOwner])
+	}
+	if aws.ToString(e.VpcId) != t.net.ID {
+		fail("endpoint %s is in %s, want %s", id, aws.ToString(e.VpcId), t.net.ID)
+	}
+	if got, want := aws.ToString(e.SubnetId), wantICESubnet(o.Spec.Subnet, t.net); got != want {
+		fail("endpoint %s is in subnet %s, want %s", id, got, want)
+	}
+	for k, v := range o.Spec.Tags {
+		if et[k] != string(v) {
+			fail("endpoint %s tag %s=%q, want %q", id, k, et[k], v)
+		}
+	}
+	if aws.ToBool(e.PreserveClientIp) != o.Spec.PreserveClientIP {
+		fail("endpoint %s preserveClientIP %v, want %v", id, aws.ToBool(e.PreserveClientIp), o.Spec.PreserveClientIP)
+	}
+	want := map[string]bool{}
+	if o.Spec.SecurityGroups != nil {
+		for _, g := range o.Spec.SecurityGroups.IDs {
+			want[g] = true
+		}
+	}
+	if m := managedEgress(o.Spec); m != nil {
+		var owned []ec2types.SecurityGroup
+		for _, g := range st.groups {
+			if tags(g.Tags)[tagOwnerUID] == string(o.UID) {
+				owned = append(owned, g)
+			}
+		}
+		if len(owned) != 1 {
+			fail("%d managed security groups, want 1", len(owned))
+		} else {
+			g := owned[0]
+			gid := aws.ToString(g.GroupId)
+			want[gid] = true
+			if o.Status.ManagedSecurityGroupID != gid {
+				fail("status.managedSecurityGroupID %q, but its group is %s", o.Status.ManagedSecurityGroupID, gid)
+			}
+			var ports []int32
+			for _, p := range g.IpPermissionsEgress {
+				ports = append(ports, aws.ToInt32(p.FromPort))
+			}
+			slices.Sort(ports)
+			if w := wantEgressPorts(m); len(g.IpPermissions) != 0 || !slices.Equal(slices.Compact(ports), w) {
+				fail("managed group %s has %d ingress rules and egress ports %v, want none and %v", gid, len(g.IpPermissions), ports, w)
+			}
+		}
+	}
+	attached := slices.Sorted(slices.Values(e.SecurityGroupIds))
+	if w := keys(want); !slices.Equal(attached, w) {
+		fail("endpoint %s is guarded by %v, want %v", id, attached, w)
+	}
+	return bad
+}
+
+// staleICEGroup reports a managed group an Instance Connect object keeps
+// although its spec no longer asks for one.
+func staleICEGroup(o *v1alpha1.InstanceConnectEndpoint, st *awsState) []string {
+	if managedEgress(o.Spec) != nil {
+		return nil
+	}
+	var owned []string
+	for _, g := range st.groups {
+		if tags(g.Tags)[tagOwnerUID] == string(o.UID) {
+			owned = append(owned, aws.ToString(g.GroupId))
+		}
+	}
+	if len(owned) == 0 && o.Status.ManagedSecurityGroupID == "" {
+		return nil
+	}
+	return []string{fmt.Sprintf("%s: spec.securityGroups has no managed group, but it still owns %v and status.managedSecurityGroupID is %q",
+		describe(o), owned, o.Status.ManagedSecurityGroupID)}
+}
+
 // orphans lists endpoints, groups and endpoint network interfaces in AWS that
 // belong to no live object (the interfaces of a leaked endpoint included).
 func (r *run) orphans(ctx context.Context) ([]string, error) {
@@ -204,13 +313,21 @@ func (r *run) orphans(ctx context.Context) ([]string, error) {
 			out = append(out, fmt.Sprintf("endpoint %s (%s) owned by %q uid %q", id, state(e), et[tagOwner], et[tagOwnerUID]))
 		}
 	}
+	for _, e := range st.ices {
+		id := aws.ToString(e.InstanceConnectEndpointId)
+		if et := tags(e.Tags); liveUIDs[et[tagOwnerUID]] {
+			owned[id] = true
+		} else {
+			out = append(out, fmt.Sprintf("Instance Connect Endpoint %s (%s) owned by %q uid %q", id, e.State, et[tagOwner], et[tagOwnerUID]))
+		}
+	}
 	for _, g := range st.groups {
 		if gt := tags(g.Tags); gt[tagCluster] != "" && !liveUIDs[gt[tagOwnerUID]] {
 			out = append(out, fmt.Sprintf("security group %s owned by %q uid %q", aws.ToString(g.GroupId), gt[tagOwner], gt[tagOwnerUID]))
 		}
 	}
 	for _, n := range st.enis {
-		vpce := strings.TrimPrefix(aws.ToString(n.Description), eniPrefix)
+		vpce := strings.TrimPrefix(strings.TrimPrefix(aws.ToString(n.Description), eniPrefix), iceENIPrefix)
 		if !owned[vpce] {
 			out = append(out, fmt.Sprintf("network interface %s of endpoint %s (requester-managed %v)", aws.ToString(n.NetworkInterfaceId), vpce, aws.ToBool(n.RequesterManaged)))
 		}
@@ -219,7 +336,7 @@ func (r *run) orphans(ctx context.Context) ([]string, error) {
 }
 
 // leakCheck names the final check, whose violations are the leaks.
-const leakCheck = "nothing left in AWS once everything is deleted (endpoints, managed groups, ENIs)"
+const leakCheck = "nothing left in AWS once everything is deleted (endpoints, Instance Connect Endpoints, managed groups, ENIs)"
 
 // checkLeaks checks, once every object is gone, that AWS holds nothing the
 // controller made, and counts what it does hold as leaked.

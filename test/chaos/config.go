@@ -76,7 +76,9 @@ var Defaults = Config{
 // of its responses during the run.
 var mutatingActions = []string{
 	"CreateVpcEndpoint", "ModifyVpcEndpoint", "DeleteVpcEndpoints",
+	"CreateInstanceConnectEndpoint", "ModifyInstanceConnectEndpoint", "DeleteInstanceConnectEndpoint",
 	"CreateSecurityGroup", "DeleteSecurityGroup", "AuthorizeSecurityGroupIngress", "RevokeSecurityGroupIngress",
+	"AuthorizeSecurityGroupEgress", "RevokeSecurityGroupEgress",
 	"CreateTags", "DeleteTags", "ModifyVpcAttribute",
 }
 

@@ -64,6 +64,45 @@ func managed(spec v1alpha1.InterfaceEndpointSpec) *v1alpha1.ManagedSecurityGroup
 	return spec.SecurityGroups.Managed
 }
 
+// managedEgress returns an Instance Connect spec's managed group, or nil.
+// Omitted securityGroups mean a managed group with the defaults.
+func managedEgress(spec v1alpha1.InstanceConnectEndpointSpec) *v1alpha1.ManagedEgressSecurityGroup {
+	if spec.SecurityGroups == nil {
+		return &v1alpha1.ManagedEgressSecurityGroup{}
+	}
+	return spec.SecurityGroups.Managed
+}
+
+// wantEgressPorts is the sorted set of TCP ports a managed egress group opens.
+func wantEgressPorts(m *v1alpha1.ManagedEgressSecurityGroup) []int32 {
+	if len(m.Ports) == 0 {
+		return []int32{22}
+	}
+	return slices.Sorted(slices.Values(m.Ports))
+}
+
+// wantICESubnets are the subnets an Instance Connect selector may designate in
+// net: the one it names, or the preferred zone's subnet among those whose tags
+// match (AWS keeps the endpoint where it was made, so the choice is one).
+func wantICESubnet(sel v1alpha1.InstanceConnectSubnet, net network) string {
+	if sel.ID != "" {
+		return sel.ID
+	}
+	first := ""
+	for _, z := range net.Zones {
+		if !matches(sel.Tags, z.AZ) {
+			continue
+		}
+		if z.AZ == sel.PreferredZone {
+			return z.SubnetID
+		}
+		if first == "" || z.SubnetID < first {
+			first = z.SubnetID
+		}
+	}
+	return first
+}
+
 // keys returns a set's members, sorted.
 func keys(set map[string]bool) []string {
 	out := make([]string, 0, len(set))

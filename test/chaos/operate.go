@@ -183,16 +183,22 @@ func (r *run) unconverged(ctx context.Context) ([]string, error) {
 // fresh returns an empty object of obj's kind, to read into: decoding into a
 // used object would keep map entries the server no longer has.
 func fresh(obj client.Object) client.Object {
-	if _, ok := obj.(*v1alpha1.GatewayEndpoint); ok {
+	switch obj.(type) {
+	case *v1alpha1.GatewayEndpoint:
 		return &v1alpha1.GatewayEndpoint{}
+	case *v1alpha1.InstanceConnectEndpoint:
+		return &v1alpha1.InstanceConnectEndpoint{}
 	}
 	return &v1alpha1.InterfaceEndpoint{}
 }
 
 // kindOf names an object's kind.
 func kindOf(obj client.Object) string {
-	if _, ok := obj.(*v1alpha1.GatewayEndpoint); ok {
+	switch obj.(type) {
+	case *v1alpha1.GatewayEndpoint:
 		return "GatewayEndpoint"
+	case *v1alpha1.InstanceConnectEndpoint:
+		return "InstanceConnectEndpoint"
 	}
 	return "InterfaceEndpoint"
 }
@@ -218,6 +224,8 @@ func statusOf(obj client.Object) *v1alpha1.EndpointStatusCommon {
 	case *v1alpha1.GatewayEndpoint:
 		return &o.Status.EndpointStatusCommon
 	case *v1alpha1.InterfaceEndpoint:
+		return &o.Status.EndpointStatusCommon
+	case *v1alpha1.InstanceConnectEndpoint:
 		return &o.Status.EndpointStatusCommon
 	}
 	return &v1alpha1.EndpointStatusCommon{}

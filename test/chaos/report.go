@@ -21,8 +21,9 @@ type Check struct {
 type Report struct {
 	// Seed replays the run's random choices.
 	Seed int64
-	// Objects, Gateways and Interfaces count the endpoint objects by kind.
-	Objects, Gateways, Interfaces int
+	// Objects, Gateways, Interfaces and InstanceConnects count the endpoint
+	// objects by kind.
+	Objects, Gateways, Interfaces, InstanceConnects int
 	// Creates, Edits and Deletes count the operations of the chaos phase.
 	Creates, Edits, Deletes int
 	// Kills counts the SIGKILLs the manager survived (each followed by a restart).
@@ -98,7 +99,7 @@ func (r *Report) print(w io.Writer) {
 	fmt.Fprintf(w, "\nchaos summary (seed %d):\n", r.Seed)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	rows := [][2]string{
-		{"objects", fmt.Sprintf("%d (%d gateway, %d interface)", r.Objects, r.Gateways, r.Interfaces)},
+		{"objects", fmt.Sprintf("%d (%d gateway, %d interface, %d Instance Connect)", r.Objects, r.Gateways, r.Interfaces, r.InstanceConnects)},
 		{"operations", fmt.Sprintf("%d creates, %d edits, %d deletes during chaos; the rest deleted at the end", r.Creates, r.Edits, r.Deletes)},
 		{"kills", fmt.Sprintf("%d SIGKILLs survived", r.Kills)},
 		{"faults injected", fmt.Sprintf("%d (%d InternalError, %d lost responses, %d RequestLimitExceeded)", r.FaultsInjected(), r.InternalErrors, r.LostResponses, r.Throttled)},

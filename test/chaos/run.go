@@ -151,12 +151,15 @@ func (r *run) setup(ctx context.Context) error {
 		return err
 	}
 	for i := 0; i < r.cfg.Objects; i++ {
-		gw, _, v := slot(i)
+		kind, _, v := slot(i)
 		r.objs = append(r.objs, &tracked{net: r.nets[v]})
-		if gw {
+		switch kind {
+		case gatewaySlot:
 			r.rep.Gateways++
-		} else {
+		case interfaceSlot:
 			r.rep.Interfaces++
+		default:
+			r.rep.InstanceConnects++
 		}
 	}
 	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: Namespace}}

@@ -11,6 +11,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/vpce-dev/vpce-controller/api/v1alpha1"
+	"github.com/vpce-dev/vpce-controller/test/ec2sim"
 )
 
 // Namespace holds the chaos objects.
@@ -24,25 +25,45 @@ var interfaceServices = []string{
 }
 
 // slotsPerVPC is how many objects share a VPC: an s3 and a dynamodb gateway
-// endpoint and four interface endpoints of distinct services.
-const slotsPerVPC = 6
+// endpoint, four interface endpoints of distinct services, and an Instance
+// Connect Endpoint (AWS allows one per VPC, and iceVPCs per account and region:
+// the VPCs after those get a fifth interface endpoint instead).
+const slotsPerVPC = 7
+
+// iceVPCs is how many VPCs get an Instance Connect Endpoint.
+const iceVPCs = ec2sim.InstanceConnectEndpointsPerRegion
+
+// kindSlot is the kind of object a slot holds.
+type kindSlot int
+
+const (
+	gatewaySlot kindSlot = iota
+	interfaceSlot
+	instanceConnectSlot
+)
 
 // slot returns the kind and service of object i and the VPC it lives in.
-func slot(i int) (gateway bool, service string, vpc int) {
+func slot(i int) (kind kindSlot, service string, vpc int) {
 	vpc, s := i/slotsPerVPC, i%slotsPerVPC
-	switch s {
-	case 0:
-		return true, "s3", vpc
-	case 1:
-		return true, "dynamodb", vpc
+	switch {
+	case s == 0:
+		return gatewaySlot, "s3", vpc
+	case s == 1:
+		return gatewaySlot, "dynamodb", vpc
+	case s == slotsPerVPC-1 && vpc < iceVPCs:
+		return instanceConnectSlot, "", vpc
 	}
-	return false, interfaceServices[(4*vpc+s-2)%len(interfaceServices)], vpc
+	return interfaceSlot, interfaceServices[(5*vpc+s-2)%len(interfaceServices)], vpc
 }
 
 // newObject builds object i with a random spec.
 func newObject(rng *rand.Rand, i int, nets []network) client.Object {
-	gw, service, v := slot(i)
+	kind, service, v := slot(i)
 	net := nets[v]
+	if kind == instanceConnectSlot {
+		return newInstanceConnect(rng, i, net)
+	}
+	gw := kind == gatewaySlot
 	common := v1alpha1.EndpointSpecCommon{VPC: v1alpha1.VPCSelector{ID: net.ID}, Tags: randomTags(rng, 0)}
 	if rng.IntN(3) == 0 {
 		common.Policy = randomPolicy(rng, service)
@@ -70,12 +91,61 @@ func newObject(rng *rand.Rand, i int, nets []network) client.Object {
 	return ie
 }
 
+// newInstanceConnect builds Instance Connect Endpoint object i with a random
+// spec: its subnet by ID or by tags and a preferred zone, its groups, whether
+// it preserves the client IP, and tags.
+func newInstanceConnect(rng *rand.Rand, i int, net network) *v1alpha1.InstanceConnectEndpoint {
+	subnet := v1alpha1.InstanceConnectSubnet{ID: net.Zones[rng.IntN(len(net.Zones))].SubnetID}
+	if rng.IntN(2) == 0 {
+		subnet = v1alpha1.InstanceConnectSubnet{Tags: map[string]string{"tier": "private"}, PreferredZone: net.Zones[rng.IntN(len(net.Zones))].AZ}
+	}
+	return &v1alpha1.InstanceConnectEndpoint{
+		ObjectMeta: metav1.ObjectMeta{Name: fmt.Sprintf("ice-%03d", i), Namespace: Namespace},
+		Spec: v1alpha1.InstanceConnectEndpointSpec{
+			VPC:              v1alpha1.VPCSelector{ID: net.ID},
+			Subnet:           subnet,
+			SecurityGroups:   randomEgressGroups(rng, net),
+			PreserveClientIP: rng.IntN(2) == 0,
+			Tags:             randomTags(rng, 0),
+		},
+	}
+}
+
+// randomEgressGroups returns an Instance Connect Endpoint's groups: omitted
+// (a managed group for SSH), the VPC's default group only, a managed group for
+// SSH and RDP, or the default group plus a managed group.
+func randomEgressGroups(rng *rand.Rand, net network) *v1alpha1.InstanceConnectSecurityGroups {
+	switch rng.IntN(4) {
+	case 0:
+		return nil
+	case 1:
+		return &v1alpha1.InstanceConnectSecurityGroups{IDs: []string{net.DefaultGroup}}
+	case 2:
+		return &v1alpha1.InstanceConnectSecurityGroups{Managed: &v1alpha1.ManagedEgressSecurityGroup{Ports: []int32{22, 3389}}}
+	default:
+		return &v1alpha1.InstanceConnectSecurityGroups{IDs: []string{net.DefaultGroup}, Managed: &v1alpha1.ManagedEgressSecurityGroup{}}
+	}
+}
+
 // edit changes one random part of obj's spec: its route tables or subnets,
-// tags, policy, or (interface) managed security group or private DNS. It
-// returns what it changed, for the log.
+// tags, policy, (interface) managed security group or private DNS, or
+// (Instance Connect) groups or preserveClientIP. It returns what it changed,
+// for the log.
 func edit(rng *rand.Rand, obj client.Object, net network, rev int) string {
 	choice := rng.IntN(4)
 	switch o := obj.(type) {
+	case *v1alpha1.InstanceConnectEndpoint:
+		switch choice {
+		case 0, 1:
+			o.Spec.SecurityGroups = randomEgressGroups(rng, net)
+			return "security groups"
+		case 2:
+			o.Spec.Tags = randomTags(rng, rev)
+			return "tags"
+		default:
+			o.Spec.PreserveClientIP = !o.Spec.PreserveClientIP
+			return "preserveClientIP"
+		}
 	case *v1alpha1.GatewayEndpoint:
 		switch choice {
 		case 0, 1:
@@ -212,6 +282,14 @@ func summary(obj client.Object) string {
 			parts = append(parts, fmt.Sprintf("managedGroup{ports:%v}", m.Ports))
 		}
 		parts = append(parts, fmt.Sprintf("privateDNS:%v", o.Spec.PrivateDNS.Enabled))
+	}
+	if o, ok := obj.(*v1alpha1.InstanceConnectEndpoint); ok {
+		parts = append(parts, fmt.Sprintf("subnet{id:%s tags:%v zone:%s}", o.Spec.Subnet.ID, o.Spec.Subnet.Tags, o.Spec.Subnet.PreferredZone))
+		if m := managedEgress(o.Spec); m != nil {
+			parts = append(parts, fmt.Sprintf("managedGroup{ports:%v}", m.Ports))
+		}
+		parts = append(parts, fmt.Sprintf("preserveClientIP:%v tags:%v", o.Spec.PreserveClientIP, o.Spec.Tags))
+		return strings.Join(parts, " ")
 	}
 	common := specOf(obj)
 	parts = append(parts, fmt.Sprintf("tags:%v policy:%v", common.Tags, common.Policy != nil))

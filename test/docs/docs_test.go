@@ -225,11 +225,11 @@ func TestArgoCDHealthChecksAgree(t *testing.T) {
 			}
 		}
 	})
-	if !slices.Equal(kinds, []string{"GatewayEndpoint", "InterfaceEndpoint"}) {
-		t.Fatalf("docs/gitops.md has Argo CD health checks for %v, want GatewayEndpoint and InterfaceEndpoint", kinds)
+	if !slices.Equal(kinds, []string{"GatewayEndpoint", "InstanceConnectEndpoint", "InterfaceEndpoint"}) {
+		t.Fatalf("docs/gitops.md has Argo CD health checks for %v, want GatewayEndpoint, InstanceConnectEndpoint and InterfaceEndpoint", kinds)
 	}
-	if scripts["GatewayEndpoint"] != scripts["InterfaceEndpoint"] {
-		t.Error("the Argo CD health checks of the two kinds in docs/gitops.md differ")
+	if scripts["GatewayEndpoint"] != scripts["InterfaceEndpoint"] || scripts["GatewayEndpoint"] != scripts["InstanceConnectEndpoint"] {
+		t.Error("the Argo CD health checks of the three kinds in docs/gitops.md differ")
 	}
 	for _, want := range []string{`"Healthy"`, `"Degraded"`, `"Progressing"`, `"Stalled"`, `"Ready"`, "observedGeneration"} {
 		if !strings.Contains(scripts["GatewayEndpoint"], want) {

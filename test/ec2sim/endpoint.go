@@ -171,13 +171,17 @@ func (s *Server) endpointXML(e *endpoint, tags map[string]string) xmlEndpoint {
 }
 
 // dnsEntries returns an interface endpoint's names in AWS's formats: the
-// regional name, one zonal name per AZ, then the private DNS name.
+// regional name, one zonal name per AZ, then the private DNS name. S3's
+// regional and zonal names are wildcards (*.vpce-…), as AWS lists them.
 func (s *Server) dnsEntries(e *endpoint) []xmlDNSEntry {
 	if e.state == stateDeleted {
 		return nil
 	}
 	zone := vpceHostedZone(s.opts.Region)
 	base := e.id + "-" + e.dnsLabel
+	if e.svc.wildcard {
+		base = "*." + base
+	}
 	suffix := "." + e.svc.dnsSuffix + "." + s.opts.Region + ".vpce.amazonaws.com"
 	out := []xmlDNSEntry{{base + suffix, zone}}
 	var azs []string

@@ -36,7 +36,7 @@ func (s *Server) addENI(sn *subnet, desc, ifType string, groups []string) *eni {
 		}
 	}
 	ip := ""
-	for i := 4; i < hostCount(sn.cidr)-1; i++ {
+	for i := 4; sn.cidr.IsValid() && i < hostCount(sn.cidr)-1; i++ {
 		if a := nthAddr(sn.cidr, i).String(); !used[a] {
 			ip = a
 			break

@@ -95,6 +95,9 @@ func authorizationChecks(action string, p url.Values, resourceTags map[string]st
 	for _, dep := range dependentActions[action] {
 		checks = append(checks, authzCheck{dep, "*", map[string][]string{}})
 	}
+	if action == "CreateInstanceConnectEndpoint" {
+		checks = append(checks, instanceConnectDependents(q, region, account)...)
+	}
 	if rt, ok := createdType[action]; ok || strings.HasPrefix(action, "Create") && action != "CreateTags" {
 		if !ok {
 			rt = q.str("TagSpecification.1.ResourceType")

@@ -170,7 +170,10 @@ func TestControllerPolicyInterfaceEndpointAndGroup(t *testing.T) {
 	must(e.ec2.RevokeSecurityGroupIngress(ctx, &ec2.RevokeSecurityGroupIngressInput{GroupId: aws.String(sg), IpPermissions: perm}))
 	_, err = e.ec2.AuthorizeSecurityGroupIngress(ctx, &ec2.AuthorizeSecurityGroupIngressInput{GroupId: aws.String(e.fx.DefaultSecurityGroupID), IpPermissions: perm})
 	wantDenied(t, err, "AuthorizeSecurityGroupIngress")
-	_, err = e.ec2.AuthorizeSecurityGroupEgress(ctx, &ec2.AuthorizeSecurityGroupEgressInput{GroupId: aws.String(sg), IpPermissions: perm})
+	// Egress rules (the Instance Connect Endpoint's managed group): of owned groups only.
+	must(e.ec2.AuthorizeSecurityGroupEgress(ctx, &ec2.AuthorizeSecurityGroupEgressInput{GroupId: aws.String(sg), IpPermissions: perm}))
+	must(e.ec2.RevokeSecurityGroupEgress(ctx, &ec2.RevokeSecurityGroupEgressInput{GroupId: aws.String(sg), IpPermissions: perm}))
+	_, err = e.ec2.AuthorizeSecurityGroupEgress(ctx, &ec2.AuthorizeSecurityGroupEgressInput{GroupId: aws.String(e.fx.DefaultSecurityGroupID), IpPermissions: perm})
 	wantDenied(t, err, "AuthorizeSecurityGroupEgress")
 
 	// An interface endpoint in the fixture's subnets with the owned group and

@@ -1,6 +1,7 @@
 package ec2sim
 
 import (
+	"fmt"
 	"slices"
 	"time"
 )
@@ -17,21 +18,31 @@ type iceEndpoint struct {
 	created     time.Time
 	groups      []string
 	preserveIP  bool
+	ipType      string
 	eniID       string
 	dnsLabel    string
 	clientToken string
+	// message is the stateMessage of a failed state.
+	message string
 }
+
+// InstanceConnectEndpointsPerRegion is AWS's quota of Instance Connect Endpoints
+// per account and region (not adjustable); one per VPC and one per subnet.
+const InstanceConnectEndpointsPerRegion = 5
 
 func (ice *iceEndpoint) order() int64 { return ice.seq }
 
-// advanceICE moves create-in-progress to create-complete and
-// delete-in-progress to delete-complete, then forgets it after the linger.
+// advanceICE moves create-in-progress to create-complete, update-in-progress
+// to update-complete and delete-in-progress to delete-complete, then forgets
+// it after the linger.
 func (s *Server) advanceICE(ice *iceEndpoint, now time.Time) {
 	for !now.Before(ice.until) {
 		at := ice.until
 		switch ice.state {
 		case "create-in-progress":
 			ice.state = "create-complete"
+		case "update-in-progress":
+			ice.state = "update-complete"
 		case "delete-in-progress":
 			ice.state = "delete-complete"
 			s.removeENI(ice.eniID)
@@ -54,7 +65,7 @@ type xmlICE struct {
 	InstanceConnectEndpointID  string   `xml:"instanceConnectEndpointId"`
 	InstanceConnectEndpointArn string   `xml:"instanceConnectEndpointArn"`
 	State                      string   `xml:"state"`
-	StateMessage               string   `xml:"stateMessage"`
+	StateMessage               string   `xml:"stateMessage,omitempty"`
 	DNSName                    string   `xml:"dnsName"`
 	FipsDNSName                string   `xml:"fipsDnsName"`
 	NetworkInterfaceIDs        []string `xml:"networkInterfaceIdSet>item"`
@@ -77,6 +88,7 @@ func (s *Server) iceXML(ice *iceEndpoint, tags map[string]string) xmlICE {
 		InstanceConnectEndpointID:  ice.id,
 		InstanceConnectEndpointArn: s.arn("instance-connect-endpoint", ice.id),
 		State:                      ice.state,
+		StateMessage:               ice.message,
 		DNSName:                    host + suffix,
 		FipsDNSName:                host + ".fips" + suffix,
 		VpcID:                      ice.vpcID,
@@ -86,7 +98,7 @@ func (s *Server) iceXML(ice *iceEndpoint, tags map[string]string) xmlICE {
 		SubnetID:                   ice.subnetID,
 		PreserveClientIP:           ice.preserveIP,
 		SecurityGroupIDs:           ice.groups,
-		IPAddressType:              "ipv4",
+		IPAddressType:              ice.ipType,
 		Tags:                       tagSet(tags),
 	}
 	if _, ok := s.w.enis[ice.eniID]; ok {
@@ -135,10 +147,26 @@ func (s *Server) createInstanceConnectEndpoint(p params) (any, *apiError) {
 	if err := s.checkGroups(v, groups); err != nil {
 		return nil, err
 	}
+	preserve, _ := p.boolean("PreserveClientIp")
+	ipType, err := iceAddressType(sn, p.str("IpAddressType"), preserve)
+	if err != nil {
+		return nil, err
+	}
+	live := 0
 	for _, other := range s.w.ices {
-		if other.vpcID == v.id && !slices.Contains([]string{"delete-in-progress", "delete-complete"}, other.state) {
+		if slices.Contains([]string{"delete-in-progress", "delete-complete"}, other.state) {
+			continue
+		}
+		live++
+		if other.vpcID == v.id {
 			return nil, errf("ServiceQuotaExceededException", "You've reached the maximum number of Instance Connect Endpoints (1) for VPC %s.", v.id)
 		}
+	}
+	if live >= InstanceConnectEndpointsPerRegion {
+		return nil, errf("ServiceQuotaExceededException", "You've reached the maximum number of Instance Connect Endpoints (%d) for this account in %s.", InstanceConnectEndpointsPerRegion, s.opts.Region)
+	}
+	if ipType != "ipv6" && !s.hasFreeAddress(sn) {
+		return nil, errf("InsufficientFreeAddressesInSubnet", "There are not enough free addresses in subnet '%s' to satisfy the requested number of instances.", sn.id)
 	}
 	tags, err := p.tagSpecs("instance-connect-endpoint")
 	if err != nil {
@@ -147,7 +175,6 @@ func (s *Server) createInstanceConnectEndpoint(p params) (any, *apiError) {
 	if err := validateTags(tags); err != nil {
 		return nil, err
 	}
-	preserve, _ := p.boolean("PreserveClientIp")
 	now := s.now()
 	ice := &iceEndpoint{
 		seq:         s.w.next(),
@@ -160,6 +187,7 @@ func (s *Server) createInstanceConnectEndpoint(p params) (any, *apiError) {
 		created:     now,
 		groups:      groups,
 		preserveIP:  preserve,
+		ipType:      ipType,
 		dnsLabel:    s.randHex(8),
 		clientToken: token,
 	}
@@ -232,4 +260,131 @@ func (s *Server) deleteInstanceConnectEndpoint(p params) (any, *apiError) {
 	return struct {
 		Endpoint xmlICE `xml:"instanceConnectEndpoint"`
 	}{s.iceXML(ice, s.w.tags[ice.id])}, nil
+}
+
+// iceAddressType is the IP address type of a new endpoint: the one asked for,
+// else the subnet's (dualstack with both IPv4 and IPv6 CIDRs, ipv6 when
+// IPv6-only, ipv4 otherwise). AWS preserves the client IP only on ipv4 endpoints.
+func iceAddressType(sn *subnet, asked string, preserve bool) (string, *apiError) {
+	def := "ipv4"
+	switch {
+	case sn.ipv6Native:
+		def = "ipv6"
+	case sn.ipv6CIDR != "":
+		def = "dualstack"
+	}
+	typ := asked
+	switch asked {
+	case "":
+		typ = def
+	case "ipv4", "dualstack", "ipv6":
+		if asked != def && (sn.ipv6Native || asked != "ipv4" && sn.ipv6CIDR == "") {
+			return "", errInvalidParameterValue("The IP address type %s is not supported by subnet %s.", asked, sn.id)
+		}
+	default:
+		return "", errInvalidParameterValue("Value (%s) for parameter ipAddressType is invalid.", asked)
+	}
+	if preserve && typ != "ipv4" {
+		return "", errf("InvalidParameterCombination", "PreserveClientIp is only supported on IPv4 EC2 Instance Connect Endpoints; the endpoint's IP address type is %s.", typ)
+	}
+	return typ, nil
+}
+
+// hasFreeAddress reports whether a subnet has an IPv4 address left for a
+// network interface.
+func (s *Server) hasFreeAddress(sn *subnet) bool {
+	used := 0
+	for _, n := range s.w.enis {
+		if n.subnetID == sn.id {
+			used++
+		}
+	}
+	return sn.cidr.IsValid() && hostCount(sn.cidr)-5-used > 0
+}
+
+// modifyInstanceConnectEndpoint changes an endpoint's security groups (the new
+// set replaces the old), preserveClientIp and IP address type; the endpoint is
+// update-in-progress for a while, then update-complete.
+func (s *Server) modifyInstanceConnectEndpoint(p params) (any, *apiError) {
+	id := p.str("InstanceConnectEndpointId")
+	if id == "" {
+		return nil, errMissingParameter("instanceConnectEndpointId")
+	}
+	ice, err := s.findICE(id)
+	if err != nil {
+		return nil, err
+	}
+	switch ice.state {
+	case "create-complete", "update-complete", "update-failed":
+	default:
+		return nil, errf("IncorrectState", "Instance Connect Endpoint %s is in state %s and cannot be modified.", id, ice.state)
+	}
+	sn := s.w.subnets[ice.subnetID]
+	groups := ice.groups
+	if p.has("SecurityGroupId.1") {
+		groups = dedup(p.list("SecurityGroupId"))
+		if err := s.checkGroups(s.w.vpcs[ice.vpcID], groups); err != nil {
+			return nil, err
+		}
+	}
+	preserve := ice.preserveIP
+	if v, ok := p.boolean("PreserveClientIp"); ok {
+		preserve = v
+	}
+	asked := p.str("IpAddressType")
+	if asked == "" {
+		asked = ice.ipType
+	}
+	ipType, aerr := iceAddressType(sn, asked, preserve)
+	if aerr != nil {
+		return nil, aerr
+	}
+	ice.groups, ice.preserveIP, ice.ipType, ice.message = groups, preserve, ipType, ""
+	if n, ok := s.w.enis[ice.eniID]; ok {
+		n.groups = slices.Clone(groups)
+	}
+	ice.state, ice.until = "update-in-progress", s.now().Add(s.delay(s.opts.StateDelay))
+	return xmlReturn{Return: true}, nil
+}
+
+// FailInstanceConnectEndpoint puts an endpoint in a failed state
+// (create-failed, update-failed or delete-failed) with AWS's state message, as
+// AWS does when it cannot finish the work.
+func (s *Server) FailInstanceConnectEndpoint(id, state, message string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s = s.cellWithICE(id)
+	ice, ok := s.w.ices[id]
+	if !ok {
+		return fmt.Errorf("no Instance Connect Endpoint %s", id)
+	}
+	ice.state, ice.message, ice.until = state, message, time.Time{}
+	s.record(s.now())
+	return nil
+}
+
+// cellWithICE is the account and region cell that holds the Instance Connect
+// Endpoint id (the home cell when none does).
+func (s *Server) cellWithICE(id string) *Server {
+	for _, c := range s.allCells() {
+		if _, ok := c.w.ices[id]; ok {
+			return c
+		}
+	}
+	return s.home()
+}
+
+// instanceConnectDependents are the dependent actions AWS authorizes with
+// CreateInstanceConnectEndpoint ("Grant IAM permissions to use EC2 Instance
+// Connect Endpoint", EC2 user guide): ec2:CreateNetworkInterface on the new
+// interface, its subnet and groups, and iam:CreateServiceLinkedRole for the
+// endpoint service's role.
+func instanceConnectDependents(q params, region, account string) []authzCheck {
+	const eni = "ec2:CreateNetworkInterface"
+	checks := []authzCheck{{eni, resourceARN(region, account, "network-interface", "*"), map[string][]string{}}}
+	for _, id := range ids(q, []string{"SubnetId", "SecurityGroupId"}) {
+		checks = append(checks, authzCheck{eni, resourceARN(region, account, resourceType(id), id), map[string][]string{}})
+	}
+	role := "arn:" + partition(region) + ":iam::" + account + ":role/aws-service-role/ec2-instance-connect.amazonaws.com/AWSServiceRoleForEC2InstanceConnect"
+	return append(checks, authzCheck{"iam:CreateServiceLinkedRole", role, map[string][]string{"iam:awsservicename": {"ec2-instance-connect.amazonaws.com"}}})
 }

@@ -140,6 +140,24 @@ func TestInterfaceDNSEntriesInAWSFormats(t *testing.T) {
 	}
 }
 
+// TestS3InterfaceDNSNamesAreWildcards: AWS lists an S3 interface endpoint's
+// regional and zonal names as *.vpce-…, which clients use as bucket.vpce-….
+func TestS3InterfaceDNSNamesAreWildcards(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, ec2sim.Options{})
+	ep := e.createInterface(t, "s3", e.privateSubnets()[:1], func(in *ec2.CreateVpcEndpointInput) { in.PrivateDnsEnabled = aws.Bool(false) })
+	id := *ep.VpcEndpointId
+	regional := regexp.MustCompile(`^\*\.` + id + `-[a-z0-9]{8}\.s3\.us-east-1\.vpce\.amazonaws\.com$`)
+	zonal := regexp.MustCompile(`^\*\.` + id + `-[a-z0-9]{8}-us-east-1a\.s3\.us-east-1\.vpce\.amazonaws\.com$`)
+	if len(ep.DnsEntries) != 2 || !regional.MatchString(*ep.DnsEntries[0].DnsName) || !zonal.MatchString(*ep.DnsEntries[1].DnsName) {
+		var names []string
+		for _, d := range ep.DnsEntries {
+			names = append(names, *d.DnsName)
+		}
+		t.Fatalf("S3 interface DNS names %q, want a regional and a zonal *.%s-… name", names, id)
+	}
+}
+
 func TestPrivateDNSNeedsBothVpcDNSAttributes(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, ec2sim.Options{})

@@ -129,6 +129,7 @@ var handlers = map[string]handler{
 	"CreateInstanceConnectEndpoint":    (*Server).createInstanceConnectEndpoint,
 	"DescribeInstanceConnectEndpoints": (*Server).describeInstanceConnectEndpoints,
 	"DeleteInstanceConnectEndpoint":    (*Server).deleteInstanceConnectEndpoint,
+	"ModifyInstanceConnectEndpoint":    (*Server).modifyInstanceConnectEndpoint,
 }
 
 // New returns a Server with the given options. It panics when

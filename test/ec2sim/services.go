@@ -21,6 +21,7 @@ type service struct {
 	baseDNS    string
 	prefixList string // gateway services: the destination of their routes
 	dnsSuffix  string // the service label in endpoint DNS names
+	wildcard   bool   // endpoint DNS names start with "*." (S3: bucket.vpce-…)
 }
 
 func (sv *service) order() int64 { return sv.seq }
@@ -34,11 +35,12 @@ type awsService struct {
 	ipv6       bool
 	twoAZs     bool // deliberately offered in only two AZs
 	lacksD     bool // not offered in us-east-1d
+	wildcard   bool // endpoint DNS names are wildcards, as AWS names S3's
 }
 
 var awsServices = []awsService{
 	{short: "s3", typ: "Gateway", ipv6: true},
-	{short: "s3", typ: "Interface", privateDNS: "*.s3.<r>.amazonaws.com", ipv6: true},
+	{short: "s3", typ: "Interface", privateDNS: "*.s3.<r>.amazonaws.com", ipv6: true, wildcard: true},
 	{short: "dynamodb", typ: "Gateway", ipv6: true},
 	{short: "dynamodb", typ: "Interface"},
 	{short: "ssm", typ: "Interface", privateDNS: "ssm.<r>.amazonaws.com"},
@@ -77,6 +79,7 @@ func catalogue(region string) []*service {
 			owner:      "amazon",
 			baseDNS:    a.short + "." + region + ".vpce.amazonaws.com",
 			dnsSuffix:  a.short,
+			wildcard:   a.wildcard,
 		}
 		if a.ipv6 {
 			sv.ipTypes = append(sv.ipTypes, "ipv6")

@@ -13,24 +13,36 @@ type subnet struct {
 	vpcID string
 	cidr  netip.Prefix
 	az    string
+	// ipv6CIDR is the subnet's IPv6 block ("" for none); ipv6Native subnets
+	// have no IPv4 block.
+	ipv6CIDR   string
+	ipv6Native bool
 }
 
 func (sn *subnet) order() int64 { return sn.seq }
 
 type xmlSubnet struct {
-	SubnetID                    string   `xml:"subnetId"`
-	SubnetArn                   string   `xml:"subnetArn"`
-	State                       string   `xml:"state"`
-	VpcID                       string   `xml:"vpcId"`
-	OwnerID                     string   `xml:"ownerId"`
-	CidrBlock                   string   `xml:"cidrBlock"`
-	AvailableIPAddressCount     int      `xml:"availableIpAddressCount"`
-	AvailabilityZone            string   `xml:"availabilityZone"`
-	AvailabilityZoneID          string   `xml:"availabilityZoneId"`
-	DefaultForAz                bool     `xml:"defaultForAz"`
-	MapPublicIPOnLaunch         bool     `xml:"mapPublicIpOnLaunch"`
-	AssignIpv6AddressOnCreation bool     `xml:"assignIpv6AddressOnCreation"`
-	Tags                        []xmlTag `xml:"tagSet>item"`
+	SubnetID                    string               `xml:"subnetId"`
+	SubnetArn                   string               `xml:"subnetArn"`
+	State                       string               `xml:"state"`
+	VpcID                       string               `xml:"vpcId"`
+	OwnerID                     string               `xml:"ownerId"`
+	CidrBlock                   string               `xml:"cidrBlock,omitempty"`
+	AvailableIPAddressCount     int                  `xml:"availableIpAddressCount"`
+	AvailabilityZone            string               `xml:"availabilityZone"`
+	AvailabilityZoneID          string               `xml:"availabilityZoneId"`
+	DefaultForAz                bool                 `xml:"defaultForAz"`
+	MapPublicIPOnLaunch         bool                 `xml:"mapPublicIpOnLaunch"`
+	AssignIpv6AddressOnCreation bool                 `xml:"assignIpv6AddressOnCreation"`
+	Ipv6Native                  bool                 `xml:"ipv6Native"`
+	Ipv6CidrBlocks              []xmlSubnetIpv6Block `xml:"ipv6CidrBlockAssociationSet>item"`
+	Tags                        []xmlTag             `xml:"tagSet>item"`
+}
+
+type xmlSubnetIpv6Block struct {
+	AssociationID string `xml:"associationId"`
+	Ipv6CidrBlock string `xml:"ipv6CidrBlock"`
+	State         string `xml:"ipv6CidrBlockState>state"`
 }
 
 func (s *Server) subnetXML(sn *subnet, tags map[string]string) xmlSubnet {
@@ -40,18 +52,24 @@ func (s *Server) subnetXML(sn *subnet, tags map[string]string) xmlSubnet {
 			used++
 		}
 	}
-	return xmlSubnet{
-		SubnetID:                sn.id,
-		SubnetArn:               s.arn("subnet", sn.id),
-		State:                   "available",
-		VpcID:                   sn.vpcID,
-		OwnerID:                 s.accountID(),
-		CidrBlock:               sn.cidr.String(),
-		AvailableIPAddressCount: hostCount(sn.cidr) - 5 - used,
-		AvailabilityZone:        sn.az,
-		AvailabilityZoneID:      zoneID(s.opts.Region, sn.az),
-		Tags:                    tagSet(tags),
+	out := xmlSubnet{
+		SubnetID:           sn.id,
+		SubnetArn:          s.arn("subnet", sn.id),
+		State:              "available",
+		VpcID:              sn.vpcID,
+		OwnerID:            s.accountID(),
+		AvailabilityZone:   sn.az,
+		AvailabilityZoneID: zoneID(s.opts.Region, sn.az),
+		Ipv6Native:         sn.ipv6Native,
+		Tags:               tagSet(tags),
 	}
+	if sn.cidr.IsValid() {
+		out.CidrBlock, out.AvailableIPAddressCount = sn.cidr.String(), hostCount(sn.cidr)-5-used
+	}
+	if sn.ipv6CIDR != "" {
+		out.Ipv6CidrBlocks = []xmlSubnetIpv6Block{{AssociationID: "subnet-cidr-assoc-" + strings.TrimPrefix(sn.id, "subnet-"), Ipv6CidrBlock: sn.ipv6CIDR, State: "associated"}}
+	}
+	return out
 }
 
 func (s *Server) subnetAttrs(sn *subnet) attrs {
@@ -104,17 +122,32 @@ func (s *Server) createSubnet(p params) (any, *apiError) {
 	if err != nil {
 		return nil, err
 	}
+	// IPv6 blocks are taken as given (ec2sim does not model the VPC's IPv6 block).
+	native, _ := p.boolean("Ipv6Native")
+	ipv6 := p.str("Ipv6CidrBlock")
+	if ipv6 != "" {
+		if pfx, err := netip.ParsePrefix(ipv6); err != nil || !pfx.Addr().Is6() || pfx.Bits() != 64 {
+			return nil, errf("InvalidSubnet.Range", "The IPv6 CIDR '%s' is invalid.", ipv6)
+		}
+	}
 	raw := p.str("CidrBlock")
-	if raw == "" {
+	var cidr netip.Prefix
+	switch {
+	case native && (ipv6 == "" || raw != ""):
+		return nil, errInvalidParameterValue("An IPv6-only subnet takes an Ipv6CidrBlock and no CidrBlock.")
+	case native:
+	case raw == "":
 		return nil, errMissingParameter("cidrBlock")
-	}
-	cidr, ok := parseCIDR(raw, 16, 28)
-	if !ok || !within(cidr, v.cidr) {
-		return nil, errf("InvalidSubnet.Range", "The CIDR '%s' is invalid.", raw)
-	}
-	for _, other := range s.w.subnets {
-		if other.vpcID == v.id && other.cidr.Overlaps(cidr) {
-			return nil, errf("InvalidSubnet.Conflict", "The CIDR '%s' conflicts with another subnet", raw)
+	default:
+		var ok bool
+		cidr, ok = parseCIDR(raw, 16, 28)
+		if !ok || !within(cidr, v.cidr) {
+			return nil, errf("InvalidSubnet.Range", "The CIDR '%s' is invalid.", raw)
+		}
+		for _, other := range s.w.subnets {
+			if other.vpcID == v.id && other.cidr.Overlaps(cidr) {
+				return nil, errf("InvalidSubnet.Conflict", "The CIDR '%s' conflicts with another subnet", raw)
+			}
 		}
 	}
 	all := zones(s.opts.Region)
@@ -143,6 +176,7 @@ func (s *Server) createSubnet(p params) (any, *apiError) {
 		return nil, err
 	}
 	sn := s.addSubnet(v, cidr, az)
+	sn.ipv6CIDR, sn.ipv6Native = ipv6, native
 	s.w.addTags(sn.id, tags)
 	return struct {
 		Subnet xmlSubnet `xml:"subnet"`

@@ -51,8 +51,8 @@ func argoHealthChecks(t *testing.T) map[string]string {
 				scripts[kind] = script
 			}
 		}
-		if len(scripts) != 2 || scripts["GatewayEndpoint"] == "" || scripts["InterfaceEndpoint"] == "" {
-			t.Fatalf("the argocd-cm ConfigMap of docs/gitops.md has health checks for %v, want GatewayEndpoint and InterfaceEndpoint", len(scripts))
+		if len(scripts) != 3 || scripts["GatewayEndpoint"] == "" || scripts["InterfaceEndpoint"] == "" || scripts["InstanceConnectEndpoint"] == "" {
+			t.Fatalf("the argocd-cm ConfigMap of docs/gitops.md has %d health checks, want GatewayEndpoint, InterfaceEndpoint and InstanceConnectEndpoint", len(scripts))
 		}
 		return scripts
 	}

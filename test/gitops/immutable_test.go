@@ -64,5 +64,7 @@ func setVPC(obj client.Object, id string) {
 		o.Spec.VPC = v1alpha1.VPCSelector{ID: id}
 	case *v1alpha1.InterfaceEndpoint:
 		o.Spec.VPC = v1alpha1.VPCSelector{ID: id}
+	case *v1alpha1.InstanceConnectEndpoint:
+		o.Spec.VPC = v1alpha1.VPCSelector{ID: id}
 	}
 }

@@ -32,6 +32,8 @@ func common(obj client.Object) *v1alpha1.EndpointStatusCommon {
 		return &o.Status.EndpointStatusCommon
 	case *v1alpha1.InterfaceEndpoint:
 		return &o.Status.EndpointStatusCommon
+	case *v1alpha1.InstanceConnectEndpoint:
+		return &o.Status.EndpointStatusCommon
 	}
 	panic(fmt.Sprintf("not an endpoint: %T", obj))
 }
@@ -42,6 +44,8 @@ func setTags(obj client.Object, tags map[string]v1alpha1.TagValue) {
 	case *v1alpha1.GatewayEndpoint:
 		o.Spec.Tags = tags
 	case *v1alpha1.InterfaceEndpoint:
+		o.Spec.Tags = tags
+	case *v1alpha1.InstanceConnectEndpoint:
 		o.Spec.Tags = tags
 	}
 }
@@ -71,6 +75,16 @@ var kinds = map[string]func(name string) client.Object{
 			},
 		}
 		return o
+	},
+	"InstanceConnectEndpoint": func(name string) client.Object {
+		return &v1alpha1.InstanceConnectEndpoint{
+			TypeMeta:   metav1.TypeMeta{APIVersion: v1alpha1.GroupVersion.String(), Kind: "InstanceConnectEndpoint"},
+			ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: "default"},
+			Spec: v1alpha1.InstanceConnectEndpointSpec{
+				VPC:    v1alpha1.VPCSelector{ID: "vpc-0a1b2c3d4e5f67890"},
+				Subnet: v1alpha1.InstanceConnectSubnet{Tags: map[string]string{"tier": "private"}},
+			},
+		}
 	},
 }
 

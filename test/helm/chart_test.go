@@ -484,8 +484,8 @@ func TestDefaultValuesRenderAnHAManager(t *testing.T) {
 			t.Errorf("default values rendered %d %s objects, want none", n, kind)
 		}
 	}
-	if n := len(render(t, releaseName, namespace, append(required, "--include-crds")...).ofKind("CustomResourceDefinition")); n != 3 {
-		t.Errorf("helm template --include-crds rendered %d CRDs, want 3", n)
+	if n := len(render(t, releaseName, namespace, append(required, "--include-crds")...).ofKind("CustomResourceDefinition")); n != 4 {
+		t.Errorf("helm template --include-crds rendered %d CRDs, want 4", n)
 	}
 }
 
