@@ -232,10 +232,13 @@ func TestInstanceConnectTagsAndGauges(t *testing.T) {
 		}
 		return nil
 	})
-	h.get(adopt)
-	if got := adopt.Status.AppliedTagKeys; !reflect.DeepEqual(got, []string{"ManagedBy"}) {
-		t.Fatalf("appliedTagKeys of the adopted endpoint = %v, want [ManagedBy]", got)
-	}
+	h.eventually(10*time.Second, "appliedTagKeys of the adopted endpoint", func() error {
+		h.get(adopt)
+		if got := adopt.Status.AppliedTagKeys; !reflect.DeepEqual(got, []string{"ManagedBy"}) {
+			return fmt.Errorf("appliedTagKeys = %v, want [ManagedBy]", got)
+		}
+		return nil
+	})
 	// Retained: the controller's tags go, the others stay.
 	h.deleteAndWait(adopt)
 	h.eventually(10*time.Second, "retained endpoint's tags", func() error {

@@ -128,8 +128,12 @@ func TestDefaultTagsAndAdoptionKeepsForeignTags(t *testing.T) {
 		}
 		return nil
 	})
-	h.get(adopt)
-	if got := adopt.Status.AppliedTagKeys; !reflect.DeepEqual(got, []string{"ManagedBy"}) {
-		t.Fatalf("appliedTagKeys of the adopted endpoint = %v, want [ManagedBy]", got)
-	}
+	// The status forgets the key once a read confirmed the removal: soon after, not at once.
+	h.eventually(10*time.Second, "appliedTagKeys of the adopted endpoint", func() error {
+		h.get(adopt)
+		if got := adopt.Status.AppliedTagKeys; !reflect.DeepEqual(got, []string{"ManagedBy"}) {
+			return fmt.Errorf("appliedTagKeys = %v, want [ManagedBy]", got)
+		}
+		return nil
+	})
 }
