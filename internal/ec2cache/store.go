@@ -176,14 +176,6 @@ func (s *owned[T]) markCreated(now time.Time, id, ownerUID string) {
 	s.createdFor[id] = ownerUID
 }
 
-// written reports whether the controller wrote to id since its last read (lock
-// held): what such a read shows is the controller's own doing, confirmed by the
-// reconcile that waits for it, not drift to report.
-func (s *owned[T]) written(id string) bool {
-	_, ok := s.dirty[id]
-	return ok
-}
-
 // clean forgets the write to id (lock held): a read that started after it has it.
 func (s *owned[T]) clean(id string) {
 	delete(s.dirty, id)
@@ -205,7 +197,7 @@ func (s *owned[T]) mergeListing(start time.Time, items []T) []Change {
 		if old := s.items[id]; old != nil && old.at.After(start) {
 			continue
 		}
-		if c := s.put(id, s.newEntry(it, start), notify && !s.written(id)); c != nil {
+		if c := s.put(id, s.newEntry(it, start), notify); c != nil {
 			changes = append(changes, *c)
 		}
 	}
@@ -255,7 +247,7 @@ func (s *owned[T]) mergeRead(start time.Time, ids []string, items []T) []Change 
 			}
 			continue
 		}
-		if c := s.put(id, e, notify && !s.written(id)); c != nil {
+		if c := s.put(id, e, notify); c != nil {
 			changes = append(changes, *c)
 		}
 	}

@@ -56,7 +56,7 @@ func stripForCache(in any) (any, error) {
 
 func isOwnKind(in any) bool {
 	switch in.(type) {
-	case *v1alpha1.GatewayEndpoint, *v1alpha1.InterfaceEndpoint, *v1alpha1.AWSAccount:
+	case *v1alpha1.GatewayEndpoint, *v1alpha1.InterfaceEndpoint, *v1alpha1.InstanceConnectEndpoint, *v1alpha1.AWSAccount:
 		return true
 	}
 	return false
