@@ -68,10 +68,9 @@ func spokeRoles(root string, accounts []string) ([]ec2sim.Role, error) {
 	return roles, nil
 }
 
-// buildRegionWorld creates n VPCs in the client's account and region, as
-// buildWorld does in us-east-1: DNS attributes on, 3 private subnets (one per
-// AZ, tagged tier=private) with their route tables, and at least tables route
-// tables in all.
+// buildRegionWorld creates n VPCs in the client's account and region, each with
+// DNS attributes on, 3 private subnets (one per AZ, tagged tier=private) with
+// their route tables, and at least tables route tables in all.
 func buildRegionWorld(ctx context.Context, cl *ec2.Client, region string, n, tables int) ([]vpcWorld, error) {
 	var out []vpcWorld
 	for i := 0; i < n; i++ {
