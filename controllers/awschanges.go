@@ -31,8 +31,9 @@ const changeBuffer = 16384
 // NewAWSChanges returns the fan-out to the kinds' controllers.
 func NewAWSChanges() *AWSChanges {
 	return &AWSChanges{byKind: map[string]chan event.GenericEvent{
-		gatewayKind{}.name():   make(chan event.GenericEvent, changeBuffer),
-		interfaceKind{}.name(): make(chan event.GenericEvent, changeBuffer),
+		gatewayKind{}.name():         make(chan event.GenericEvent, changeBuffer),
+		interfaceKind{}.name():       make(chan event.GenericEvent, changeBuffer),
+		instanceConnectKind{}.name(): make(chan event.GenericEvent, changeBuffer),
 	}}
 }
 
@@ -41,8 +42,14 @@ func kindsOf(c ec2cache.Change) []string {
 	switch {
 	case c.Resource == "VpcEndpoint" && c.Type == "Gateway":
 		return []string{gatewayKind{}.name()}
-	case c.Resource == "VpcEndpoint" && c.Type == "Interface", c.Resource == "SecurityGroup":
+	case c.Resource == "VpcEndpoint" && c.Type == "Interface":
 		return []string{interfaceKind{}.name()}
+	case c.Resource == "InstanceConnectEndpoint":
+		return []string{instanceConnectKind{}.name()}
+	case c.Resource == "SecurityGroup":
+		// Managed groups belong to interface or Instance Connect endpoints; the
+		// kind without an object of that name finds nothing to do.
+		return []string{interfaceKind{}.name(), instanceConnectKind{}.name()}
 	}
 	return nil
 }

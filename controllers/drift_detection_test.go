@@ -8,6 +8,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
 
 	"github.com/vpce-dev/vpce-controller/api/v1alpha1"
 	"github.com/vpce-dev/vpce-controller/internal/manager"
@@ -59,4 +60,33 @@ func TestRevertAfterRepairIsRepairedAgain(t *testing.T) {
 	})
 	removeTable()
 	repaired("the revert repaired again")
+}
+
+// TestInstanceConnectDriftFoundByTheListing: drift of an Instance Connect
+// Endpoint (a tag taken off) and of its managed group (its egress rule revoked)
+// is found by the refresher's listings (--drift-interval), not by the sync
+// period (an hour here).
+func TestInstanceConnectDriftFoundByTheListing(t *testing.T) {
+	h := newHarness(t, harnessOptions{noStart: true})
+	h.options = func(o *manager.Options) {
+		o.SyncPeriod = time.Hour
+		o.DriftInterval = time.Second
+	}
+	h.startManager("")
+	ep := eice("listed", h.fix.VPCID)
+	h.create(ep)
+	h.waitReady(ep)
+	id, sg := ep.Status.EndpointID, ep.Status.ManagedSecurityGroupID
+
+	ssh := []types.IpPermission{{IpProtocol: aws.String("tcp"), FromPort: aws.Int32(22), ToPort: aws.Int32(22), IpRanges: []types.IpRange{{CidrIp: aws.String(h.fix.VPCCIDR)}}}}
+	if _, err := h.ec2.RevokeSecurityGroupEgress(h.ctx, &ec2.RevokeSecurityGroupEgressInput{GroupId: aws.String(sg), IpPermissions: ssh}); err != nil {
+		t.Fatal(err)
+	}
+	h.waitEvent(ep, v1alpha1.EventDriftCorrected, "+tcp/22 to "+h.fix.VPCCIDR)
+	h.waitReady(ep)
+
+	if _, err := h.ec2.DeleteTags(h.ctx, &ec2.DeleteTagsInput{Resources: []string{id}, Tags: []types.Tag{{Key: aws.String("Name")}}}); err != nil {
+		t.Fatal(err)
+	}
+	h.waitEvent(ep, v1alpha1.EventDriftCorrected, "tags set Name")
 }

@@ -112,6 +112,7 @@ func SetupInstanceConnectEndpoint(mgr ctrl.Manager, engine *endpoint.Engine, opt
 	}
 	b := ctrl.NewControllerManagedBy(mgr).
 		For(&v1alpha1.InstanceConnectEndpoint{}, builder.WithPredicates(changePredicate(), shardPredicate(mgr.GetClient(), opts)))
+	b = watchAWS(b, opts.AWSChanges, instanceConnectKind{}.name())
 	return watchAccounts(b, r.Client, func() client.ObjectList { return &v1alpha1.InstanceConnectEndpointList{} }).
 		Named("instanceconnectendpoint").
 		WithOptions(opts.controllerOptions()).

@@ -197,6 +197,11 @@ func (c *Client) Tick(ctx context.Context) {
 	} else if ids := c.endpoints.toRefresh(now.Add(-c.o.PollTTL * 3 / 4)); len(ids) > 0 {
 		_, _, _ = c.endpointReads.query(ctx, idFilter("vpc-endpoint-id", ids))
 	}
+	if listed := c.ices.listed(); !listed.IsZero() && c.o.ListInterval > 0 && now.Sub(listed) >= c.o.ListInterval {
+		// Instance Connect Endpoints: a handful per region, so the listing alone;
+		// those written or worked on are read by ID by the reconciles that wait.
+		_ = c.listICEs(ctx)
+	}
 	if listed := c.groups.listed(); listed.IsZero() {
 	} else if c.o.ListInterval > 0 && now.Sub(listed) >= c.o.ListInterval {
 		_ = c.listGroups(ctx)

@@ -55,6 +55,12 @@ func (c *Client) fetchICEs(ctx context.Context, start time.Time, filters []types
 	return all, nil
 }
 
+// listICEs lists the cluster's Instance Connect Endpoints (the refresher's drift check).
+func (c *Client) listICEs(ctx context.Context) error {
+	_, _, err := c.iceReads.query(ctx, c.clusterFilter())
+	return err
+}
+
 // DescribeInstanceConnectEndpoints answers by-ID and cluster-filtered reads from
 // the store after reading what it lacks: a listing when the last is too old, by
 // ID those written or worked on since their last read.
