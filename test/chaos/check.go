@@ -184,20 +184,32 @@ func matchGroup(o *v1alpha1.InterfaceEndpoint, e ec2types.VpcEndpoint, st *awsSt
 // staleGroup reports a managed group (or its ID in the status) that an
 // interface object keeps although its spec no longer asks for one.
 func staleGroup(o *v1alpha1.InterfaceEndpoint, st *awsState) []string {
-	if managed(o.Spec) != nil {
+	return staleManagedGroup(o, managed(o.Spec) != nil, o.Status.ManagedSecurityGroupID, st)
+}
+
+// staleICEGroup reports a managed group an Instance Connect object keeps
+// although its spec no longer asks for one.
+func staleICEGroup(o *v1alpha1.InstanceConnectEndpoint, st *awsState) []string {
+	return staleManagedGroup(o, managedEgress(o.Spec) != nil, o.Status.ManagedSecurityGroupID, st)
+}
+
+// staleManagedGroup reports the groups an object owns in AWS, and the group its
+// status names, when its spec asks for no managed group.
+func staleManagedGroup(o client.Object, wantsGroup bool, statusGroup string, st *awsState) []string {
+	if wantsGroup {
 		return nil
 	}
 	var owned []string
 	for _, g := range st.groups {
-		if tags(g.Tags)[tagOwnerUID] == string(o.UID) {
+		if tags(g.Tags)[tagOwnerUID] == string(o.GetUID()) {
 			owned = append(owned, aws.ToString(g.GroupId))
 		}
 	}
-	if len(owned) == 0 && o.Status.ManagedSecurityGroupID == "" {
+	if len(owned) == 0 && statusGroup == "" {
 		return nil
 	}
 	return []string{fmt.Sprintf("%s: spec.securityGroups has no managed group, but it still owns %v and status.managedSecurityGroupID is %q",
-		describe(o), owned, o.Status.ManagedSecurityGroupID)}
+		describe(o), owned, statusGroup)}
 }
 
 // matchICE compares a live InstanceConnectEndpoint with its endpoint: settled,
@@ -269,25 +281,6 @@ func (r *run) matchICE(t *tracked, o *v1alpha1.InstanceConnectEndpoint, e ec2typ
 		fail("endpoint %s is guarded by %v, want %v", id, attached, w)
 	}
 	return bad
-}
-
-// staleICEGroup reports a managed group an Instance Connect object keeps
-// although its spec no longer asks for one.
-func staleICEGroup(o *v1alpha1.InstanceConnectEndpoint, st *awsState) []string {
-	if managedEgress(o.Spec) != nil {
-		return nil
-	}
-	var owned []string
-	for _, g := range st.groups {
-		if tags(g.Tags)[tagOwnerUID] == string(o.UID) {
-			owned = append(owned, aws.ToString(g.GroupId))
-		}
-	}
-	if len(owned) == 0 && o.Status.ManagedSecurityGroupID == "" {
-		return nil
-	}
-	return []string{fmt.Sprintf("%s: spec.securityGroups has no managed group, but it still owns %v and status.managedSecurityGroupID is %q",
-		describe(o), owned, o.Status.ManagedSecurityGroupID)}
 }
 
 // orphans lists endpoints, groups and endpoint network interfaces in AWS that
