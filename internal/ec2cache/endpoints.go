@@ -232,7 +232,7 @@ func (c *Client) endpointsByID(ctx context.Context, ids []string, need time.Time
 		}
 	}
 	if len(stale) > 0 {
-		items, _, err := c.endpointReads.query(ctx, idFilter("vpc-endpoint-id", stale))
+		items, _, err := c.endpointReads.confirm(ctx, Endpoints, idFilter("vpc-endpoint-id", stale))
 		if err != nil {
 			return nil, err
 		}
@@ -280,7 +280,7 @@ func (c *Client) ownedEndpoints(ctx context.Context, in *ec2.DescribeVpcEndpoint
 				return nil, err
 			}
 		case len(stale) > 0:
-			if _, _, err := c.endpointReads.query(ctx, idFilter("vpc-endpoint-id", stale)); err != nil {
+			if _, _, err := c.endpointReads.confirm(ctx, Endpoints, idFilter("vpc-endpoint-id", stale)); err != nil {
 				return nil, err
 			}
 		default:
