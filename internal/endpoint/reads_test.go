@@ -125,3 +125,38 @@ func tagValueOf(tags []types.Tag, key string) string {
 	return ""
 }
 
+// TestInterfacesAreReadWithTheEndpointOnceAvailable: the network interfaces of a
+// new interface endpoint cost one read, made in the same pass as the read that
+// shows the endpoint available; its create, while AWS provisions it, reads none.
+func TestInterfacesAreReadWithTheEndpointOnceAvailable(t *testing.T) {
+	e, sim, _, fx := cachedEngine(t)
+	ctx := context.Background()
+	req := newInterfaceRequest(fx, "nics")
+	out := e.Reconcile(ctx, req)
+	if out.Problem != nil || out.EndpointID == "" || out.Ready {
+		t.Fatalf("create: problem %+v, endpoint %q, ready %v", out.Problem, out.EndpointID, out.Ready)
+	}
+	if n := calls(sim, "DescribeNetworkInterfaces"); n != 0 {
+		t.Errorf("%d DescribeNetworkInterfaces at the create of a pending endpoint, want 0", n)
+	}
+	req.Prior = Prior{EndpointID: out.EndpointID, ManagedSecurityGroupID: out.ManagedGroupID, GroupChange: out.GroupChange,
+		EndpointIntent: out.EndpointIntent, NetworkInterfaces: out.Interfaces, AppliedTagKeys: out.AppliedTagKeys, SpecChanged: true}
+	deadline := time.Now().Add(30 * time.Second)
+	for !out.Ready {
+		if time.Now().After(deadline) {
+			t.Fatalf("not Ready: %s %s", out.ReadyReason, out.ReadyMessage)
+		}
+		time.Sleep(10 * time.Millisecond) // AWS provisioning, in ec2sim's own time
+		out = e.Reconcile(ctx, req)
+		if out.Problem != nil {
+			t.Fatalf("poll: %+v", out.Problem)
+		}
+		req.Prior.EndpointIntent, req.Prior.GroupChange, req.Prior.NetworkInterfaces = out.EndpointIntent, out.GroupChange, out.Interfaces
+	}
+	if len(out.Interfaces) != 1 || out.Interfaces[0].PrivateIPv4 == "" {
+		t.Fatalf("Ready with interfaces %+v, want the one in the subnet, with its address", out.Interfaces)
+	}
+	if n := calls(sim, "DescribeNetworkInterfaces"); n != 1 {
+		t.Errorf("%d DescribeNetworkInterfaces from create to Ready, want 1", n)
+	}
+}
