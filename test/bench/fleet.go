@@ -21,6 +21,8 @@ import (
 // between several managers by namespace (-shards 2).
 type FleetConfig struct {
 	Root, Dir string
+	// CallLog makes ec2sim log every EC2 call to ec2sim-calls.log in Dir.
+	CallLog bool
 	// N GatewayEndpoints and as many InterfaceEndpoints, spread evenly over
 	// the account/region pairs.
 	N                 int
@@ -90,7 +92,7 @@ func RunFleet(ctx context.Context, cfg FleetConfig) (*FleetResults, error) {
 	if err != nil {
 		return nil, err
 	}
-	sim, err := e2e.StartEC2Sim(ctx, e2e.EC2SimOptions{Dir: cfg.Dir, Region: fleetRegions[0], StateDelay: cfg.StateDelay, TimeScale: scale,
+	sim, err := e2e.StartEC2Sim(ctx, e2e.EC2SimOptions{Dir: cfg.Dir, Region: fleetRegions[0], StateDelay: cfg.StateDelay, TimeScale: scale, CallLog: cfg.CallLog,
 		Accounts: append([]string{hubAccount}, targets...), Roles: roles})
 	if err != nil {
 		return nil, err

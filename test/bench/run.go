@@ -31,6 +31,7 @@ import (
 type Config struct {
 	Root       string        // repository root
 	Dir        string        // scratch directory (logs, control-plane state)
+	CallLog    bool          // ec2sim logs every EC2 call to ec2sim-calls.log in Dir
 	N          int           // GatewayEndpoints, and as many InterfaceEndpoints
 	VPCs       int           // VPCs the objects spread over
 	TimeScale  float64       // ec2sim and the manager run this many times faster than AWS
@@ -85,7 +86,7 @@ func Run(ctx context.Context, cfg Config) (*Results, error) {
 		return nil, err
 	}
 	defer cp.Stop()
-	sim, err := e2e.StartEC2Sim(ctx, e2e.EC2SimOptions{Dir: cfg.Dir, Region: "us-east-1", StateDelay: cfg.StateDelay, TimeScale: scale})
+	sim, err := e2e.StartEC2Sim(ctx, e2e.EC2SimOptions{Dir: cfg.Dir, Region: "us-east-1", StateDelay: cfg.StateDelay, TimeScale: scale, CallLog: cfg.CallLog})
 	if err != nil {
 		return nil, err
 	}
