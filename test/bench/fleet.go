@@ -23,6 +23,8 @@ type FleetConfig struct {
 	Root, Dir string
 	// CallLog makes ec2sim log every EC2 call to ec2sim-calls.log in Dir.
 	CallLog bool
+	// ManagerArgs are extra flags for every manager, after the benchmark's own.
+	ManagerArgs []string
 	// N GatewayEndpoints and as many InterfaceEndpoints, spread evenly over
 	// the account/region pairs.
 	N                 int
@@ -135,6 +137,7 @@ func RunFleet(ctx context.Context, cfg FleetConfig) (*FleetResults, error) {
 		if cfg.Shards > 1 {
 			args = append(args, "--shard-name="+shardName(s), "--shard-namespace-selector=vpce.dev/shard="+shardName(s), "--zap-log-level=debug")
 		}
+		args = append(args, cfg.ManagerArgs...)
 		m, err := e2e.StartManager(ctx, e2e.ManagerOptions{
 			Kubeconfig: cp.Kubeconfig, EC2URL: sim.URL, ClusterName: "bench", Region: fleetRegions[0],
 			PendingPoll: real(2 * time.Second), Args: args,
