@@ -91,8 +91,9 @@ func (c *Client) fetchEndpoints(ctx context.Context, start time.Time, filters []
 		if err != nil {
 			return nil, err
 		}
-		c.notify(c.endpoints.mergeRead(start, filters[0].Values, all))
+		// The interfaces first: a reconcile the notice starts reports them.
 		c.prefetchInterfaces(ctx, all)
+		c.notify(c.endpoints.mergeRead(start, filters[0].Values, all))
 		return all, nil
 	}
 	var all []types.VpcEndpoint
