@@ -105,13 +105,13 @@ func (c *Client) fetchEndpoints(ctx context.Context, start time.Time, filters []
 		}
 		all = append(all, page.VpcEndpoints...)
 	}
+	c.prefetchInterfaces(ctx, all) // before the notices, as above
 	if c.isOwnedListing(filters) {
 		c.notify(c.endpoints.mergeListing(start, all))
 		c.pruneInterfaces()
 	} else {
 		c.notify(c.endpoints.mergeRead(start, filterValues(filters, "vpc-endpoint-id"), all))
 	}
-	c.prefetchInterfaces(ctx, all)
 	return all, nil
 }
 

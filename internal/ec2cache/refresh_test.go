@@ -249,10 +249,19 @@ func TestFreshSinceAcceptsAReadMadeAfterTheSpecWasSeen(t *testing.T) {
 }
 
 // TestNotifiedReconcileFindsTheInterfacesOfAnEndpointTurnedAvailable: the read
-// by ID that shows an interface endpoint available reads its network interfaces
-// in the same pass, before it reports the change: the reconcile the notice
-// starts finds them in the cache instead of reading them on its own.
+// (by ID, or the owned listing) that shows an interface endpoint available reads
+// its network interfaces in the same pass, before it reports the change: the
+// reconcile the notice starts finds them in the cache instead of reading them
+// on its own.
 func TestNotifiedReconcileFindsTheInterfacesOfAnEndpointTurnedAvailable(t *testing.T) {
+	for _, listing := range []bool{false, true} {
+		t.Run(map[bool]string{false: "read by ID", true: "listing"}[listing], func(t *testing.T) {
+			interfacesReadBeforeNotice(t, listing)
+		})
+	}
+}
+
+func interfacesReadBeforeNotice(t *testing.T, listing bool) {
 	sim := ec2sim.New(ec2sim.Options{StateDelay: time.Millisecond})
 	srv := httptest.NewServer(sim)
 	t.Cleanup(srv.Close)
@@ -298,7 +307,11 @@ func TestNotifiedReconcileFindsTheInterfacesOfAnEndpointTurnedAvailable(t *testi
 			t.Fatal("the endpoint never turned available")
 		}
 		time.Sleep(time.Millisecond) // ec2sim provisions it in its own time
-		if _, err := c.DescribeVpcEndpoints(ctx, &ec2.DescribeVpcEndpointsInput{VpcEndpointIds: []string{id}}); err != nil {
+		in := &ec2.DescribeVpcEndpointsInput{VpcEndpointIds: []string{id}}
+		if listing {
+			in = &ec2.DescribeVpcEndpointsInput{Filters: []types.Filter{{Name: aws.String("tag:vpce.dev/cluster"), Values: []string{"c1"}}}}
+		}
+		if _, err := c.DescribeVpcEndpoints(ec2cache.WithMaxAge(ctx, 0), in); err != nil {
 			t.Fatal(err)
 		}
 	}
