@@ -85,6 +85,10 @@ func ParseThrottle(spec string) (map[string]Bucket, error) {
 	return out, nil
 }
 
+// throttleMemory is, in tokens at the configured rate, how long a refusal by
+// AWS is remembered: a second one within it slows the bucket.
+const throttleMemory = 10
+
 // Throttle is a client-side rate limiter per EC2 action, shared by every client of
 // the manager, so the controller stays under AWS's limits instead of learning them
 // from RequestLimitExceeded. A throttling error that still arrives shrinks the
@@ -92,11 +96,14 @@ func ParseThrottle(spec string) (map[string]Bucket, error) {
 type Throttle struct {
 	// MaxWaiters is how many callers may wait for one bucket's tokens at a time;
 	// others get a QueuedError at once, so workers stay free for other objects
-	// (polls of endpoints AWS is provisioning) while creates queue. Zero: 8.
+	// (polls of endpoints AWS is provisioning) while creates queue. Zero: 2;
+	// negative: none, every caller without a free token is queued.
 	MaxWaiters int
-	overrides  map[string]Bucket
-	mu         sync.Mutex
-	limiters   map[string]*adaptiveLimiter
+	// Now is the throttle's clock; nil means time.Now. Waits sleep in real time.
+	Now       func() time.Time
+	overrides map[string]Bucket
+	mu        sync.Mutex
+	limiters  map[string]*adaptiveLimiter
 	// OnWait, when set, is told how long a call waited for a token.
 	OnWait func(action string, waited time.Duration)
 }
@@ -109,6 +116,12 @@ type adaptiveLimiter struct {
 	// nextSlot is when the next caller turned away should come back: turned-away
 	// callers are spread over future token times, a virtual queue.
 	nextSlot time.Time
+	// tickets are the tokens reserved for named callers sent away, by caller:
+	// when each is due.
+	tickets   map[string]time.Time
+	lastPurge time.Time
+	// lastThrottled is when AWS last refused a call of this bucket.
+	lastThrottled time.Time
 }
 
 // slot books the next free place in the virtual queue, ahead callers waiting.
@@ -175,50 +188,86 @@ func (t *Throttle) limiter(action string) *adaptiveLimiter {
 // at the bucket's configured rate (AWS throttled the account and region anyway,
 // and its bucket runs slower): one slow account and region never holds the
 // workers other accounts and regions need.
+//
+// A caller named by WithCaller that is sent away keeps its place: the token it
+// was given is reserved for it (a ticket) and it is told to come back when the
+// token is due, so callers get tokens in the order they first asked, and no
+// token goes unused while callers are away.
 func (t *Throttle) Wait(ctx context.Context, action string) error {
 	l := t.limiter(action)
 	maxWaiters := t.MaxWaiters
 	if maxWaiters == 0 {
-		maxWaiters = 8
+		maxWaiters = defaultMaxWaiters
+	}
+	caller := callerOf(ctx)
+	now := t.now()
+	longest := time.Duration(max(maxWaiters, 0)) * l.interval()
+	if at, ok := l.ticket(caller, now); ok {
+		if delay := at.Sub(now); delay > longest {
+			return &QueuedError{Action: action, RetryAfter: delay} // back early: the ticket stays
+		}
+		l.useTicket(caller)
+		return t.sleep(ctx, action, at.Sub(now), nil)
 	}
 	n := int(l.waiting.Add(1))
 	defer l.waiting.Add(-1)
-	now := time.Now()
-	if n > maxWaiters {
-		if l.AllowN(now, 1) {
-			return nil
-		}
-		// Come back at a place of one's own in the queue, so that turned-away
-		// callers return one per token instead of all at once.
-		return &QueuedError{Action: action, RetryAfter: l.slot(now, n-1)}
-	}
 	r := l.ReserveN(now, 1)
 	delay := r.DelayFrom(now)
-	if longest := time.Duration(float64(maxWaiters) / l.configured.Rate * float64(time.Second)); !r.OK() || delay > longest {
-		r.CancelAt(now)
-		return &QueuedError{Action: action, RetryAfter: max(delay, l.slot(now, n-1))}
+	switch {
+	case r.OK() && (delay == 0 || n <= maxWaiters && delay <= longest):
+		return t.sleep(ctx, action, delay, r)
+	case r.OK() && caller != "":
+		l.putTicket(caller, now, now.Add(delay))
+		return &QueuedError{Action: action, RetryAfter: delay}
 	}
+	// Nobody to keep a place for: come back at a place of one's own in a
+	// virtual queue, so that such callers return one per token instead of all
+	// at once.
+	r.CancelAt(now)
+	return &QueuedError{Action: action, RetryAfter: max(delay, l.slot(now, n-1))}
+}
+
+// sleep waits delay for a token (its reservation r, when there is one, is
+// given back if ctx ends first).
+func (t *Throttle) sleep(ctx context.Context, action string, delay time.Duration, r *rate.Reservation) error {
+	start := time.Now()
 	if delay > 0 {
 		timer := time.NewTimer(delay)
 		defer timer.Stop()
 		select {
 		case <-timer.C:
 		case <-ctx.Done():
-			r.Cancel()
+			if r != nil {
+				r.Cancel()
+			}
 			return ctx.Err()
 		}
 	}
 	if t.OnWait != nil {
-		t.OnWait(action, time.Since(now))
+		t.OnWait(action, time.Since(start))
 	}
 	return nil
 }
 
-// Throttled tells the throttle that AWS throttled an action: its rate halves.
+// Throttled tells the throttle that AWS throttled an action. A lone refusal
+// means AWS's bucket ran dry a moment before this one (the two started at
+// different times): the tokens this one still shows are dropped, its rate is
+// kept. A second refusal within throttleMemory tokens' time means AWS's bucket
+// runs slower than configured (other tools spend the same account's tokens):
+// the rate halves, down to a tenth, and successes restore it slowly.
 func (t *Throttle) Throttled(action string) {
 	l := t.limiter(action)
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	now := t.now()
+	lone := l.lastThrottled.IsZero() || now.Sub(l.lastThrottled) > throttleMemory*l.interval()
+	l.lastThrottled = now
+	if lone {
+		if left := l.TokensAt(now); left >= 1 {
+			l.ReserveN(now, int(left))
+		}
+		return
+	}
 	next := float64(l.Limit()) / 2
 	if floor := l.configured.Rate / 10; next < floor {
 		next = floor

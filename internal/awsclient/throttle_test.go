@@ -68,10 +68,23 @@ func TestThrottleWaitsForTokens(t *testing.T) {
 }
 
 func TestThrottlingShrinksTheBucketAndSuccessRestoresIt(t *testing.T) {
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	th := NewThrottle(nil)
+	th.Now = func() time.Time { return now }
+	// A lone refusal: AWS's bucket was a moment behind ours. Our tokens are
+	// dropped, the rate stays.
+	th.Throttled("CreateVpcEndpoint")
+	if r := th.Rate("ModifyVpcEndpoint"); r != 0.3 {
+		t.Fatalf("rate after a lone throttle %v, want 0.3", r)
+	}
+	if left := th.limiter("CreateVpcEndpoint").TokensAt(now); left > 0.01 {
+		t.Fatalf("%.2f tokens left after AWS said its bucket was empty, want 0", left)
+	}
+	// Another within ten tokens' time (33 s): AWS's bucket is slower than ours.
+	now = now.Add(20 * time.Second)
 	th.Throttled("CreateVpcEndpoint")
 	if r := th.Rate("ModifyVpcEndpoint"); r != 0.15 {
-		t.Fatalf("rate after a throttle %v, want 0.15", r)
+		t.Fatalf("rate after a second throttle %v, want 0.15", r)
 	}
 	for i := 0; i < 10; i++ {
 		th.Throttled("CreateVpcEndpoint")
@@ -126,13 +139,13 @@ func TestOnlyMaxWaitersWaitOthersAreQueued(t *testing.T) {
 func TestASlowedBucketQueuesInsteadOfHoldingAWorker(t *testing.T) {
 	th := NewThrottle(map[string]Bucket{"vpc-endpoint-writes": {Rate: 1, Burst: 1}})
 	th.MaxWaiters = 8
-	for range 4 {
-		th.Throttled("CreateVpcEndpoint") // 1 → 0.5 → 0.25 → 0.125 → 0.1 (a tenth)
-	}
 	ctx, cancel := context.WithTimeout(context.Background(), 9*time.Second)
 	defer cancel()
 	if err := th.Wait(ctx, "CreateVpcEndpoint"); err != nil { // the burst token
 		t.Fatal(err)
+	}
+	for range 5 {
+		th.Throttled("CreateVpcEndpoint") // 1 (a lone refusal) → 0.5 → 0.25 → 0.125 → 0.1 (a tenth)
 	}
 	// The next token is 10 s away: more than 8 tokens at the configured 1/s.
 	err := th.Wait(ctx, "CreateVpcEndpoint")
@@ -143,5 +156,69 @@ func TestASlowedBucketQueuesInsteadOfHoldingAWorker(t *testing.T) {
 	// Being queued took no token: the caller that comes back first gets it.
 	if got := th.limiter("CreateVpcEndpoint").TokensAt(time.Now().Add(10 * time.Second)); got < 0.9 {
 		t.Fatalf("%.2f tokens 10 s on: the queued caller's reservation was kept", got)
+	}
+}
+
+// TestCallersSentAwayKeepTheirPlace: a named caller the throttle sends away (to
+// free its worker) gets the token it was given when it comes back, even if
+// others asked meanwhile: turned-away callers are served in the order they
+// first asked, and no token goes unused while they are away.
+func TestCallersSentAwayKeepTheirPlace(t *testing.T) {
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	th := NewThrottle(map[string]Bucket{"vpc-endpoint-writes": {Rate: 1, Burst: 1}})
+	th.MaxWaiters = -1 // nobody holds a worker: every caller without a free token is queued
+	th.Now = func() time.Time { return now }
+	ask := func(caller string) error {
+		return th.Wait(WithCaller(context.Background(), caller), "CreateVpcEndpoint")
+	}
+	retryAfter := func(caller string) time.Duration {
+		t.Helper()
+		var q *QueuedError
+		if err := ask(caller); !errors.As(err, &q) {
+			t.Fatalf("%s: %v, want a QueuedError", caller, err)
+		}
+		return q.RetryAfter
+	}
+	if err := ask("a"); err != nil { // the burst token
+		t.Fatal(err)
+	}
+	if got := retryAfter("b"); got != time.Second {
+		t.Fatalf("b comes back after %v, want 1s", got)
+	}
+	if got := retryAfter("c"); got != 2*time.Second {
+		t.Fatalf("c comes back after %v, want 2s", got)
+	}
+	// b comes back early (a watch event): still 1 s to go, and its place is kept.
+	now = now.Add(500 * time.Millisecond)
+	if got := retryAfter("b"); got != 500*time.Millisecond {
+		t.Fatalf("b, back early, comes back after %v, want 500ms", got)
+	}
+	// At 1 s a newcomer asks before b is back: it queues behind c, not ahead of b.
+	now = now.Add(500 * time.Millisecond)
+	if got := retryAfter("d"); got != 2*time.Second {
+		t.Fatalf("d comes back after %v, want 2s (behind c)", got)
+	}
+	if err := ask("b"); err != nil {
+		t.Fatalf("b back at its token: %v", err)
+	}
+	// c comes back late (its worker was busy): its token waited for it.
+	now = now.Add(2 * time.Second)
+	if err := ask("c"); err != nil {
+		t.Fatalf("c back late: %v", err)
+	}
+	if err := ask("d"); err != nil {
+		t.Fatalf("d back at its token: %v", err)
+	}
+	// Every token from the start to now went to a caller, none was lost.
+	if got := th.limiter("CreateVpcEndpoint").TokensAt(now); got < -0.01 || got > 0.01 {
+		t.Fatalf("%.2f tokens left at %v, want 0: a token went unused or twice", got, now)
+	}
+	// A ticket nobody comes back for expires, and its caller asks anew.
+	if got := retryAfter("e"); got != time.Second {
+		t.Fatalf("e comes back after %v, want 1s", got)
+	}
+	now = now.Add(ticketGrace + time.Minute)
+	if err := ask("e"); err != nil {
+		t.Fatalf("e, back after its ticket expired, with tokens free: %v", err)
 	}
 }
