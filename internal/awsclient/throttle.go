@@ -96,10 +96,9 @@ const throttleMemory = 10
 type Throttle struct {
 	// MaxWaiters is how many callers may wait for one bucket's tokens at a time;
 	// others get a QueuedError at once, so workers stay free for other objects
-	// (polls of endpoints AWS is provisioning) while creates queue. Zero: 2;
-	// negative: none, every caller without a free token is queued.
+	// (polls of endpoints AWS is provisioning) while creates queue. Zero: 8.
 	MaxWaiters int
-	// Now is the throttle's clock; nil means time.Now. Waits sleep in real time.
+	// Now is the throttle's clock for refusals; nil means time.Now.
 	Now       func() time.Time
 	overrides map[string]Bucket
 	mu        sync.Mutex
@@ -116,10 +115,6 @@ type adaptiveLimiter struct {
 	// nextSlot is when the next caller turned away should come back: turned-away
 	// callers are spread over future token times, a virtual queue.
 	nextSlot time.Time
-	// tickets are the tokens reserved for named callers sent away, by caller:
-	// when each is due.
-	tickets   map[string]time.Time
-	lastPurge time.Time
 	// lastThrottled is when AWS last refused a call of this bucket.
 	lastThrottled time.Time
 }
@@ -188,63 +183,41 @@ func (t *Throttle) limiter(action string) *adaptiveLimiter {
 // at the bucket's configured rate (AWS throttled the account and region anyway,
 // and its bucket runs slower): one slow account and region never holds the
 // workers other accounts and regions need.
-//
-// A caller named by WithCaller that is sent away keeps its place: the token it
-// was given is reserved for it (a ticket) and it is told to come back when the
-// token is due, so callers get tokens in the order they first asked, and no
-// token goes unused while callers are away.
 func (t *Throttle) Wait(ctx context.Context, action string) error {
 	l := t.limiter(action)
 	maxWaiters := t.MaxWaiters
 	if maxWaiters == 0 {
-		maxWaiters = defaultMaxWaiters
-	}
-	caller := callerOf(ctx)
-	now := t.now()
-	longest := time.Duration(max(maxWaiters, 0)) * l.interval()
-	if at, ok := l.ticket(caller, now); ok {
-		if delay := at.Sub(now); delay > longest {
-			return &QueuedError{Action: action, RetryAfter: delay} // back early: the ticket stays
-		}
-		l.useTicket(caller)
-		return t.sleep(ctx, action, at.Sub(now), nil)
+		maxWaiters = 8
 	}
 	n := int(l.waiting.Add(1))
 	defer l.waiting.Add(-1)
+	now := time.Now()
+	if n > maxWaiters {
+		if l.AllowN(now, 1) {
+			return nil
+		}
+		// Come back at a place of one's own in the queue, so that turned-away
+		// callers return one per token instead of all at once.
+		return &QueuedError{Action: action, RetryAfter: l.slot(now, n-1)}
+	}
 	r := l.ReserveN(now, 1)
 	delay := r.DelayFrom(now)
-	switch {
-	case r.OK() && (delay == 0 || n <= maxWaiters && delay <= longest):
-		return t.sleep(ctx, action, delay, r)
-	case r.OK() && caller != "":
-		l.putTicket(caller, now, now.Add(delay))
-		return &QueuedError{Action: action, RetryAfter: delay}
+	if longest := time.Duration(float64(maxWaiters) / l.configured.Rate * float64(time.Second)); !r.OK() || delay > longest {
+		r.CancelAt(now)
+		return &QueuedError{Action: action, RetryAfter: max(delay, l.slot(now, n-1))}
 	}
-	// Nobody to keep a place for: come back at a place of one's own in a
-	// virtual queue, so that such callers return one per token instead of all
-	// at once.
-	r.CancelAt(now)
-	return &QueuedError{Action: action, RetryAfter: max(delay, l.slot(now, n-1))}
-}
-
-// sleep waits delay for a token (its reservation r, when there is one, is
-// given back if ctx ends first).
-func (t *Throttle) sleep(ctx context.Context, action string, delay time.Duration, r *rate.Reservation) error {
-	start := time.Now()
 	if delay > 0 {
 		timer := time.NewTimer(delay)
 		defer timer.Stop()
 		select {
 		case <-timer.C:
 		case <-ctx.Done():
-			if r != nil {
-				r.Cancel()
-			}
+			r.Cancel()
 			return ctx.Err()
 		}
 	}
 	if t.OnWait != nil {
-		t.OnWait(action, time.Since(start))
+		t.OnWait(action, time.Since(now))
 	}
 	return nil
 }
@@ -260,7 +233,8 @@ func (t *Throttle) Throttled(action string) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	now := t.now()
-	lone := l.lastThrottled.IsZero() || now.Sub(l.lastThrottled) > throttleMemory*l.interval()
+	interval := time.Duration(float64(time.Second) / l.configured.Rate)
+	lone := l.lastThrottled.IsZero() || now.Sub(l.lastThrottled) > throttleMemory*interval
 	l.lastThrottled = now
 	if lone {
 		if left := l.TokensAt(now); left >= 1 {
@@ -284,6 +258,13 @@ func (t *Throttle) Succeeded(action string) {
 	if cur := float64(l.Limit()); cur < l.configured.Rate {
 		l.SetLimit(rate.Limit(min(l.configured.Rate, cur*1.05)))
 	}
+}
+
+func (t *Throttle) now() time.Time {
+	if t.Now != nil {
+		return t.Now()
+	}
+	return time.Now()
 }
 
 // Rate returns an action's current rate, for tests and metrics.
