@@ -96,6 +96,7 @@ func (c *Client) fetchEndpoints(ctx context.Context, start time.Time, filters []
 		return all, nil
 	}
 	var all []types.VpcEndpoint
+	owned := c.isOwnedListing(filters)
 	p := ec2.NewDescribeVpcEndpointsPaginator(c.EC2, &ec2.DescribeVpcEndpointsInput{Filters: filters, MaxResults: aws.Int32(1000)})
 	pages := 0
 	for p.HasMorePages() {
@@ -104,9 +105,17 @@ func (c *Client) fetchEndpoints(ctx context.Context, start time.Time, filters []
 			return nil, err
 		}
 		pages++
-		all = append(all, page.VpcEndpoints...)
+		if !owned {
+			all = append(all, page.VpcEndpoints...)
+			continue
+		}
+		// The owned listing goes to the store, which keeps the compact form: a
+		// listing of many pages holds one page in full at a time, not all.
+		for _, e := range page.VpcEndpoints {
+			all = append(all, compactEndpoint(e))
+		}
 	}
-	if c.isOwnedListing(filters) {
+	if owned {
 		c.budget.record(pagesEndpoints, pages)
 		c.notify(c.endpoints.mergeListing(start, all))
 		c.pruneInterfaces()
