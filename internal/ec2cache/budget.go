@@ -79,12 +79,15 @@ func (c *Client) listInterval() time.Duration {
 }
 
 // snapshotTTL is the oldest owned snapshot a request takes when it asks for
-// nothing fresher: Options.SnapshotTTL, or two listing intervals when the budget
-// stretched them further, so reconciles at the sync period never list on their
-// own behind the budget's back.
+// nothing fresher: Options.SnapshotTTL, stretched in the same proportion as the
+// budget stretched the listing interval, so reconciles at the sync period do not
+// list on their own behind the budget's back.
 func (c *Client) snapshotTTL() time.Duration {
 	c.budget.mu.Lock()
 	d := c.budget.interval
 	c.budget.mu.Unlock()
-	return max(c.o.SnapshotTTL, 2*d)
+	if d <= c.o.ListInterval || c.o.ListInterval <= 0 {
+		return c.o.SnapshotTTL
+	}
+	return time.Duration(float64(c.o.SnapshotTTL) * float64(d) / float64(c.o.ListInterval))
 }
