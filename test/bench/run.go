@@ -13,6 +13,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -23,6 +24,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/vpce-dev/vpce-controller/api/v1alpha1"
+	"github.com/vpce-dev/vpce-controller/internal/manager"
 	"github.com/vpce-dev/vpce-controller/test/e2e"
 	"github.com/vpce-dev/vpce-controller/test/ec2sim"
 )
@@ -110,7 +112,7 @@ func Run(ctx context.Context, cfg Config) (*Results, error) {
 		SyncPeriod: real(cfg.SyncPeriod), PendingPoll: real(2 * time.Second),
 		// The Kubernetes client's rate limit is scaled like AWS's buckets (as in
 		// the fleet runs), so the run models real time.
-		Args: []string{"--aws-api-throttle=" + throttle, "--drift-interval=" + real(cfg.DriftInterval).String(),
+		Args: []string{"--aws-api-throttle=" + throttle, "--drift-interval=" + real(cfg.DriftInterval).String(), scaledReadBudget(scale),
 			fmt.Sprintf("--kube-api-qps=%g", 50*scale), fmt.Sprintf("--kube-api-burst=%d", int(100*scale))},
 		LogFile: filepath.Join(cfg.Dir, "manager.log"),
 	}
@@ -127,6 +129,9 @@ func Run(ctx context.Context, cfg Config) (*Results, error) {
 		return nil, err
 	}
 	defer mgr.Stop()
+	// The peak of anonymous memory is sampled: /proc keeps no high-water mark of it.
+	anonPeak := sampleAnonPeak(ctx, mgr)
+	defer func() { res.PeakAnonMiB = anonPeak() }()
 	// usage accumulates the manager's CPU and peak memory across restarts.
 	var cpuBefore, peak float64
 	usage := func() (cpu, peakMiB float64, err error) {
@@ -650,4 +655,38 @@ func machine() string {
 		}
 	}
 	return fmt.Sprintf("%d cores, %s%s", runtime.NumCPU(), model, mem)
+}
+
+// scaledReadBudget is the manager's --drift-read-budget, its default in AWS
+// time: a minute of AWS time is a scale-th of a minute of the manager's.
+func scaledReadBudget(scale float64) string {
+	return fmt.Sprintf("--drift-read-budget=%d", int(math.Round(manager.DefaultDriftReadBudget*scale)))
+}
+
+// sampleAnonPeak reads the manager's anonymous memory every 100 ms until ctx
+// ends, and returns a function giving the highest reading so far, in MiB.
+func sampleAnonPeak(ctx context.Context, mgr *e2e.Manager) func() float64 {
+	var mu sync.Mutex
+	var peak int64
+	go func() {
+		t := time.NewTicker(100 * time.Millisecond)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+			}
+			if u, err := mgr.Usage(); err == nil {
+				mu.Lock()
+				peak = max(peak, u.AnonBytes)
+				mu.Unlock()
+			}
+		}
+	}()
+	return func() float64 {
+		mu.Lock()
+		defer mu.Unlock()
+		return float64(peak) / (1 << 20)
+	}
 }
