@@ -91,8 +91,9 @@ func (c *Client) fetchEndpoints(ctx context.Context, start time.Time, filters []
 		if err != nil {
 			return nil, err
 		}
+		changed := c.interfacesChanged(all)
 		c.notify(c.endpoints.mergeRead(start, filters[0].Values, all))
-		c.prefetchInterfaces(ctx, all)
+		c.prefetchInterfaces(ctx, changed)
 		return all, nil
 	}
 	var all []types.VpcEndpoint
@@ -104,13 +105,14 @@ func (c *Client) fetchEndpoints(ctx context.Context, start time.Time, filters []
 		}
 		all = append(all, page.VpcEndpoints...)
 	}
+	changed := c.interfacesChanged(all)
 	if c.isOwnedListing(filters) {
 		c.notify(c.endpoints.mergeListing(start, all))
 		c.pruneInterfaces()
 	} else {
 		c.notify(c.endpoints.mergeRead(start, filterValues(filters, "vpc-endpoint-id"), all))
 	}
-	c.prefetchInterfaces(ctx, all)
+	c.prefetchInterfaces(ctx, changed)
 	return all, nil
 }
 
