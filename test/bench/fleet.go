@@ -21,6 +21,10 @@ import (
 // between several managers by namespace (-shards 2).
 type FleetConfig struct {
 	Root, Dir string
+	// CallLog makes ec2sim log every EC2 call to ec2sim-calls.log in Dir.
+	CallLog bool
+	// ManagerArgs are extra flags for every manager, after the benchmark's own.
+	ManagerArgs []string
 	// N GatewayEndpoints and as many InterfaceEndpoints, spread evenly over
 	// the account/region pairs.
 	N                 int
@@ -90,7 +94,7 @@ func RunFleet(ctx context.Context, cfg FleetConfig) (*FleetResults, error) {
 	if err != nil {
 		return nil, err
 	}
-	sim, err := e2e.StartEC2Sim(ctx, e2e.EC2SimOptions{Dir: cfg.Dir, Region: fleetRegions[0], StateDelay: cfg.StateDelay, TimeScale: scale,
+	sim, err := e2e.StartEC2Sim(ctx, e2e.EC2SimOptions{Dir: cfg.Dir, Region: fleetRegions[0], StateDelay: cfg.StateDelay, TimeScale: scale, CallLog: cfg.CallLog,
 		Accounts: append([]string{hubAccount}, targets...), Roles: roles})
 	if err != nil {
 		return nil, err
@@ -133,6 +137,7 @@ func RunFleet(ctx context.Context, cfg FleetConfig) (*FleetResults, error) {
 		if cfg.Shards > 1 {
 			args = append(args, "--shard-name="+shardName(s), "--shard-namespace-selector=vpce.dev/shard="+shardName(s), "--zap-log-level=debug")
 		}
+		args = append(args, cfg.ManagerArgs...)
 		m, err := e2e.StartManager(ctx, e2e.ManagerOptions{
 			Kubeconfig: cp.Kubeconfig, EC2URL: sim.URL, ClusterName: "bench", Region: fleetRegions[0],
 			PendingPoll: real(2 * time.Second), Args: args,

@@ -29,14 +29,18 @@ import (
 
 // Config is one benchmark run.
 type Config struct {
-	Root       string        // repository root
-	Dir        string        // scratch directory (logs, control-plane state)
-	N          int           // GatewayEndpoints, and as many InterfaceEndpoints
-	VPCs       int           // VPCs the objects spread over
-	TimeScale  float64       // ec2sim and the manager run this many times faster than AWS
-	SyncPeriod time.Duration // the manager's --sync-period, in AWS time
-	Idle       time.Duration // how long to watch at rest, in AWS time
-	StateDelay time.Duration // how long AWS provisions an interface endpoint, in AWS time
+	Root    string // repository root
+	Dir     string // scratch directory (logs, control-plane state)
+	CallLog bool   // ec2sim logs every EC2 call to ec2sim-calls.log in Dir
+	// ManagerArgs are extra flags for the manager, after the benchmark's own
+	// (a later flag wins), to compare settings such as --max-concurrent-reconciles.
+	ManagerArgs []string
+	N           int           // GatewayEndpoints, and as many InterfaceEndpoints
+	VPCs        int           // VPCs the objects spread over
+	TimeScale   float64       // ec2sim and the manager run this many times faster than AWS
+	SyncPeriod  time.Duration // the manager's --sync-period, in AWS time
+	Idle        time.Duration // how long to watch at rest, in AWS time
+	StateDelay  time.Duration // how long AWS provisions an interface endpoint, in AWS time
 	// DriftInterval is the manager's --drift-interval, in AWS time (0: its default).
 	DriftInterval time.Duration
 	// Restart restarts the manager after the idle phase and measures what
@@ -85,7 +89,7 @@ func Run(ctx context.Context, cfg Config) (*Results, error) {
 		return nil, err
 	}
 	defer cp.Stop()
-	sim, err := e2e.StartEC2Sim(ctx, e2e.EC2SimOptions{Dir: cfg.Dir, Region: "us-east-1", StateDelay: cfg.StateDelay, TimeScale: scale})
+	sim, err := e2e.StartEC2Sim(ctx, e2e.EC2SimOptions{Dir: cfg.Dir, Region: "us-east-1", StateDelay: cfg.StateDelay, TimeScale: scale, CallLog: cfg.CallLog})
 	if err != nil {
 		return nil, err
 	}
@@ -113,6 +117,7 @@ func Run(ctx context.Context, cfg Config) (*Results, error) {
 	if cfg.ProfilingAddr != "" {
 		mopts.Args = append(mopts.Args, "--profiling-bind-address="+cfg.ProfilingAddr)
 	}
+	mopts.Args = append(mopts.Args, cfg.ManagerArgs...)
 	if cfg.MemoryLimit > 0 {
 		mopts.Env = append(mopts.Env, fmt.Sprintf("GOMEMLIMIT=%d", cfg.MemoryLimit*9/10))
 		res.MemoryLimitMiB = float64(cfg.MemoryLimit) / (1 << 20)

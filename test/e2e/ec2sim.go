@@ -44,6 +44,8 @@ type EC2SimOptions struct {
 	Accounts []string
 	// Roles are IAM roles to create at start (--roles, written to Dir).
 	Roles []ec2sim.Role
+	// CallLog writes one line per EC2 call to ec2sim-calls.log in Dir (--call-log).
+	CallLog bool
 }
 
 // EC2Sim is a running ec2sim process.
@@ -72,6 +74,9 @@ func StartEC2Sim(ctx context.Context, opts EC2SimOptions) (*EC2Sim, error) {
 	args := []string{"--addr", "127.0.0.1:0", "--region", opts.Region}
 	if opts.Fixture {
 		args = append(args, "--fixture")
+	}
+	if opts.CallLog {
+		args = append(args, "--call-log", filepath.Join(opts.Dir, "ec2sim-calls.log"))
 	}
 	if opts.StateDelay > 0 {
 		args = append(args, "--state-delay", opts.StateDelay.String())

@@ -1,5 +1,10 @@
 package ec2sim
 
+import (
+	"fmt"
+	"time"
+)
+
 // count records a call's outcome in the cell's account: "ok", "throttled"
 // or the error code. The caller holds s.mu.
 func (s *Server) count(action string, err *apiError) {
@@ -16,6 +21,9 @@ func (s *Server) count(action string, err *apiError) {
 // countOutcome adds one call with the given outcome. The caller holds s.mu.
 func (s *Server) countOutcome(action, outcome string) {
 	addCount(s.acct.counters, action, outcome)
+	if w := s.root.opts.CallLog; w != nil {
+		fmt.Fprintf(w, "%s %s %s %s %s\n", s.clock.Now().UTC().Format(time.RFC3339Nano), s.acct.id, s.opts.Region, action, outcome)
+	}
 }
 
 func addCount(counters map[string]map[string]int, action, outcome string) {

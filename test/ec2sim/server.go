@@ -7,6 +7,7 @@
 package ec2sim
 
 import (
+	"io"
 	"math/rand/v2"
 	"net/http"
 	"net/url"
@@ -22,10 +23,13 @@ type Options struct {
 	DeletedLinger time.Duration // how long a deleted endpoint is still listed as "deleted"; default 2s
 	ENILinger     time.Duration // how long the network interfaces of an interface endpoint remain after it is "deleted"; default DeletedLinger
 	TimeScale     float64       // divides all delays and multiplies throttle refill rates; default 1
-	Throttle      bool          // enable AWS token buckets (in every account)
-	Fixture       bool          // load the demo world at start, in every account (and in each region when first used)
-	Seed          int64         // seed of IDs and fault rates; 0 picks one from the clock
-	Clock         Clock         // source of time for delays, transitions, throttle refills, latency and credential expiry; default the wall clock
+	// CallLog, when set, receives one line per EC2 call: the time, account,
+	// region, action and outcome ("ok", "throttled" or the error code).
+	CallLog  io.Writer
+	Throttle bool  // enable AWS token buckets (in every account)
+	Fixture  bool  // load the demo world at start, in every account (and in each region when first used)
+	Seed     int64 // seed of IDs and fault rates; 0 picks one from the clock
+	Clock    Clock // source of time for delays, transitions, throttle refills, latency and credential expiry; default the wall clock
 
 	// Accounts lists the emulated AWS accounts (12-digit IDs); the first is
 	// the default account. Requests act in the account of their access key

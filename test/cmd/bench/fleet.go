@@ -36,6 +36,7 @@ func (f *fleetFlags) run(ctx context.Context, shared bench.Config) (result, stri
 	if cfg.Accounts == 0 {
 		cfg.Accounts, cfg.Regions = 4, 2
 	}
+	cfg.CallLog, cfg.ManagerArgs = shared.CallLog, shared.ManagerArgs
 	cfg.Root, cfg.Dir, cfg.N, cfg.TimeScale, cfg.StateDelay, cfg.Logf = shared.Root, shared.Dir, shared.N, shared.TimeScale, shared.StateDelay, shared.Logf
 	if cfg.StateDelay == 0 {
 		cfg.StateDelay = time.Minute

@@ -16,6 +16,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"time"
 
@@ -38,6 +39,8 @@ func main() {
 	flag.StringVar(&cfg.ProfilingAddr, "pprof-addr", "", "serve the manager's pprof handlers on this address (--profiling-bind-address), e.g. 127.0.0.1:6060")
 	memLimit := flag.Int("memory-limit-mib", 0, "run the manager as under a container limit of this many MiB (GOMEMLIMIT 90% of it); 0: none")
 	out := flag.String("out", "bench/results.json", "where to write the figures as JSON (fleet runs: bench/results-<mode>.json)")
+	keepLogs := flag.Bool("keep-logs", false, "keep the run's logs (manager, control plane, and every EC2 call in ec2sim-calls.log) and say where")
+	managerArgs := flag.String("manager-args", "", "extra flags for the manager(s), space-separated, after the benchmark's own (a later flag wins)")
 	var fleet fleetFlags
 	fleet.register()
 	flag.Parse()
@@ -53,7 +56,13 @@ func main() {
 	if cfg.Dir, err = os.MkdirTemp("", "vpce-bench-"); err != nil {
 		log.Fatal(err)
 	}
-	defer os.RemoveAll(cfg.Dir)
+	cfg.CallLog = *keepLogs
+	cfg.ManagerArgs = strings.Fields(*managerArgs)
+	if *keepLogs {
+		log.Printf("keeping logs in %s", cfg.Dir)
+	} else {
+		defer os.RemoveAll(cfg.Dir)
+	}
 	ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer cancel()
 	var res result

@@ -26,6 +26,7 @@ type config struct {
 	fixture   bool
 	iamPolicy string
 	roles     string
+	callLog   string
 	opts      ec2sim.Options
 }
 
@@ -53,6 +54,7 @@ func parseFlags(args []string) (config, error) {
 		return nil
 	})
 	fs.StringVar(&c.roles, "roles", "", "JSON file of IAM roles to create (a list of {account, name, trustPolicy, policy, maxSessionDuration})")
+	fs.StringVar(&c.callLog, "call-log", "", "append one line per EC2 call (time, account, region, action, outcome) to this file")
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}
@@ -96,6 +98,14 @@ func main() {
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(2)
+	}
+	if c.callLog != "" {
+		f, err := os.OpenFile(c.callLog, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+		if err != nil {
+			log.Fatalf("--call-log: %v", err)
+		}
+		defer f.Close()
+		c.opts.CallLog = f
 	}
 	sim := ec2sim.New(c.opts)
 	if c.roles != "" {
