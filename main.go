@@ -41,7 +41,8 @@ func main() {
 	flag.BoolVar(&o.RequireAccountRef, "require-account-ref", false, "Refuse objects without spec.accountRef (Synced=False, reason AccountRefRequired), before any AWS call.")
 	flag.StringVar(&o.DefaultTags, "default-tags", "", "Tags put on every endpoint and security group the controller creates, comma-separated key=value; never over a value someone else set.")
 	flag.DurationVar(&o.ConsistencyBound, "consistency-bound", endpoint.DefaultConsistencyBound, "How long AWS may take to list an endpoint or security group the controller created: until then \"not found\" means \"not visible yet\", and deleting an object keeps looking for what it created.")
-	flag.DurationVar(&o.DriftInterval, "drift-interval", manager.DefaultDriftInterval, "How often the endpoints and security groups the controller owns are listed in each account and region (a few EC2 calls, whatever the number of objects) and compared with the last listing; objects whose resources changed are repaired at once. 0 turns it off: drift is then found at --sync-period.")
+	flag.DurationVar(&o.DriftInterval, "drift-interval", manager.DefaultDriftInterval, "How often the endpoints and security groups the controller owns are listed in each account and region (one EC2 call per 1,000 resources) and compared with the last listing; objects whose resources changed are repaired at once. 0 turns it off: drift is then found at --sync-period.")
+	flag.IntVar(&o.DriftReadBudget, "drift-read-budget", manager.DefaultDriftReadBudget, "EC2 calls a minute the drift listings of one AWS account and region may take: where their pages would take more at --drift-interval, that account and region is listed less often (logged, and in vpce_drift_list_interval_seconds). 0 turns the budget off.")
 	flag.StringVar(&o.ProfilingBindAddress, "profiling-bind-address", "0", "Address to serve Go's pprof handlers (/debug/pprof/) on, without authentication: bind it to localhost and reach it with kubectl port-forward. 0 turns them off.")
 	var memoryLimitRatio float64
 	flag.Float64Var(&memoryLimitRatio, "memory-limit-ratio", manager.DefaultMemoryLimitRatio, "Set the Go runtime's soft memory limit (GOMEMLIMIT) to this share of the container's memory limit (cgroup memory.max); 0 turns it off. An explicit GOMEMLIMIT environment variable wins.")
@@ -74,6 +75,9 @@ func main() {
 	if o.DriftInterval == 0 {
 		o.DriftInterval = -1 // off
 	}
+	if o.DriftReadBudget == 0 {
+		o.DriftReadBudget = -1 // no budget
+	}
 	memLimit, err := manager.SetMemoryLimit("/sys/fs/cgroup", memoryLimitRatio, os.Getenv)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "error:", err)
@@ -101,7 +105,7 @@ func main() {
 		"defaultAccount", o.DefaultAccount, "requireAccountRef", o.RequireAccountRef,
 		"shardName", o.Shard.Name, "shardNamespaceSelector", o.Shard.NamespaceSelector, "shardAccounts", o.Shard.Accounts,
 		"metricsBindAddress", o.Metrics.BindAddress, "metricsSecure", o.Metrics.Secure,
-		"driftInterval", o.DriftInterval, "memoryLimitBytes", memLimit.Bytes, "memoryLimitSource", memLimit.Source)
+		"driftInterval", o.DriftInterval, "driftReadBudget", o.DriftReadBudget, "memoryLimitBytes", memLimit.Bytes, "memoryLimitSource", memLimit.Source)
 	if err := mgr.Start(ctx); err != nil {
 		log.Error(err, "Manager stopped with an error")
 		os.Exit(1)

@@ -171,12 +171,14 @@ func (r *Registry) build(c Credentials) *Account {
 		return []func(*ec2.Options){func(o *ec2.Options) { o.APIOptions = append(o.APIOptions, t.Middleware()) }}
 	}
 	clients := awsclient.NewClients(cfg, eo)
+	cache := r.o.Cache
+	cache.Account = account
 	return &Account{
 		creds:    c,
 		cfg:      cfg,
 		base:     r.base,
 		registry: r,
-		source:   ec2cache.NewSource(clients, r.o.Cache),
+		source:   ec2cache.NewSource(clients, cache),
 		sts:      r.stsClient(cfg),
 	}
 }

@@ -40,6 +40,15 @@ type Options struct {
 	// ListInterval is how often Tick lists every owned endpoint and security group
 	// and reports what changed (drift detection); zero: Tick lists nothing.
 	ListInterval time.Duration
+	// ListBudget is how many EC2 calls a minute the listings may take (each page
+	// a call): when a round of listings has more pages than ListInterval allows,
+	// rounds are spaced further apart (budget.go). Zero: no budget.
+	ListBudget int
+	// OnListInterval, when set, is told the listing interval when it is first
+	// worked out and whenever the budget changes it. It must not block for long.
+	OnListInterval func(ListIntervalChange)
+	// Account and Region name the cache in what it reports (OnListInterval).
+	Account, Region string
 	// Notify, when set, is told of every owned resource whose AWS state changed
 	// between two reads. It must not block for long.
 	Notify func(Change)
@@ -78,6 +87,7 @@ type Client struct {
 	attributes keyed[*ec2.DescribeVpcAttributeOutput]
 
 	ticking atomic.Bool
+	budget  listBudget
 }
 
 type stamped[T any] struct {
@@ -178,10 +188,11 @@ func (c *Client) notify(changes []Change) {
 
 // Tick keeps the snapshots current without any reconcile asking: every
 // ListInterval it lists the owned endpoints and security groups (a few pages,
-// whatever the number of objects), and in between it re-reads, in one request,
+// whatever the number of objects; less often when their pages would exceed
+// ListBudget), and in between it re-reads, in one request,
 // the ones the controller wrote to and, every three quarters of PollTTL, the ones
 // AWS is working on. What changed is reported
-// through Notify, so drift is found within ListInterval and every change the
+// through Notify, so drift is found within the listing interval and every change the
 // controller makes is confirmed by a read soon after. Concurrent calls return at once.
 func (c *Client) Tick(ctx context.Context) {
 	if !c.ticking.CompareAndSwap(false, true) {
@@ -191,19 +202,20 @@ func (c *Client) Tick(ctx context.Context) {
 	// Only what reconciles have asked for: a cache used only to check an
 	// AWSAccount never lists endpoints.
 	now := c.now()
+	interval := c.listInterval()
 	if listed := c.endpoints.listed(); listed.IsZero() {
-	} else if c.o.ListInterval > 0 && now.Sub(listed) >= c.o.ListInterval {
+	} else if interval > 0 && now.Sub(listed) >= interval {
 		_ = c.listEndpoints(ctx)
 	} else if ids := c.endpoints.toRefresh(now.Add(-c.o.PollTTL * 3 / 4)); len(ids) > 0 {
 		_, _, _ = c.endpointReads.query(ctx, idFilter("vpc-endpoint-id", ids))
 	}
-	if listed := c.ices.listed(); !listed.IsZero() && c.o.ListInterval > 0 && now.Sub(listed) >= c.o.ListInterval {
+	if listed := c.ices.listed(); !listed.IsZero() && interval > 0 && now.Sub(listed) >= interval {
 		// Instance Connect Endpoints: a handful per region, so the listing alone;
 		// those written or worked on are read by ID by the reconciles that wait.
 		_ = c.listICEs(ctx)
 	}
 	if listed := c.groups.listed(); listed.IsZero() {
-	} else if c.o.ListInterval > 0 && now.Sub(listed) >= c.o.ListInterval {
+	} else if interval > 0 && now.Sub(listed) >= interval {
 		_ = c.listGroups(ctx)
 	} else if ids := c.groups.toRefresh(now.Add(-c.o.Spacing)); len(ids) > 0 {
 		_, _, _ = c.groupReads.query(ctx, idFilter("group-id", ids))

@@ -97,16 +97,28 @@ func (c *Client) fetchEndpoints(ctx context.Context, start time.Time, filters []
 		return all, nil
 	}
 	var all []types.VpcEndpoint
+	owned := c.isOwnedListing(filters)
 	p := ec2.NewDescribeVpcEndpointsPaginator(c.EC2, &ec2.DescribeVpcEndpointsInput{Filters: filters, MaxResults: aws.Int32(1000)})
+	pages := 0
 	for p.HasMorePages() {
 		page, err := p.NextPage(ctx)
 		if err != nil {
 			return nil, err
 		}
-		all = append(all, page.VpcEndpoints...)
+		pages++
+		if !owned {
+			all = append(all, page.VpcEndpoints...)
+			continue
+		}
+		// The owned listing goes to the store, which keeps the compact form: a
+		// listing of many pages holds one page in full at a time, not all.
+		for _, e := range page.VpcEndpoints {
+			all = append(all, compactEndpoint(e))
+		}
 	}
 	changed := c.interfacesChanged(all)
-	if c.isOwnedListing(filters) {
+	if owned {
+		c.budget.record(pagesEndpoints, pages)
 		c.notify(c.endpoints.mergeListing(start, all))
 		c.pruneInterfaces()
 	} else {
@@ -162,7 +174,7 @@ func (c *Client) DescribeVpcEndpoints(ctx context.Context, in *ec2.DescribeVpcEn
 	if in.NextToken != nil || in.MaxResults != nil || in.DryRun != nil || !understood(in.Filters, endpointFilterNames...) {
 		return c.EC2.DescribeVpcEndpoints(ctx, in, opts...)
 	}
-	need := c.need(ctx, c.o.SnapshotTTL, Endpoints)
+	need := c.need(ctx, c.snapshotTTL(), Endpoints)
 	switch {
 	case len(in.VpcEndpointIds) > 0 && len(in.Filters) == 0:
 		return c.endpointsByID(ctx, in.VpcEndpointIds, need, opts)
@@ -216,7 +228,7 @@ func (c *Client) listAllEndpoints(ctx context.Context) ([]types.VpcEndpoint, err
 }
 
 func (c *Client) endpointsByID(ctx context.Context, ids []string, need time.Time, opts []func(*ec2.Options)) (*ec2.DescribeVpcEndpointsOutput, error) {
-	if c.endpoints.listed().Before(c.now().Add(-c.o.SnapshotTTL)) {
+	if c.endpoints.listed().Before(c.now().Add(-c.snapshotTTL())) {
 		// A cold snapshot (a new process, or no refresher): one listing answers
 		// every owned endpoint's read.
 		if err := c.listEndpoints(ctx); err != nil {

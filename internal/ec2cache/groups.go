@@ -53,14 +53,17 @@ func groupFingerprint(g types.SecurityGroup) string {
 func (c *Client) fetchGroups(ctx context.Context, start time.Time, filters []types.Filter) ([]types.SecurityGroup, error) {
 	var all []types.SecurityGroup
 	p := ec2.NewDescribeSecurityGroupsPaginator(c.EC2, &ec2.DescribeSecurityGroupsInput{Filters: filters, MaxResults: aws.Int32(1000)})
+	pages := 0
 	for p.HasMorePages() {
 		page, err := p.NextPage(ctx)
 		if err != nil {
 			return nil, err
 		}
+		pages++
 		all = append(all, page.SecurityGroups...)
 	}
 	if c.isOwnedListing(filters) {
+		c.budget.record(pagesGroups, pages)
 		c.notify(c.groups.mergeListing(start, all))
 	} else {
 		c.notify(c.groups.mergeRead(start, filterValues(filters, "group-id"), all))
@@ -84,7 +87,7 @@ func (c *Client) DescribeSecurityGroups(ctx context.Context, in *ec2.DescribeSec
 	case len(in.GroupIds) > 0 && len(in.Filters) == 0:
 		return c.groupsByID(ctx, in.GroupIds, opts)
 	case len(in.GroupIds) == 0 && c.hasClusterFilter(in.Filters) && understood(in.Filters, "vpc-id", "group-id", "group-name"):
-		need := c.need(ctx, c.o.SnapshotTTL, Groups)
+		need := c.need(ctx, c.snapshotTTL(), Groups)
 		uid := c.ownerUID(in.Filters)
 		for attempt := 0; attempt < 3; attempt++ {
 			cands, stale, listing := c.groups.ownedQuery(uid, need, time.Time{})
@@ -106,8 +109,8 @@ func (c *Client) DescribeSecurityGroups(ctx context.Context, in *ec2.DescribeSec
 }
 
 func (c *Client) groupsByID(ctx context.Context, ids []string, opts []func(*ec2.Options)) (*ec2.DescribeSecurityGroupsOutput, error) {
-	need, foreignNeed := c.need(ctx, c.o.SnapshotTTL, Groups), c.need(ctx, c.o.InventoryTTL, Groups)
-	if c.groups.listed().Before(c.now().Add(-c.o.SnapshotTTL)) {
+	need, foreignNeed := c.need(ctx, c.snapshotTTL(), Groups), c.need(ctx, c.o.InventoryTTL, Groups)
+	if c.groups.listed().Before(c.now().Add(-c.snapshotTTL())) {
 		if err := c.listGroups(ctx); err != nil { // a cold snapshot: one listing answers every owned group
 			return nil, err
 		}

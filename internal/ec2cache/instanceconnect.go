@@ -42,14 +42,17 @@ func iceFingerprint(e types.Ec2InstanceConnectEndpoint) string {
 func (c *Client) fetchICEs(ctx context.Context, start time.Time, filters []types.Filter) ([]types.Ec2InstanceConnectEndpoint, error) {
 	var all []types.Ec2InstanceConnectEndpoint
 	p := ec2.NewDescribeInstanceConnectEndpointsPaginator(c.EC2, &ec2.DescribeInstanceConnectEndpointsInput{Filters: filters, MaxResults: aws.Int32(iceMaxResults)})
+	pages := 0
 	for p.HasMorePages() {
 		page, err := p.NextPage(ctx)
 		if err != nil {
 			return nil, err
 		}
+		pages++
 		all = append(all, page.InstanceConnectEndpoints...)
 	}
 	if c.isOwnedListing(filters) {
+		c.budget.record(pagesICEs, pages)
 		c.notify(c.ices.mergeListing(start, all))
 	}
 	return all, nil
@@ -70,7 +73,7 @@ func (c *Client) DescribeInstanceConnectEndpoints(ctx context.Context, in *ec2.D
 		!understood(in.Filters, "vpc-id", "subnet-id", "state", "instance-connect-endpoint-id", "availability-zone") {
 		return c.EC2.DescribeInstanceConnectEndpoints(ctx, in, opts...)
 	}
-	need := c.need(ctx, c.o.SnapshotTTL, Endpoints)
+	need := c.need(ctx, c.snapshotTTL(), Endpoints)
 	if c.ices.listed().Before(need) {
 		if _, _, err := c.iceReads.query(ctx, c.clusterFilter()); err != nil {
 			return nil, err

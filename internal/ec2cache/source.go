@@ -37,7 +37,9 @@ func (s *Source) ForRegion(region string) awsclient.EC2 {
 	defer s.mu.Unlock()
 	c, ok := s.by[region]
 	if !ok {
-		c = New(s.next.ForRegion(region), s.o)
+		o := s.o
+		o.Region = region
+		c = New(s.next.ForRegion(region), o)
 		s.by[region] = c
 	}
 	return c

@@ -80,6 +80,11 @@ type Options struct {
 	// Zero means DefaultDriftInterval, negative turns listing off (drift is then
 	// found at the sync period).
 	DriftInterval time.Duration
+	// DriftReadBudget (--drift-read-budget) is how many EC2 calls a minute the
+	// drift listings of one account and region may take: where their pages
+	// would exceed it at DriftInterval, that account and region is listed less
+	// often. Zero means DefaultDriftReadBudget, negative: no budget.
+	DriftReadBudget int
 	// ProfilingBindAddress (--profiling-bind-address) serves Go's pprof handlers
 	// (/debug/pprof/) without authentication; "" or "0" turns them off.
 	ProfilingBindAddress string
@@ -93,6 +98,14 @@ type Options struct {
 // DefaultDriftInterval is how often, by default, the owned resources of each
 // account and region are listed to find drift.
 const DefaultDriftInterval = 30 * time.Second
+
+// DefaultDriftReadBudget is how many EC2 calls a minute, by default, the drift
+// listings of one account and region may take (a call a page, pages of 1,000
+// endpoints or groups): at --drift-interval 30s, an account and region whose
+// listings take 4 pages or fewer is listed every 30 s, one with 9 every minute,
+// one with 18 every two minutes. It leaves one call a minute of the 10 at rest
+// for the VPC, subnet and route-table reads the sync period shares.
+const DefaultDriftReadBudget = 9
 
 // Manager is the controller manager, and the AWS accounts it reaches.
 type Manager struct {
@@ -230,6 +243,10 @@ func New(ctx context.Context, restCfg *rest.Config, o Options) (*Manager, error)
 	} else if drift <= syncPeriod/5 {
 		snapshotTTL = max(snapshotTTL, 2*drift)
 	}
+	readBudget := o.DriftReadBudget
+	if readBudget == 0 {
+		readBudget = DefaultDriftReadBudget
+	}
 	changes := controllers.NewAWSChanges()
 	registry := accounts.NewRegistry(cfg, accounts.Options{
 		Cluster:        o.ClusterName,
@@ -246,10 +263,12 @@ func New(ctx context.Context, restCfg *rest.Config, o Options) (*Manager, error)
 			ServiceTTL:     time.Hour,
 			// Endpoints AWS is working on are re-read by the refresher every
 			// spacing; reconciles accept them twice as old without waiting.
-			PollTTL:      2 * spacing,
-			Spacing:      spacing,
-			ListInterval: drift,
-			Notify:       changes.Notify,
+			PollTTL:        2 * spacing,
+			Spacing:        spacing,
+			ListInterval:   drift,
+			ListBudget:     max(readBudget, 0),
+			OnListInterval: reportListInterval(drift, readBudget),
+			Notify:         changes.Notify,
 		},
 		STSEndpointURL: o.AWSEndpointURL,
 		STSOptions:     o.STSAPIOptions,

@@ -4,11 +4,15 @@ import (
 	"context"
 	"time"
 
+	ctrl "sigs.k8s.io/controller-runtime"
+
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/manager"
 
 	"github.com/vpce-dev/vpce-controller/api/v1alpha1"
 	"github.com/vpce-dev/vpce-controller/internal/accounts"
+	"github.com/vpce-dev/vpce-controller/internal/ec2cache"
+	"github.com/vpce-dev/vpce-controller/internal/metrics"
 )
 
 // refresher keeps every account's and region's snapshots current while this
@@ -30,6 +34,21 @@ func refresher(registry *accounts.Registry, spacing time.Duration) manager.Runna
 			}
 		}
 	})
+}
+
+// reportListInterval publishes each account's and region's drift listing
+// interval (vpce_drift_list_interval_seconds) and logs when the read budget
+// stretches it past --drift-interval, or lets it come back.
+func reportListInterval(configured time.Duration, budget int) func(ec2cache.ListIntervalChange) {
+	log := ctrl.Log.WithName("refresher")
+	return func(c ec2cache.ListIntervalChange) {
+		metrics.DriftListInterval.WithLabelValues(c.Account, c.Region).Set(c.Interval.Seconds())
+		if c.Previous == 0 && c.Interval == configured {
+			return
+		}
+		log.Info("Drift listing interval changed to keep within the read budget", "account", c.Account, "region", c.Region,
+			"interval", c.Interval, "previous", c.Previous, "pagesPerListing", c.Pages, "driftReadBudgetPerMinute", budget, "driftInterval", configured)
+	}
 }
 
 // lastApplied is the annotation kubectl apply keeps a copy of the object in.

@@ -1,7 +1,7 @@
 // Package metrics defines the controller's Prometheus metrics, registered on
 // controller-runtime's registry (served on --metrics-bind-address): EC2 calls by
 // action and outcome, their latency, throttling, client-side limiter waits, drift
-// repairs, objects by AWS state, by Ready and by Stalled reason (per object
+// repairs, the drift listing interval per account and region, objects by AWS state, by Ready and by Stalled reason (per object
 // namespace), and time to first Ready.
 package metrics
 
@@ -65,6 +65,13 @@ var (
 		Name: "vpce_endpoints_stalled",
 		Help: "Endpoint objects whose Stalled condition is True (only a change to the spec or in AWS can help), by kind, object namespace and reason.",
 	}, []string{"kind", LabelObjectNamespace, "reason"})
+	// DriftListInterval gauges the interval at which each account's and region's
+	// owned resources are listed to find drift (--drift-interval, stretched by
+	// --drift-read-budget).
+	DriftListInterval = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "vpce_drift_list_interval_seconds",
+		Help: "Interval at which the owned endpoints and security groups of an AWS account (its ID, or self for the controller's own) and region are listed to find drift: --drift-interval, or longer when their pages would exceed --drift-read-budget.",
+	}, []string{"account", "region"})
 	// TimeToReady observes the time from object creation to its first Ready.
 	TimeToReady = prometheus.NewHistogramVec(prometheus.HistogramOpts{
 		Name:    "vpce_time_to_ready_seconds",
@@ -78,6 +85,6 @@ var registerOnce sync.Once
 // Register adds the metrics to controller-runtime's registry (once per process).
 func Register() {
 	registerOnce.Do(func() {
-		ctrlmetrics.Registry.MustRegister(EC2Calls, EC2Latency, EC2Throttled, ThrottleWait, DriftRepairs, Endpoints, Ready, Stalled, TimeToReady)
+		ctrlmetrics.Registry.MustRegister(EC2Calls, EC2Latency, EC2Throttled, ThrottleWait, DriftRepairs, DriftListInterval, Endpoints, Ready, Stalled, TimeToReady)
 	})
 }

@@ -130,7 +130,7 @@ func RunFleet(ctx context.Context, cfg FleetConfig) (*FleetResults, error) {
 		// The Kubernetes client's rate limit is scaled like AWS's buckets, so the run
 		// models real time: unscaled, its 50 requests a second would be 5 a second of
 		// AWS time at 10x, and throttle status writes as AWS never would.
-		args := []string{"--aws-api-throttle=" + throttle, "--drift-interval=" + real(fleetDriftInterval).String()}
+		args := []string{"--aws-api-throttle=" + throttle, "--drift-interval=" + real(fleetDriftInterval).String(), scaledReadBudget(scale)}
 		if !cfg.UnscaledKubeQPS {
 			args = append(args, fmt.Sprintf("--kube-api-qps=%g", 50*scale), fmt.Sprintf("--kube-api-burst=%d", int(100*scale)))
 		}

@@ -23,6 +23,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/vpce-dev/vpce-controller/api/v1alpha1"
+	"github.com/vpce-dev/vpce-controller/internal/manager"
 	"github.com/vpce-dev/vpce-controller/test/e2e"
 	"github.com/vpce-dev/vpce-controller/test/ec2sim"
 )
@@ -110,7 +111,7 @@ func Run(ctx context.Context, cfg Config) (*Results, error) {
 		SyncPeriod: real(cfg.SyncPeriod), PendingPoll: real(2 * time.Second),
 		// The Kubernetes client's rate limit is scaled like AWS's buckets (as in
 		// the fleet runs), so the run models real time.
-		Args: []string{"--aws-api-throttle=" + throttle, "--drift-interval=" + real(cfg.DriftInterval).String(),
+		Args: []string{"--aws-api-throttle=" + throttle, "--drift-interval=" + real(cfg.DriftInterval).String(), scaledReadBudget(scale),
 			fmt.Sprintf("--kube-api-qps=%g", 50*scale), fmt.Sprintf("--kube-api-burst=%d", int(100*scale))},
 		LogFile: filepath.Join(cfg.Dir, "manager.log"),
 	}
@@ -653,4 +654,10 @@ func machine() string {
 		}
 	}
 	return fmt.Sprintf("%d cores, %s%s", runtime.NumCPU(), model, mem)
+}
+
+// scaledReadBudget is the manager's --drift-read-budget, its default in AWS
+// time: a minute of AWS time is a scale-th of a minute of the manager's.
+func scaledReadBudget(scale float64) string {
+	return fmt.Sprintf("--drift-read-budget=%d", int(math.Round(manager.DefaultDriftReadBudget*scale)))
 }

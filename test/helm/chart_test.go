@@ -55,6 +55,7 @@ clusterName: prod-eu
 awsApiThrottle: "DescribeVpcEndpoints=10:20,CreateVpcEndpoint=2:5"
 syncPeriod: 10m
 driftInterval: 1m
+driftReadBudget: 20
 pendingPoll: 3s
 maxConcurrentReconciles: 4
 watchNamespace: [team-a, team-b]
@@ -407,7 +408,7 @@ func TestDefaultValuesRenderAnHAManager(t *testing.T) {
 	assertArgs(t, c.Args,
 		"--leader-elect", "--cluster-name="+clusterName, "--sync-period=5m", "--max-concurrent-reconciles=10",
 		"--metrics-bind-address=:8443", "--health-probe-bind-address=:8081")
-	for _, unset := range []string{"--region", "--aws-api-throttle", "--watch-namespace", "--drift-interval", "--pending-poll", "--aws-endpoint-url", "--metrics-secure", "--metrics-cert-path"} {
+	for _, unset := range []string{"--region", "--aws-api-throttle", "--watch-namespace", "--drift-interval", "--drift-read-budget", "--pending-poll", "--aws-endpoint-url", "--metrics-secure", "--metrics-cert-path"} {
 		if hasFlag(c.Args, unset) {
 			t.Errorf("default args %v set %s; it must be left to the manager's default", c.Args, unset)
 		}
@@ -505,7 +506,7 @@ func TestCustomValuesReachTheManifests(t *testing.T) {
 	assertArgs(t, c.Args,
 		"--leader-elect", "--region=eu-west-1", "--cluster-name=prod-eu",
 		"--aws-api-throttle=DescribeVpcEndpoints=10:20,CreateVpcEndpoint=2:5",
-		"--sync-period=10m", "--drift-interval=1m", "--pending-poll=3s", "--max-concurrent-reconciles=4",
+		"--sync-period=10m", "--drift-interval=1m", "--drift-read-budget=20", "--pending-poll=3s", "--max-concurrent-reconciles=4",
 		"--watch-namespace=team-a,team-b", "--zap-devel",
 		"--default-tags=CostCenter=platform,Team=network ops", "--default-account=shared-services",
 		"--metrics-cert-path=/etc/vpce-controller/metrics-cert")
