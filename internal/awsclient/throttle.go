@@ -85,6 +85,10 @@ func ParseThrottle(spec string) (map[string]Bucket, error) {
 	return out, nil
 }
 
+// throttleMemory is, in tokens at the configured rate, how long a refusal by
+// AWS is remembered: a second one within it slows the bucket.
+const throttleMemory = 10
+
 // Throttle is a client-side rate limiter per EC2 action, shared by every client of
 // the manager, so the controller stays under AWS's limits instead of learning them
 // from RequestLimitExceeded. A throttling error that still arrives shrinks the
@@ -94,9 +98,11 @@ type Throttle struct {
 	// others get a QueuedError at once, so workers stay free for other objects
 	// (polls of endpoints AWS is provisioning) while creates queue. Zero: 8.
 	MaxWaiters int
-	overrides  map[string]Bucket
-	mu         sync.Mutex
-	limiters   map[string]*adaptiveLimiter
+	// Now is the throttle's clock for refusals; nil means time.Now.
+	Now       func() time.Time
+	overrides map[string]Bucket
+	mu        sync.Mutex
+	limiters  map[string]*adaptiveLimiter
 	// OnWait, when set, is told how long a call waited for a token.
 	OnWait func(action string, waited time.Duration)
 }
@@ -109,6 +115,8 @@ type adaptiveLimiter struct {
 	// nextSlot is when the next caller turned away should come back: turned-away
 	// callers are spread over future token times, a virtual queue.
 	nextSlot time.Time
+	// lastThrottled is when AWS last refused a call of this bucket.
+	lastThrottled time.Time
 }
 
 // slot books the next free place in the virtual queue, ahead callers waiting.
@@ -214,11 +222,26 @@ func (t *Throttle) Wait(ctx context.Context, action string) error {
 	return nil
 }
 
-// Throttled tells the throttle that AWS throttled an action: its rate halves.
+// Throttled tells the throttle that AWS throttled an action. A lone refusal
+// means AWS's bucket ran dry a moment before this one (the two started at
+// different times): the tokens this one still shows are dropped, its rate is
+// kept. A second refusal within throttleMemory tokens' time means AWS's bucket
+// runs slower than configured (other tools spend the same account's tokens):
+// the rate halves, down to a tenth, and successes restore it slowly.
 func (t *Throttle) Throttled(action string) {
 	l := t.limiter(action)
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	now := t.now()
+	interval := time.Duration(float64(time.Second) / l.configured.Rate)
+	lone := l.lastThrottled.IsZero() || now.Sub(l.lastThrottled) > throttleMemory*interval
+	l.lastThrottled = now
+	if lone {
+		if left := l.TokensAt(now); left >= 1 {
+			l.ReserveN(now, int(left))
+		}
+		return
+	}
 	next := float64(l.Limit()) / 2
 	if floor := l.configured.Rate / 10; next < floor {
 		next = floor
@@ -235,6 +258,13 @@ func (t *Throttle) Succeeded(action string) {
 	if cur := float64(l.Limit()); cur < l.configured.Rate {
 		l.SetLimit(rate.Limit(min(l.configured.Rate, cur*1.05)))
 	}
+}
+
+func (t *Throttle) now() time.Time {
+	if t.Now != nil {
+		return t.Now()
+	}
+	return time.Now()
 }
 
 // Rate returns an action's current rate, for tests and metrics.

@@ -68,10 +68,23 @@ func TestThrottleWaitsForTokens(t *testing.T) {
 }
 
 func TestThrottlingShrinksTheBucketAndSuccessRestoresIt(t *testing.T) {
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	th := NewThrottle(nil)
+	th.Now = func() time.Time { return now }
+	// A lone refusal: AWS's bucket was a moment behind ours. Our tokens are
+	// dropped, the rate stays.
+	th.Throttled("CreateVpcEndpoint")
+	if r := th.Rate("ModifyVpcEndpoint"); r != 0.3 {
+		t.Fatalf("rate after a lone throttle %v, want 0.3", r)
+	}
+	if left := th.limiter("CreateVpcEndpoint").TokensAt(now); left > 0.01 {
+		t.Fatalf("%.2f tokens left after AWS said its bucket was empty, want 0", left)
+	}
+	// Another within ten tokens' time (33 s): AWS's bucket is slower than ours.
+	now = now.Add(20 * time.Second)
 	th.Throttled("CreateVpcEndpoint")
 	if r := th.Rate("ModifyVpcEndpoint"); r != 0.15 {
-		t.Fatalf("rate after a throttle %v, want 0.15", r)
+		t.Fatalf("rate after a second throttle %v, want 0.15", r)
 	}
 	for i := 0; i < 10; i++ {
 		th.Throttled("CreateVpcEndpoint")
@@ -126,13 +139,13 @@ func TestOnlyMaxWaitersWaitOthersAreQueued(t *testing.T) {
 func TestASlowedBucketQueuesInsteadOfHoldingAWorker(t *testing.T) {
 	th := NewThrottle(map[string]Bucket{"vpc-endpoint-writes": {Rate: 1, Burst: 1}})
 	th.MaxWaiters = 8
-	for range 4 {
-		th.Throttled("CreateVpcEndpoint") // 1 → 0.5 → 0.25 → 0.125 → 0.1 (a tenth)
-	}
 	ctx, cancel := context.WithTimeout(context.Background(), 9*time.Second)
 	defer cancel()
 	if err := th.Wait(ctx, "CreateVpcEndpoint"); err != nil { // the burst token
 		t.Fatal(err)
+	}
+	for range 5 {
+		th.Throttled("CreateVpcEndpoint") // 1 (a lone refusal) → 0.5 → 0.25 → 0.125 → 0.1 (a tenth)
 	}
 	// The next token is 10 s away: more than 8 tokens at the configured 1/s.
 	err := th.Wait(ctx, "CreateVpcEndpoint")

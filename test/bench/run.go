@@ -13,6 +13,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -128,6 +129,9 @@ func Run(ctx context.Context, cfg Config) (*Results, error) {
 		return nil, err
 	}
 	defer mgr.Stop()
+	// The peak of anonymous memory is sampled: /proc keeps no high-water mark of it.
+	anonPeak := sampleAnonPeak(ctx, mgr)
+	defer func() { res.PeakAnonMiB = anonPeak() }()
 	// usage accumulates the manager's CPU and peak memory across restarts.
 	var cpuBefore, peak float64
 	usage := func() (cpu, peakMiB float64, err error) {
@@ -660,4 +664,32 @@ func machine() string {
 // time: a minute of AWS time is a scale-th of a minute of the manager's.
 func scaledReadBudget(scale float64) string {
 	return fmt.Sprintf("--drift-read-budget=%d", int(math.Round(manager.DefaultDriftReadBudget*scale)))
+}
+
+// sampleAnonPeak reads the manager's anonymous memory every 100 ms until ctx
+// ends, and returns a function giving the highest reading so far, in MiB.
+func sampleAnonPeak(ctx context.Context, mgr *e2e.Manager) func() float64 {
+	var mu sync.Mutex
+	var peak int64
+	go func() {
+		t := time.NewTicker(100 * time.Millisecond)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+			}
+			if u, err := mgr.Usage(); err == nil {
+				mu.Lock()
+				peak = max(peak, u.AnonBytes)
+				mu.Unlock()
+			}
+		}
+	}()
+	return func() float64 {
+		mu.Lock()
+		defer mu.Unlock()
+		return float64(peak) / (1 << 20)
+	}
 }

@@ -180,6 +180,10 @@ type Usage struct {
 	RSSBytes int64
 	// PeakRSSBytes is the highest resident set size so far (VmHWM).
 	PeakRSSBytes int64
+	// AnonBytes is the anonymous part of the resident set now (RssAnon: heap,
+	// stacks), without the pages of the binary itself (RssFile), which the
+	// kernel can drop and read again under a container's memory limit.
+	AnonBytes int64
 	// CPUSeconds is user plus system CPU time so far.
 	CPUSeconds float64
 }
@@ -206,6 +210,8 @@ func (m *Manager) Usage() (Usage, error) {
 			u.RSSBytes = kb * 1024
 		case "VmHWM:":
 			u.PeakRSSBytes = kb * 1024
+		case "RssAnon:":
+			u.AnonBytes = kb * 1024
 		}
 	}
 	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
