@@ -91,8 +91,9 @@ func (c *Client) fetchEndpoints(ctx context.Context, start time.Time, filters []
 		if err != nil {
 			return nil, err
 		}
+		changed := c.interfacesChanged(all)
 		c.notify(c.endpoints.mergeRead(start, filters[0].Values, all))
-		c.prefetchInterfaces(ctx, all)
+		c.prefetchInterfaces(ctx, changed)
 		return all, nil
 	}
 	var all []types.VpcEndpoint
@@ -115,6 +116,7 @@ func (c *Client) fetchEndpoints(ctx context.Context, start time.Time, filters []
 			all = append(all, compactEndpoint(e))
 		}
 	}
+	changed := c.interfacesChanged(all)
 	if owned {
 		c.budget.record(pagesEndpoints, pages)
 		c.notify(c.endpoints.mergeListing(start, all))
@@ -122,7 +124,7 @@ func (c *Client) fetchEndpoints(ctx context.Context, start time.Time, filters []
 	} else {
 		c.notify(c.endpoints.mergeRead(start, filterValues(filters, "vpc-endpoint-id"), all))
 	}
-	c.prefetchInterfaces(ctx, all)
+	c.prefetchInterfaces(ctx, changed)
 	return all, nil
 }
 
