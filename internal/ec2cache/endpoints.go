@@ -92,7 +92,7 @@ func (c *Client) fetchEndpoints(ctx context.Context, start time.Time, filters []
 			return nil, err
 		}
 		// The interfaces first: a reconcile the notice starts reports them.
-		c.prefetchInterfaces(ctx, all)
+		c.prefetchInterfaces(ctx, c.interfacesChanged(all))
 		c.notify(c.endpoints.mergeRead(start, filters[0].Values, all))
 		return all, nil
 	}
@@ -116,7 +116,7 @@ func (c *Client) fetchEndpoints(ctx context.Context, start time.Time, filters []
 			all = append(all, compactEndpoint(e))
 		}
 	}
-	c.prefetchInterfaces(ctx, all) // before the notices, as above
+	c.prefetchInterfaces(ctx, c.interfacesChanged(all)) // before the notices, as above
 	if owned {
 		c.budget.record(pagesEndpoints, pages)
 		c.notify(c.endpoints.mergeListing(start, all))

@@ -2,6 +2,7 @@ package ec2cache
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"time"
 
@@ -104,6 +105,27 @@ func (c *Client) pruneInterfaces() {
 			delete(c.enis, id)
 		}
 	}
+}
+
+// interfacesChanged returns the endpoints of a read whose reconciles are about to
+// report network interfaces they did not have: the snapshot held them before,
+// not available or with other interfaces. Endpoints it did not hold (a new
+// process's first listing) are left out: their objects, converged, have their
+// interfaces in their status, and the few that need them read them in one shared
+// request. Call it before the read is merged.
+func (c *Client) interfacesChanged(eps []types.VpcEndpoint) []types.VpcEndpoint {
+	c.endpoints.mu.Lock()
+	defer c.endpoints.mu.Unlock()
+	var out []types.VpcEndpoint
+	for _, e := range eps {
+		old := c.endpoints.items[aws.ToString(e.VpcEndpointId)]
+		if old == nil || strings.EqualFold(string(old.obj.State), "available") &&
+			slices.Equal(sortedCopy(old.obj.NetworkInterfaceIds), sortedCopy(e.NetworkInterfaceIds)) {
+			continue
+		}
+		out = append(out, e)
+	}
+	return out
 }
 
 // prefetchInterfaces reads, in the same pass as the endpoints that list them, the

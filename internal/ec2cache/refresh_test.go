@@ -262,7 +262,8 @@ func TestNotifiedReconcileFindsTheInterfacesOfAnEndpointTurnedAvailable(t *testi
 }
 
 func interfacesReadBeforeNotice(t *testing.T, listing bool) {
-	sim := ec2sim.New(ec2sim.Options{StateDelay: time.Millisecond})
+	simClock := clocktesting.NewFakeClock(time.Now())
+	sim := ec2sim.New(ec2sim.Options{StateDelay: time.Minute, Clock: simClock})
 	srv := httptest.NewServer(sim)
 	t.Cleanup(srv.Close)
 	raw := ec2.New(ec2.Options{Region: "us-east-1", BaseEndpoint: aws.String(srv.URL), Credentials: credentials.NewStaticCredentialsProvider("a", "b", ""), RetryMaxAttempts: 1,
@@ -301,12 +302,8 @@ func interfacesReadBeforeNotice(t *testing.T, listing bool) {
 		t.Fatal(err)
 	}
 	id = aws.ToString(made.VpcEndpoint.VpcEndpointId)
-	deadline := time.Now().Add(30 * time.Second)
-	for paid < 0 {
-		if time.Now().After(deadline) {
-			t.Fatal("the endpoint never turned available")
-		}
-		time.Sleep(time.Millisecond) // ec2sim provisions it in its own time
+	read := func() {
+		t.Helper()
 		in := &ec2.DescribeVpcEndpointsInput{VpcEndpointIds: []string{id}}
 		if listing {
 			in = &ec2.DescribeVpcEndpointsInput{Filters: []types.Filter{{Name: aws.String("tag:vpce.dev/cluster"), Values: []string{"c1"}}}}
@@ -314,6 +311,12 @@ func interfacesReadBeforeNotice(t *testing.T, listing bool) {
 		if _, err := c.DescribeVpcEndpoints(ec2cache.WithMaxAge(ctx, 0), in); err != nil {
 			t.Fatal(err)
 		}
+	}
+	read() // pending: AWS provisions it
+	simClock.Step(time.Minute)
+	read() // available
+	if paid < 0 {
+		t.Fatal("no notice of the endpoint turned available")
 	}
 	if paid != 0 {
 		t.Fatalf("the reconcile notified of the endpoint turned available read its interfaces itself (%d calls)", paid)
