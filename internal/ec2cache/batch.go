@@ -22,15 +22,24 @@ const maxFilterValues = 200
 // request whose filters carry the union of their values (each caller then keeps
 // what matches its own filters). Concurrent requests for fresh data so cost one
 // call, and a describe of many IDs one call with many IDs.
+//
+// A caller may be patient (a confirmation: see Options.ConfirmSpacing): a read
+// that only patient callers wait for starts at most once per patient spacing
+// too, counted from the last read that served patient callers. An impatient
+// caller joining it brings it forward to the spacing.
 type batch[T any] struct {
 	clock   clock.Clock
 	spacing time.Duration
+	// patient is the spacing of reads only patient callers wait for; at most
+	// spacing means none longer.
+	patient time.Duration
 	// fetch reads every page of one request that started at start.
 	fetch func(ctx context.Context, start time.Time, filters []types.Filter) ([]T, error)
 
-	mu   sync.Mutex
-	next *pass[T] // gathering callers, not started yet
-	last time.Time
+	mu          sync.Mutex
+	next        *pass[T] // gathering callers, not started yet
+	last        time.Time
+	lastPatient time.Time // the last read that served patient callers
 }
 
 // pass is one coalesced read: the union of its callers' filter values, and what
@@ -41,22 +50,36 @@ type pass[T any] struct {
 	start  time.Time
 	items  []T
 	err    error
+	// hurry is set when an impatient caller waits, patient when a patient one
+	// does; sooner wakes the pass when an impatient caller joins it.
+	hurry, patient bool
+	sooner         chan struct{}
 }
 
 // query joins the next read with these filters and waits for its answer. It
 // returns the items of the union request (a superset of what the filters select)
 // and when the read started.
 func (b *batch[T]) query(ctx context.Context, filters []types.Filter) ([]T, time.Time, error) {
+	return b.join(ctx, filters, false)
+}
+
+// join is query for a patient or an impatient caller.
+func (b *batch[T]) join(ctx context.Context, filters []types.Filter, patient bool) ([]T, time.Time, error) {
 	b.mu.Lock()
 	p := b.next
 	if p == nil {
-		p = &pass[T]{values: map[string]map[string]struct{}{}, done: make(chan struct{})}
+		p = &pass[T]{values: map[string]map[string]struct{}{}, done: make(chan struct{}), sooner: make(chan struct{}, 1)}
 		b.next = p
-		wait := time.Duration(0)
-		if !b.last.IsZero() {
-			wait = b.last.Add(b.spacing).Sub(b.clock.Now())
+		go b.run(p)
+	}
+	if patient {
+		p.patient = true
+	} else if !p.hurry {
+		p.hurry = true
+		select {
+		case p.sooner <- struct{}{}:
+		default:
 		}
-		go b.run(p, wait)
 	}
 	for _, f := range filters {
 		name := aws.ToString(f.Name)
@@ -80,15 +103,29 @@ func (b *batch[T]) query(ctx context.Context, filters []types.Filter) ([]T, time
 // caller's context may cancel it.
 const readTimeout = 2 * time.Minute
 
-func (b *batch[T]) run(p *pass[T], wait time.Duration) {
-	if wait > 0 {
-		<-b.clock.After(wait)
+func (b *batch[T]) run(p *pass[T]) {
+	for {
+		b.mu.Lock()
+		now := b.clock.Now()
+		due := b.due(p)
+		if !now.Before(due) {
+			b.next = nil
+			p.start = now
+			b.last = now
+			if p.patient {
+				b.lastPatient = now
+			}
+			b.mu.Unlock()
+			break
+		}
+		b.mu.Unlock()
+		t := b.clock.NewTimer(due.Sub(now))
+		select {
+		case <-t.C():
+		case <-p.sooner:
+			t.Stop()
+		}
 	}
-	b.mu.Lock()
-	b.next = nil
-	p.start = b.clock.Now()
-	b.last = p.start
-	b.mu.Unlock()
 	ctx, cancel := context.WithTimeout(context.Background(), readTimeout)
 	defer cancel()
 	for _, filters := range chunkFilters(p.values) {
@@ -100,6 +137,22 @@ func (b *batch[T]) run(p *pass[T], wait time.Duration) {
 		p.items = append(p.items, items...)
 	}
 	close(p.done)
+}
+
+// due is when pass p may start (lock held): a spacing after the last read, and
+// when no impatient caller waits for it, a patient spacing after the last read
+// that served patient callers.
+func (b *batch[T]) due(p *pass[T]) time.Time {
+	var due time.Time
+	if !b.last.IsZero() {
+		due = b.last.Add(b.spacing)
+	}
+	if !p.hurry && !b.lastPatient.IsZero() {
+		if d := b.lastPatient.Add(b.patient); d.After(due) {
+			due = d
+		}
+	}
+	return due
 }
 
 // chunkFilters turns the union of filter values into requests of at most
@@ -166,12 +219,23 @@ func signature(filters []types.Filter) string {
 type batches[T any] struct {
 	clock   clock.Clock
 	spacing time.Duration
+	patient time.Duration // see batch.patient
 	fetch   func(ctx context.Context, start time.Time, filters []types.Filter) ([]T, error)
 	mu      sync.Mutex
 	by      map[string]*batch[T]
 }
 
 func (bs *batches[T]) query(ctx context.Context, filters []types.Filter) ([]T, time.Time, error) {
+	return bs.join(ctx, filters, false)
+}
+
+// confirm is query for a read by ID that confirms writes or polls AWS's work:
+// patient (Options.ConfirmSpacing) unless ctx asks for fresh data of kind.
+func (bs *batches[T]) confirm(ctx context.Context, kind Kinds, filters []types.Filter) ([]T, time.Time, error) {
+	return bs.join(ctx, filters, patient(ctx, kind))
+}
+
+func (bs *batches[T]) join(ctx context.Context, filters []types.Filter, patient bool) ([]T, time.Time, error) {
 	sig := signature(filters)
 	bs.mu.Lock()
 	if bs.by == nil {
@@ -179,9 +243,9 @@ func (bs *batches[T]) query(ctx context.Context, filters []types.Filter) ([]T, t
 	}
 	b, ok := bs.by[sig]
 	if !ok {
-		b = &batch[T]{clock: bs.clock, spacing: bs.spacing, fetch: bs.fetch}
+		b = &batch[T]{clock: bs.clock, spacing: bs.spacing, patient: bs.patient, fetch: bs.fetch}
 		bs.by[sig] = b
 	}
 	bs.mu.Unlock()
-	return b.query(ctx, filters)
+	return b.join(ctx, filters, patient)
 }

@@ -139,3 +139,91 @@ func TestChunkFiltersStaysWithinEC2sFilterValueLimit(t *testing.T) {
 		t.Fatalf("%d of 450 IDs asked", len(seen))
 	}
 }
+
+// TestPatientReadsShareTheConfirmationWindow: confirmations (patient callers)
+// of writes made one every 5 seconds share one read per patient spacing (30 s)
+// instead of one per spacing (10 s); a caller that needs fresh data joining a
+// pass of confirmations gets it within the spacing, and serves them too.
+func TestPatientReadsShareTheConfirmationWindow(t *testing.T) {
+	clk := clocktesting.NewFakeClock(time.Unix(1000, 0))
+	rec := &recordingFetch{}
+	b := &batch[string]{clock: clk, spacing: 10 * time.Second, patient: 30 * time.Second, fetch: rec.fetch}
+	ctx := context.Background()
+	joined := func(id string) bool {
+		b.mu.Lock()
+		defer b.mu.Unlock()
+		if b.next == nil {
+			return false
+		}
+		_, ok := b.next.values["x"][id]
+		return ok
+	}
+	type answer struct {
+		items []string
+		start time.Time
+	}
+	ask := func(id string, patient bool) chan answer {
+		ch := make(chan answer, 1)
+		go func() {
+			items, start, _ := b.join(ctx, idFilter("x", []string{id}), patient)
+			ch <- answer{items, start}
+		}()
+		waitFor(t, id+" to join the next read", func() bool { return joined(id) && clk.HasWaiters() || len(ch) == 1 })
+		return ch
+	}
+	// The first confirmation reads at once.
+	if _, _, err := b.join(ctx, idFilter("x", []string{"a"}), true); err != nil || rec.calls.Load() != 1 {
+		t.Fatalf("first confirmation: %v, %d calls", err, rec.calls.Load())
+	}
+	t0 := clk.Now()
+	// Five more writes, one every 5 s, each confirmed at once.
+	var waiting []chan answer
+	for _, id := range []string{"b", "c", "d", "e", "f"} {
+		clk.Step(5 * time.Second)
+		waiting = append(waiting, ask(id, true))
+	}
+	clk.Step(5 * time.Second) // 30 s after the first read
+	for _, ch := range waiting {
+		if a := <-ch; len(a.items) != 5 {
+			t.Fatalf("a confirmation got %v, want the read of all 5", a.items)
+		}
+	}
+	if n := rec.calls.Load(); n != 2 {
+		t.Fatalf("%d reads to confirm 6 writes made over 25 s, want 2", n)
+	}
+	// A confirmation waits for the window; a request for fresh data 5 s later
+	// brings the read forward to 10 s after the last one, and it serves both.
+	clk.Step(5 * time.Second)
+	confirm := ask("g", true)
+	clk.Step(5 * time.Second)
+	fresh := ask("h", false)
+	a, f := <-confirm, <-fresh
+	if n := rec.calls.Load(); n != 3 || len(a.items) != 2 || a.start != f.start {
+		t.Fatalf("%d reads; confirmation got %v at %v, fresh request at %v: want one read serving both", n, a.items, a.start, f.start)
+	}
+	if got := f.start.Sub(t0); got != 40*time.Second {
+		t.Fatalf("fresh read started %v after the first, want 40s (10 s after the last read)", got)
+	}
+}
+
+// TestOnlyRequestsAskingNothingFreshArePatient: a reconcile acting on a new
+// spec (WithFresh, WithFreshSince) or forcing a read (WithMaxAge) gets the short
+// window; one that only confirms its own writes, and the refresher, the long one.
+func TestOnlyRequestsAskingNothingFreshArePatient(t *testing.T) {
+	bg := context.Background()
+	for _, c := range []struct {
+		name string
+		ctx  context.Context
+		want bool
+	}{
+		{"no freshness asked", bg, true},
+		{"fresh endpoints", WithFresh(bg, Endpoints), false},
+		{"fresh since a spec was seen", WithFreshSince(bg, All, time.Unix(1000, 0)), false},
+		{"fresh groups only", WithFresh(bg, Groups), true},
+		{"a forced read", WithMaxAge(bg, 0), false},
+	} {
+		if got := patient(c.ctx, Endpoints); got != c.want {
+			t.Errorf("%s: patient %v, want %v", c.name, got, c.want)
+		}
+	}
+}

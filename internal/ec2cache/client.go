@@ -37,6 +37,14 @@ type Options struct {
 	// and set of filter names): the shared freshness window. Every request for
 	// fresher data waits for the next read, which serves all of them.
 	Spacing time.Duration
+	// ConfirmSpacing, when longer than Spacing, is the shortest time between two
+	// reads by ID of endpoints and security groups that no request needs fresh:
+	// those that confirm the controller's own writes and follow AWS's work on an
+	// endpoint (Tick's, and those of reconciles not acting on a new spec). While
+	// AWS's write limits pace many creates, one such read then confirms many. A
+	// request that asks for fresh data (WithFresh, WithMaxAge) still gets a read
+	// within Spacing, which serves the waiting confirmations too.
+	ConfirmSpacing time.Duration
 	// ListInterval is how often Tick lists every owned endpoint and security group
 	// and reports what changed (drift detection); zero: Tick lists nothing.
 	ListInterval time.Duration
@@ -108,8 +116,8 @@ func New(cl awsclient.EC2, o Options) *Client {
 		enis:      map[string]types.NetworkInterface{},
 		foreign:   map[string]stamped[types.SecurityGroup]{},
 	}
-	c.endpointReads = batches[types.VpcEndpoint]{clock: clk, spacing: o.Spacing, fetch: c.fetchEndpoints}
-	c.groupReads = batches[types.SecurityGroup]{clock: clk, spacing: o.Spacing, fetch: c.fetchGroups}
+	c.endpointReads = batches[types.VpcEndpoint]{clock: clk, spacing: o.Spacing, patient: o.ConfirmSpacing, fetch: c.fetchEndpoints}
+	c.groupReads = batches[types.SecurityGroup]{clock: clk, spacing: o.Spacing, patient: o.ConfirmSpacing, fetch: c.fetchGroups}
 	c.eniReads = batches[types.NetworkInterface]{clock: clk, spacing: o.Spacing, fetch: c.fetchInterfaces}
 	c.iceReads = batches[types.Ec2InstanceConnectEndpoint]{clock: clk, spacing: o.Spacing, fetch: c.fetchICEs}
 	for _, l := range []interface {
@@ -207,7 +215,7 @@ func (c *Client) Tick(ctx context.Context) {
 	} else if interval > 0 && now.Sub(listed) >= interval {
 		_ = c.listEndpoints(ctx)
 	} else if ids := c.endpoints.toRefresh(now.Add(-c.o.PollTTL * 3 / 4)); len(ids) > 0 {
-		_, _, _ = c.endpointReads.query(ctx, idFilter("vpc-endpoint-id", ids))
+		_, _, _ = c.endpointReads.confirm(ctx, Endpoints, idFilter("vpc-endpoint-id", ids))
 	}
 	if listed := c.ices.listed(); !listed.IsZero() && interval > 0 && now.Sub(listed) >= interval {
 		// Instance Connect Endpoints: a handful per region, so the listing alone;
@@ -218,7 +226,7 @@ func (c *Client) Tick(ctx context.Context) {
 	} else if interval > 0 && now.Sub(listed) >= interval {
 		_ = c.listGroups(ctx)
 	} else if ids := c.groups.toRefresh(now.Add(-c.o.Spacing)); len(ids) > 0 {
-		_, _, _ = c.groupReads.query(ctx, idFilter("group-id", ids))
+		_, _, _ = c.groupReads.confirm(ctx, Groups, idFilter("group-id", ids))
 	}
 }
 

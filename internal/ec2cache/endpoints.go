@@ -91,9 +91,9 @@ func (c *Client) fetchEndpoints(ctx context.Context, start time.Time, filters []
 		if err != nil {
 			return nil, err
 		}
-		changed := c.interfacesChanged(all)
+		// The interfaces first: a reconcile the notice starts reports them.
+		c.prefetchInterfaces(ctx, c.interfacesChanged(all))
 		c.notify(c.endpoints.mergeRead(start, filters[0].Values, all))
-		c.prefetchInterfaces(ctx, changed)
 		return all, nil
 	}
 	var all []types.VpcEndpoint
@@ -116,7 +116,7 @@ func (c *Client) fetchEndpoints(ctx context.Context, start time.Time, filters []
 			all = append(all, compactEndpoint(e))
 		}
 	}
-	changed := c.interfacesChanged(all)
+	c.prefetchInterfaces(ctx, c.interfacesChanged(all)) // before the notices, as above
 	if owned {
 		c.budget.record(pagesEndpoints, pages)
 		c.notify(c.endpoints.mergeListing(start, all))
@@ -124,7 +124,6 @@ func (c *Client) fetchEndpoints(ctx context.Context, start time.Time, filters []
 	} else {
 		c.notify(c.endpoints.mergeRead(start, filterValues(filters, "vpc-endpoint-id"), all))
 	}
-	c.prefetchInterfaces(ctx, changed)
 	return all, nil
 }
 
@@ -246,7 +245,7 @@ func (c *Client) endpointsByID(ctx context.Context, ids []string, need time.Time
 		}
 	}
 	if len(stale) > 0 {
-		items, _, err := c.endpointReads.query(ctx, idFilter("vpc-endpoint-id", stale))
+		items, _, err := c.endpointReads.confirm(ctx, Endpoints, idFilter("vpc-endpoint-id", stale))
 		if err != nil {
 			return nil, err
 		}
@@ -294,7 +293,7 @@ func (c *Client) ownedEndpoints(ctx context.Context, in *ec2.DescribeVpcEndpoint
 				return nil, err
 			}
 		case len(stale) > 0:
-			if _, _, err := c.endpointReads.query(ctx, idFilter("vpc-endpoint-id", stale)); err != nil {
+			if _, _, err := c.endpointReads.confirm(ctx, Endpoints, idFilter("vpc-endpoint-id", stale)); err != nil {
 				return nil, err
 			}
 		default:

@@ -97,7 +97,7 @@ func (c *Client) DescribeSecurityGroups(ctx context.Context, in *ec2.DescribeSec
 					return nil, err
 				}
 			case len(stale) > 0:
-				if _, _, err := c.groupReads.query(ctx, idFilter("group-id", stale)); err != nil {
+				if _, _, err := c.groupReads.confirm(ctx, Groups, idFilter("group-id", stale)); err != nil {
 					return nil, err
 				}
 			default:
@@ -132,7 +132,7 @@ func (c *Client) groupsByID(ctx context.Context, ids []string, opts []func(*ec2.
 		stale = append(stale, id)
 	}
 	if len(stale) > 0 {
-		items, start, err := c.groupReads.query(ctx, idFilter("group-id", stale))
+		items, start, err := c.groupReads.confirm(ctx, Groups, idFilter("group-id", stale))
 		if err != nil {
 			return nil, err
 		}

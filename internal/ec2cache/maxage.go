@@ -84,6 +84,18 @@ func fresh(ctx context.Context, k Kinds) bool {
 	return v&k != 0
 }
 
+// patient reports whether a read of kind k for this request may wait for the
+// longer confirmation window (Options.ConfirmSpacing): the request asks for no
+// fresh data (WithFresh, WithMaxAge), so the read only confirms the
+// controller's own writes or follows AWS's work on an endpoint.
+func patient(ctx context.Context, k Kinds) bool {
+	if fresh(ctx, k) {
+		return false
+	}
+	_, asked := ctx.Value(maxAgeKey{}).(time.Duration)
+	return !asked
+}
+
 // freshWindow is the age WithFresh accepts.
 func freshWindow(spacing time.Duration) time.Duration {
 	if spacing > 0 {

@@ -247,3 +247,81 @@ func TestFreshSinceAcceptsAReadMadeAfterTheSpecWasSeen(t *testing.T) {
 		t.Fatalf("%d DescribeSubnets: no time given, and a read older than the window served", n)
 	}
 }
+
+// TestNotifiedReconcileFindsTheInterfacesOfAnEndpointTurnedAvailable: the read
+// (by ID, or the owned listing) that shows an interface endpoint available reads
+// its network interfaces in the same pass, before it reports the change: the
+// reconcile the notice starts finds them in the cache instead of reading them
+// on its own.
+func TestNotifiedReconcileFindsTheInterfacesOfAnEndpointTurnedAvailable(t *testing.T) {
+	for _, listing := range []bool{false, true} {
+		t.Run(map[bool]string{false: "read by ID", true: "listing"}[listing], func(t *testing.T) {
+			interfacesReadBeforeNotice(t, listing)
+		})
+	}
+}
+
+func interfacesReadBeforeNotice(t *testing.T, listing bool) {
+	simClock := clocktesting.NewFakeClock(time.Now())
+	sim := ec2sim.New(ec2sim.Options{StateDelay: time.Minute, Clock: simClock})
+	srv := httptest.NewServer(sim)
+	t.Cleanup(srv.Close)
+	raw := ec2.New(ec2.Options{Region: "us-east-1", BaseEndpoint: aws.String(srv.URL), Credentials: credentials.NewStaticCredentialsProvider("a", "b", ""), RetryMaxAttempts: 1,
+		HTTPClient: &http.Client{Transport: &http.Transport{}}})
+	fx := sim.LoadFixture()
+	ctx := context.Background()
+	var c *ec2cache.Client
+	var id string
+	paid := -1 // the reads the notified reconcile made for the interfaces
+	notify := func(ch ec2cache.Change) {
+		if ch.ID != id || paid >= 0 {
+			return
+		}
+		out, err := c.DescribeVpcEndpoints(ctx, &ec2.DescribeVpcEndpointsInput{VpcEndpointIds: []string{id}})
+		if err != nil || len(out.VpcEndpoints) != 1 || out.VpcEndpoints[0].State != "available" {
+			return
+		}
+		before := calls(sim, "DescribeNetworkInterfaces")
+		if _, err := c.DescribeNetworkInterfaces(ctx, &ec2.DescribeNetworkInterfacesInput{NetworkInterfaceIds: out.VpcEndpoints[0].NetworkInterfaceIds}); err != nil {
+			t.Error(err)
+		}
+		paid = calls(sim, "DescribeNetworkInterfaces") - before
+	}
+	c = ec2cache.New(raw, ec2cache.Options{ClusterTagKey: "vpce.dev/cluster", Cluster: "c1", OwnerTagKey: "vpce.dev/owner", OwnerUIDTagKey: "vpce.dev/owner-uid",
+		SnapshotTTL: time.Hour, InventoryTTL: time.Hour, ServiceTTL: time.Hour, Notify: notify}) // no PollTTL: every read of a pending endpoint goes to EC2
+	if _, err := c.DescribeVpcEndpoints(ctx, &ec2.DescribeVpcEndpointsInput{Filters: []types.Filter{{Name: aws.String("tag:vpce.dev/cluster"), Values: []string{"c1"}}}}); err != nil {
+		t.Fatal(err) // the first listing: changes are reported from now on
+	}
+	made, err := c.CreateVpcEndpoint(ctx, &ec2.CreateVpcEndpointInput{
+		VpcId: aws.String(fx.VPCID), ServiceName: aws.String("com.amazonaws.us-east-1.ssm"), VpcEndpointType: types.VpcEndpointTypeInterface,
+		SubnetIds: []string{fx.PrivateSubnets[0].SubnetID},
+		TagSpecifications: []types.TagSpecification{{ResourceType: types.ResourceTypeVpcEndpoint, Tags: []types.Tag{
+			{Key: aws.String("vpce.dev/cluster"), Value: aws.String("c1")}, {Key: aws.String("vpce.dev/owner-uid"), Value: aws.String("uid-1")}}}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	id = aws.ToString(made.VpcEndpoint.VpcEndpointId)
+	read := func() {
+		t.Helper()
+		in := &ec2.DescribeVpcEndpointsInput{VpcEndpointIds: []string{id}}
+		if listing {
+			in = &ec2.DescribeVpcEndpointsInput{Filters: []types.Filter{{Name: aws.String("tag:vpce.dev/cluster"), Values: []string{"c1"}}}}
+		}
+		if _, err := c.DescribeVpcEndpoints(ec2cache.WithMaxAge(ctx, 0), in); err != nil {
+			t.Fatal(err)
+		}
+	}
+	read() // pending: AWS provisions it
+	simClock.Step(time.Minute)
+	read() // available
+	if paid < 0 {
+		t.Fatal("no notice of the endpoint turned available")
+	}
+	if paid != 0 {
+		t.Fatalf("the reconcile notified of the endpoint turned available read its interfaces itself (%d calls)", paid)
+	}
+	if n := calls(sim, "DescribeNetworkInterfaces"); n != 1 {
+		t.Fatalf("%d DescribeNetworkInterfaces, want 1 (with the read that showed it available)", n)
+	}
+}

@@ -160,7 +160,7 @@ func (e *Engine) retain(ctx context.Context, cl awsclient.EC2, k adapter, req Re
 		}
 	}
 	if k.mayHaveGroup() {
-		g, err := lookupManagedGroup(ctx, cl, req.Owner, req.Prior.ManagedSecurityGroupID)
+		g, err := lookupManagedGroup(ctx, cl, req.Owner, req.Prior.ManagedSecurityGroupID, true)
 		if err != nil {
 			return err
 		}

@@ -130,6 +130,12 @@ func (interfaceAdapter) applied(o Observed, p Plan) Observed {
 func (interfaceAdapter) report(ctx context.Context, cl awsclient.EC2, r *resolved, o Observed, out *Outcome) {
 	zones := r.svc.Zones
 	out.DNSEntries = typedDNSEntries(o.DNSEntries, zones)
+	if o.State == statePending && len(out.Interfaces) == 0 {
+		// A new endpoint AWS is still provisioning: its interfaces are read once it
+		// is available, in the same pass as the read that shows it so (the cache
+		// reads them with it), rather than with a read of their own at its create.
+		return
+	}
 	if nis, err := describeInterfaces(ctx, cl, o.NetworkInterface, out.Interfaces); err == nil {
 		out.Interfaces = nis
 	}

@@ -207,8 +207,8 @@ func groupDescription(o Owner) string {
 }
 
 // lookupManagedGroup finds the owner's group by the ID its status records, by its
-// ownership tags, or by its name.
-func lookupManagedGroup(ctx context.Context, cl awsclient.EC2, owner Owner, priorID string) (*types.SecurityGroup, error) {
+// ownership tags, or (byName) by its name.
+func lookupManagedGroup(ctx context.Context, cl awsclient.EC2, owner Owner, priorID string, byName bool) (*types.SecurityGroup, error) {
 	if priorID != "" {
 		out, err := cl.DescribeSecurityGroups(ctx, &ec2.DescribeSecurityGroupsInput{GroupIds: []string{priorID}})
 		if err != nil && !awserr.IsNotFound(err) {
@@ -224,6 +224,9 @@ func lookupManagedGroup(ctx context.Context, cl awsclient.EC2, owner Owner, prio
 	}
 	if len(out.SecurityGroups) > 0 {
 		return &out.SecurityGroups[0], nil
+	}
+	if !byName {
+		return nil, nil
 	}
 	// Tags may lag behind a create, and may have been stripped: the name is the
 	// object's too.
@@ -245,7 +248,14 @@ func lookupManagedGroup(ctx context.Context, cl awsclient.EC2, owner Owner, prio
 // create intent is settled); one that lost its ownership tags gets them back, or a
 // condition says how to restore them.
 func (e *Engine) findGroup(ctx context.Context, cl awsclient.EC2, req Request, vpcID string, out *Outcome) (*types.SecurityGroup, error) {
-	g, err := lookupManagedGroup(ctx, cl, req.Owner, req.Prior.ManagedSecurityGroupID)
+	// The name is looked up (an EC2 read of its own: no snapshot holds groups
+	// without this cluster's tags) only when the status records the group or a
+	// create of it. Otherwise nothing was made for this object (every create is
+	// recorded first) and the name, unique to the object, is free unless someone
+	// made a group of that name by hand: the create then fails
+	// InvalidGroup.Duplicate, which createManagedGroup resolves.
+	made := req.Prior.ManagedSecurityGroupID != "" || req.Prior.GroupIntent != nil
+	g, err := lookupManagedGroup(ctx, cl, req.Owner, req.Prior.ManagedSecurityGroupID, made)
 	if err != nil || g == nil || aws.ToString(g.VpcId) != vpcID {
 		return nil, err
 	}
@@ -467,7 +477,7 @@ func (e *Engine) createManagedGroup(ctx context.Context, cl awsclient.EC2, owner
 // may not list it yet (a recorded create within the consistency bound).
 func (e *Engine) deleteManagedGroup(ctx context.Context, cl awsclient.EC2, req Request, out *Outcome) (bool, error) {
 	owner := req.Owner
-	g, err := lookupManagedGroup(ctx, cl, owner, req.Prior.ManagedSecurityGroupID)
+	g, err := lookupManagedGroup(ctx, cl, owner, req.Prior.ManagedSecurityGroupID, true)
 	if err != nil {
 		return false, err
 	}

@@ -263,8 +263,12 @@ func New(ctx context.Context, restCfg *rest.Config, o Options) (*Manager, error)
 			ServiceTTL:     time.Hour,
 			// Endpoints AWS is working on are re-read by the refresher every
 			// spacing; reconciles accept them twice as old without waiting.
-			PollTTL:        2 * spacing,
-			Spacing:        spacing,
+			PollTTL: 2 * spacing,
+			Spacing: spacing,
+			// Reads that only confirm the controller's writes, or follow AWS's
+			// work, while AWS's write limits pace the creates: one every three
+			// windows confirms all of them.
+			ConfirmSpacing: 3 * spacing,
 			ListInterval:   drift,
 			ListBudget:     max(readBudget, 0),
 			OnListInterval: reportListInterval(drift, readBudget),
