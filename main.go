@@ -22,7 +22,7 @@ func main() {
 	flag.StringVar(&o.ClusterName, "cluster-name", "", "Name of this cluster (required, no default), written into ownership tags so clusters sharing an account never touch each other's endpoints.")
 	flag.StringVar(&o.AWSEndpointURL, "aws-endpoint-url", "", "EC2 endpoint override (for emulators); AWS_ENDPOINT_URL_EC2 works too.")
 	flag.DurationVar(&o.SyncPeriod, "sync-period", 5*time.Minute, "Interval of drift checks on converged objects.")
-	flag.IntVar(&o.MaxConcurrentReconciles, "max-concurrent-reconciles", 10, "Reconcile workers per kind.")
+	flag.IntVar(&o.MaxConcurrentReconciles, "max-concurrent-reconciles", 24, "Reconcile workers per kind. Most of a worker's time is waiting (for EC2's rate limits, shared reads); several accounts and regions need more of them than one.")
 	flag.BoolVar(&o.LeaderElect, "leader-elect", false, "Elect a leader, so only one replica reconciles.")
 	flag.StringVar(&o.LeaderElectionNamespace, "leader-election-namespace", "", "Namespace of the leader-election lease (default: the pod's namespace).")
 	flag.StringVar(&o.Metrics.BindAddress, "metrics-bind-address", ":8443", "Address of the Prometheus metrics endpoint; 0 disables it.")

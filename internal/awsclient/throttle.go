@@ -96,9 +96,10 @@ const throttleMemory = 10
 type Throttle struct {
 	// MaxWaiters is how many callers may wait for one bucket's tokens at a time;
 	// others get a QueuedError at once, so workers stay free for other objects
-	// (polls of endpoints AWS is provisioning) while creates queue. Zero: 8.
+	// (polls of endpoints AWS is provisioning) while creates queue. Zero: 8;
+	// negative: none, every caller without a free token is queued.
 	MaxWaiters int
-	// Now is the throttle's clock for refusals; nil means time.Now.
+	// Now is the throttle's clock; nil means time.Now. Waits sleep in real time.
 	Now       func() time.Time
 	overrides map[string]Bucket
 	mu        sync.Mutex
@@ -115,6 +116,14 @@ type adaptiveLimiter struct {
 	// nextSlot is when the next caller turned away should come back: turned-away
 	// callers are spread over future token times, a virtual queue.
 	nextSlot time.Time
+	// tickets are the tokens reserved for named callers sent away, by caller:
+	// when each is due.
+	tickets   map[string]time.Time
+	lastPurge time.Time
+	// release is the same bucket in real time, which every call passes on its
+	// way out: callers back late for reserved tokens leave one per token, never
+	// more at once than AWS's burst, which would refuse them.
+	release *rate.Limiter
 	// lastThrottled is when AWS last refused a call of this bucket.
 	lastThrottled time.Time
 }
@@ -170,7 +179,8 @@ func (t *Throttle) limiter(action string) *adaptiveLimiter {
 	defer t.mu.Unlock()
 	l, ok := t.limiters[name]
 	if !ok {
-		l = &adaptiveLimiter{Limiter: rate.NewLimiter(rate.Limit(b.Rate), b.Burst), configured: b}
+		l = &adaptiveLimiter{Limiter: rate.NewLimiter(rate.Limit(b.Rate), b.Burst), configured: b,
+			release: rate.NewLimiter(rate.Limit(b.Rate), b.Burst)}
 		t.limiters[name] = l
 	}
 	return l
@@ -183,41 +193,66 @@ func (t *Throttle) limiter(action string) *adaptiveLimiter {
 // at the bucket's configured rate (AWS throttled the account and region anyway,
 // and its bucket runs slower): one slow account and region never holds the
 // workers other accounts and regions need.
+//
+// A caller named by WithCaller that is sent away keeps its place: the token it
+// was given is reserved for it (a ticket) and it is told to come back when the
+// token is due, so callers get tokens in the order they first asked, and no
+// token goes unused while callers are away.
 func (t *Throttle) Wait(ctx context.Context, action string) error {
 	l := t.limiter(action)
 	maxWaiters := t.MaxWaiters
 	if maxWaiters == 0 {
-		maxWaiters = 8
+		maxWaiters = defaultMaxWaiters
+	}
+	caller := callerOf(ctx)
+	now := t.now()
+	longest := time.Duration(max(maxWaiters, 0)) * l.interval()
+	if at, ok := l.ticket(caller, now); ok {
+		if delay := at.Sub(now); delay > longest {
+			return &QueuedError{Action: action, RetryAfter: delay} // back early: the ticket stays
+		}
+		l.useTicket(caller)
+		return t.sleep(ctx, l, action, at.Sub(now), nil)
 	}
 	n := int(l.waiting.Add(1))
 	defer l.waiting.Add(-1)
-	now := time.Now()
-	if n > maxWaiters {
-		if l.AllowN(now, 1) {
-			return nil
-		}
-		// Come back at a place of one's own in the queue, so that turned-away
-		// callers return one per token instead of all at once.
-		return &QueuedError{Action: action, RetryAfter: l.slot(now, n-1)}
-	}
 	r := l.ReserveN(now, 1)
 	delay := r.DelayFrom(now)
-	if longest := time.Duration(float64(maxWaiters) / l.configured.Rate * float64(time.Second)); !r.OK() || delay > longest {
-		r.CancelAt(now)
-		return &QueuedError{Action: action, RetryAfter: max(delay, l.slot(now, n-1))}
+	switch {
+	case r.OK() && (delay == 0 || n <= maxWaiters && delay <= longest):
+		return t.sleep(ctx, l, action, delay, r)
+	case r.OK() && caller != "":
+		l.putTicket(caller, now, now.Add(delay))
+		return &QueuedError{Action: action, RetryAfter: delay}
 	}
+	// Nobody to keep a place for: come back at a place of one's own in a
+	// virtual queue, so that such callers return one per token instead of all
+	// at once.
+	r.CancelAt(now)
+	return &QueuedError{Action: action, RetryAfter: max(delay, l.slot(now, n-1))}
+}
+
+// sleep waits delay for a token (its reservation r, when there is one, is
+// given back if ctx ends first), then for the release of the call.
+func (t *Throttle) sleep(ctx context.Context, l *adaptiveLimiter, action string, delay time.Duration, r *rate.Reservation) error {
+	start := time.Now()
 	if delay > 0 {
 		timer := time.NewTimer(delay)
 		defer timer.Stop()
 		select {
 		case <-timer.C:
 		case <-ctx.Done():
-			r.Cancel()
+			if r != nil {
+				r.Cancel()
+			}
 			return ctx.Err()
 		}
 	}
+	if err := l.release.Wait(ctx); err != nil {
+		return err
+	}
 	if t.OnWait != nil {
-		t.OnWait(action, time.Since(now))
+		t.OnWait(action, time.Since(start))
 	}
 	return nil
 }
@@ -233,12 +268,14 @@ func (t *Throttle) Throttled(action string) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	now := t.now()
-	interval := time.Duration(float64(time.Second) / l.configured.Rate)
-	lone := l.lastThrottled.IsZero() || now.Sub(l.lastThrottled) > throttleMemory*interval
+	lone := l.lastThrottled.IsZero() || now.Sub(l.lastThrottled) > throttleMemory*l.interval()
 	l.lastThrottled = now
 	if lone {
 		if left := l.TokensAt(now); left >= 1 {
 			l.ReserveN(now, int(left))
+		}
+		if left := l.release.Tokens(); left >= 1 {
+			l.release.ReserveN(time.Now(), int(left))
 		}
 		return
 	}
@@ -247,6 +284,7 @@ func (t *Throttle) Throttled(action string) {
 		next = floor
 	}
 	l.SetLimit(rate.Limit(next))
+	l.release.SetLimit(rate.Limit(next))
 }
 
 // Succeeded tells the throttle a call went through: the rate creeps back (by 5%)
@@ -257,14 +295,8 @@ func (t *Throttle) Succeeded(action string) {
 	defer l.mu.Unlock()
 	if cur := float64(l.Limit()); cur < l.configured.Rate {
 		l.SetLimit(rate.Limit(min(l.configured.Rate, cur*1.05)))
+		l.release.SetLimit(l.Limit())
 	}
-}
-
-func (t *Throttle) now() time.Time {
-	if t.Now != nil {
-		return t.Now()
-	}
-	return time.Now()
 }
 
 // Rate returns an action's current rate, for tests and metrics.

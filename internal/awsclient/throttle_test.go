@@ -158,3 +158,110 @@ func TestASlowedBucketQueuesInsteadOfHoldingAWorker(t *testing.T) {
 		t.Fatalf("%.2f tokens 10 s on: the queued caller's reservation was kept", got)
 	}
 }
+
+// TestCallersSentAwayKeepTheirPlace: a named caller the throttle sends away (to
+// free its worker) gets the token it was given when it comes back, even if
+// others asked meanwhile: turned-away callers are served in the order they
+// first asked, and no token goes unused while they are away.
+func TestCallersSentAwayKeepTheirPlace(t *testing.T) {
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	th := NewThrottle(map[string]Bucket{"vpc-endpoint-writes": {Rate: 1, Burst: 1}})
+	th.MaxWaiters = -1 // nobody holds a worker: every caller without a free token is queued
+	th.Now = func() time.Time { return now }
+	ask := func(caller string) error {
+		return th.Wait(WithCaller(context.Background(), caller), "CreateVpcEndpoint")
+	}
+	retryAfter := func(caller string) time.Duration {
+		t.Helper()
+		var q *QueuedError
+		if err := ask(caller); !errors.As(err, &q) {
+			t.Fatalf("%s: %v, want a QueuedError", caller, err)
+		}
+		return q.RetryAfter
+	}
+	if err := ask("a"); err != nil { // the burst token
+		t.Fatal(err)
+	}
+	if got := retryAfter("b"); got != time.Second {
+		t.Fatalf("b comes back after %v, want 1s", got)
+	}
+	if got := retryAfter("c"); got != 2*time.Second {
+		t.Fatalf("c comes back after %v, want 2s", got)
+	}
+	// b comes back early (a watch event): still 1 s to go, and its place is kept.
+	now = now.Add(500 * time.Millisecond)
+	if got := retryAfter("b"); got != 500*time.Millisecond {
+		t.Fatalf("b, back early, comes back after %v, want 500ms", got)
+	}
+	// At 1 s a newcomer asks before b is back: it queues behind c, not ahead of b.
+	now = now.Add(500 * time.Millisecond)
+	if got := retryAfter("d"); got != 2*time.Second {
+		t.Fatalf("d comes back after %v, want 2s (behind c)", got)
+	}
+	if err := ask("b"); err != nil {
+		t.Fatalf("b back at its token: %v", err)
+	}
+	// c comes back late (its worker was busy): its token waited for it.
+	now = now.Add(2 * time.Second)
+	if err := ask("c"); err != nil {
+		t.Fatalf("c back late: %v", err)
+	}
+	if err := ask("d"); err != nil {
+		t.Fatalf("d back at its token: %v", err)
+	}
+	// Every token from the start to now went to a caller, none was lost.
+	if got := th.limiter("CreateVpcEndpoint").TokensAt(now); got < -0.01 || got > 0.01 {
+		t.Fatalf("%.2f tokens left at %v, want 0: a token went unused or twice", got, now)
+	}
+	// A ticket nobody comes back for expires, and its caller asks anew.
+	if got := retryAfter("e"); got != time.Second {
+		t.Fatalf("e comes back after %v, want 1s", got)
+	}
+	now = now.Add(ticketGrace + time.Minute)
+	if err := ask("e"); err != nil {
+		t.Fatalf("e, back after its ticket expired, with tokens free: %v", err)
+	}
+}
+
+// TestLateCallersLeaveOnePerToken: callers that come back late for their
+// reserved tokens (their workers were busy) must not call together: AWS's
+// bucket holds only its burst, and refuses the rest.
+func TestLateCallersLeaveOnePerToken(t *testing.T) {
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	th := NewThrottle(map[string]Bucket{"vpc-endpoint-writes": {Rate: 20, Burst: 2}})
+	th.MaxWaiters = -1
+	th.Now = func() time.Time { return now }
+	ask := func(caller string) error {
+		return th.Wait(WithCaller(context.Background(), caller), "CreateVpcEndpoint")
+	}
+	callers := []string{"a", "b", "c", "d", "e", "f"}
+	queued := 0
+	for _, c := range callers {
+		var q *QueuedError
+		if err := ask(c); errors.As(err, &q) {
+			queued++
+		} else if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if queued != 4 {
+		t.Fatalf("%d callers queued, want 4 (2 from the burst)", queued)
+	}
+	// All come back at once, a second late by the throttle's clock.
+	now = now.Add(time.Second)
+	start := time.Now()
+	done := make(chan error, len(callers))
+	for _, c := range callers[2:] {
+		go func() { done <- ask(c) }()
+	}
+	for range callers[2:] {
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+	}
+	// 4 calls right after 2, at 20 a second: at least 3 tokens' time (150 ms)
+	// before the last leaves. A lower bound only: no test measures speed.
+	if el := time.Since(start); el < 140*time.Millisecond {
+		t.Fatalf("4 late callers left within %v: more at once than the burst of 2", el)
+	}
+}

@@ -17,6 +17,7 @@ import (
 // Delete carries out the object's deletion policy. It never blocks: while AWS is
 // still deleting, the outcome asks for a poll, and Done is set once nothing is left.
 func (e *Engine) Delete(ctx context.Context, req Request) Outcome {
+	ctx = awsclient.WithCaller(ctx, req.Owner.UID) // its turn at the rate limit is kept when it is sent away
 	cl, region := e.client(req)
 	out := newOutcome(req, region)
 	out.notReady(v1alpha1.ReasonDeleting, "the object is being deleted")

@@ -96,6 +96,7 @@ func newOutcome(req Request, region string) Outcome {
 
 // Reconcile converges the endpoint of a live object and reports what AWS looks like.
 func (e *Engine) Reconcile(ctx context.Context, req Request) Outcome {
+	ctx = awsclient.WithCaller(ctx, req.Owner.UID) // its turn at the rate limit is kept when it is sent away
 	cl, region := e.client(req)
 	out := newOutcome(req, region)
 	if kinds := freshKinds(req.Prior); kinds != 0 {

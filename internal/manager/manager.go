@@ -299,7 +299,7 @@ func New(ctx context.Context, restCfg *rest.Config, o Options) (*Manager, error)
 		Shard:      shard,
 	}
 	if copts.MaxConcurrentReconciles == 0 {
-		copts.MaxConcurrentReconciles = 10
+		copts.MaxConcurrentReconciles = 24
 	}
 	recorder := metrics.NewRecorder(metrics.RecorderOptions{NamespaceLabel: !o.MetricsWithoutNamespace})
 	if err := mgr.Add(recorder); err != nil {

@@ -406,7 +406,7 @@ func TestDefaultValuesRenderAnHAManager(t *testing.T) {
 	pod := deploy.Spec.Template.Spec
 	c := manager(t, pod)
 	assertArgs(t, c.Args,
-		"--leader-elect", "--cluster-name="+clusterName, "--sync-period=5m", "--max-concurrent-reconciles=10",
+		"--leader-elect", "--cluster-name="+clusterName, "--sync-period=5m", "--max-concurrent-reconciles=24",
 		"--metrics-bind-address=:8443", "--health-probe-bind-address=:8081")
 	for _, unset := range []string{"--region", "--aws-api-throttle", "--watch-namespace", "--drift-interval", "--drift-read-budget", "--pending-poll", "--aws-endpoint-url", "--metrics-secure", "--metrics-cert-path"} {
 		if hasFlag(c.Args, unset) {

@@ -1,0 +1,86 @@
+package awsclient
+
+import (
+	"context"
+	"time"
+)
+
+// defaultMaxWaiters is how many callers may hold a worker waiting for one
+// bucket's tokens when Throttle.MaxWaiters is zero: callers that wait leave
+// at their token's time, while those sent away may come back late.
+const defaultMaxWaiters = 8
+
+// ticketGrace is how long past its due time a ticket is kept for a caller
+// that comes back late (its worker was busy); after that its token is lost and
+// the caller asks again.
+const ticketGrace = 30 * time.Second
+
+type callerKey struct{}
+
+// WithCaller names the caller of this context's EC2 calls (an object's UID),
+// so that when the throttle sends it away it keeps its place in the queue.
+func WithCaller(ctx context.Context, caller string) context.Context {
+	return context.WithValue(ctx, callerKey{}, caller)
+}
+
+func callerOf(ctx context.Context) string {
+	c, _ := ctx.Value(callerKey{}).(string)
+	return c
+}
+
+func (t *Throttle) now() time.Time {
+	if t.Now != nil {
+		return t.Now()
+	}
+	return time.Now()
+}
+
+// interval is the time between two tokens at the bucket's configured rate.
+func (l *adaptiveLimiter) interval() time.Duration {
+	return time.Duration(float64(time.Second) / l.configured.Rate)
+}
+
+// ticket returns when the token reserved for caller is due, if it holds one
+// that has not expired.
+func (l *adaptiveLimiter) ticket(caller string, now time.Time) (time.Time, bool) {
+	if caller == "" {
+		return time.Time{}, false
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	at, ok := l.tickets[caller]
+	if !ok {
+		return time.Time{}, false
+	}
+	if now.Sub(at) > ticketGrace {
+		delete(l.tickets, caller) // too late: the token went unused
+		return time.Time{}, false
+	}
+	return at, true
+}
+
+// useTicket hands caller's reserved token over.
+func (l *adaptiveLimiter) useTicket(caller string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	delete(l.tickets, caller)
+}
+
+// putTicket reserves the token due at for caller, forgetting tickets nobody
+// came back for.
+func (l *adaptiveLimiter) putTicket(caller string, now, at time.Time) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.tickets == nil {
+		l.tickets = map[string]time.Time{}
+	}
+	if now.Sub(l.lastPurge) > ticketGrace {
+		for c, due := range l.tickets {
+			if now.Sub(due) > ticketGrace {
+				delete(l.tickets, c)
+			}
+		}
+		l.lastPurge = now
+	}
+	l.tickets[caller] = at
+}
