@@ -131,12 +131,14 @@ func TestGaugesReturnToZeroAfterDeletion(t *testing.T) {
 		},
 	})
 
-	// One deletion is blocked (AWS refuses DeleteVpcEndpoints), and someone
-	// removes the finalizer by hand: the object goes without the controller
-	// finishing its deletion.
+	// One deletion is blocked (AWS refuses DeleteVpcEndpoints of that endpoint,
+	// for good: a delete already on its way when the finalizer goes must not
+	// succeed later), and someone removes the finalizer by hand: the object
+	// goes without the controller finishing its deletion.
+	h.get(blocked)
 	if err := h.sim.SetIAMPolicy([]byte(`{"Version":"2012-10-17","Statement":[
 		{"Effect":"Allow","Action":"ec2:*","Resource":"*"},
-		{"Effect":"Deny","Action":"ec2:DeleteVpcEndpoints","Resource":"*"}]}`)); err != nil {
+		{"Effect":"Deny","Action":"ec2:DeleteVpcEndpoints","Resource":"arn:aws:ec2:*:*:vpc-endpoint/` + blocked.Status.EndpointID + `"}]}`)); err != nil {
 		t.Fatal(err)
 	}
 	if err := h.k.Delete(h.ctx, blocked); err != nil {
@@ -148,9 +150,6 @@ func TestGaugesReturnToZeroAfterDeletion(t *testing.T) {
 	}
 	h.update(blocked, func() { blocked.Finalizers = nil })
 	h.waitGone(blocked, 20*time.Second)
-	if err := h.sim.SetIAMPolicy(nil); err != nil {
-		t.Fatal(err)
-	}
 	// The rest, deleted as users do: while Ready, Stalled, and never Ready.
 	for _, obj := range all[:5] {
 		h.deleteAndWait(obj)
