@@ -12,16 +12,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
 
-	"github.com/vpce-dev/vpce-controller/internal/awsclient"
 	"github.com/vpce-dev/vpce-controller/internal/ec2cache"
 	"github.com/vpce-dev/vpce-controller/test/ec2sim"
 )
-
-// oneRegion hands out one EC2 client.
-type oneRegion struct{ cl awsclient.EC2 }
-
-func (o oneRegion) ForRegion(string) awsclient.EC2 { return o.cl }
-func (o oneRegion) DefaultRegion() string          { return "us-east-1" }
 
 // cachedEngine is an engine reading through the snapshot cache from ec2sim, and
 // a client of ec2sim of its own (the user's, or another tool's).
@@ -34,7 +27,7 @@ func cachedEngine(t *testing.T) (*Engine, *ec2sim.Server, *ec2.Client, ec2sim.Fi
 		RetryMaxAttempts: 1, HTTPClient: &http.Client{Transport: &http.Transport{}}})
 	cache := ec2cache.New(raw, ec2cache.Options{ClusterTagKey: TagCluster, Cluster: "c1", OwnerTagKey: TagOwner, OwnerUIDTagKey: TagOwnerUID,
 		SnapshotTTL: time.Hour, InventoryTTL: time.Hour, ServiceTTL: time.Hour}) // no PollTTL: every poll reads
-	return &Engine{Clients: oneRegion{cache}, Cluster: "c1"}, sim, raw, sim.LoadFixture()
+	return &Engine{Clients: simClients{cache}, Cluster: "c1"}, sim, raw, sim.LoadFixture()
 }
 
 func calls(sim *ec2sim.Server, action string) int {
