@@ -49,16 +49,31 @@ func clockedSetup(t *testing.T, spacing time.Duration) (*ec2sim.Server, *ec2.Cli
 	return sim, raw, c, sim.LoadFixture(), clk, notices
 }
 
+// ownedTags are the tags of an endpoint cluster c1 made for owner.
+func ownedTags(owner, uid string) []types.TagSpecification {
+	return []types.TagSpecification{{ResourceType: types.ResourceTypeVpcEndpoint, Tags: []types.Tag{
+		{Key: aws.String("vpce.dev/cluster"), Value: aws.String("c1")},
+		{Key: aws.String("vpce.dev/owner"), Value: aws.String(owner)},
+		{Key: aws.String("vpce.dev/owner-uid"), Value: aws.String(uid)},
+	}}}
+}
+
+// simClient serves an ec2sim on clock over HTTP and returns it with a client of it.
+func simClient(t *testing.T, clock ec2sim.Clock) (*ec2sim.Server, *ec2.Client) {
+	t.Helper()
+	sim := ec2sim.New(ec2sim.Options{StateDelay: time.Minute, Clock: clock})
+	srv := httptest.NewServer(sim)
+	t.Cleanup(srv.Close)
+	return sim, ec2.New(ec2.Options{Region: "us-east-1", BaseEndpoint: aws.String(srv.URL), Credentials: credentials.NewStaticCredentialsProvider("a", "b", ""), RetryMaxAttempts: 1,
+		HTTPClient: &http.Client{Transport: &http.Transport{}}})
+}
+
 func ownedGateway(t *testing.T, c *ec2cache.Client, fx ec2sim.Fixture, i int) string {
 	t.Helper()
 	out, err := c.CreateVpcEndpoint(context.Background(), &ec2.CreateVpcEndpointInput{
 		VpcId: aws.String(fx.VPCID), ServiceName: aws.String([]string{"com.amazonaws.us-east-1.s3", "com.amazonaws.us-east-1.dynamodb"}[i%2]), VpcEndpointType: types.VpcEndpointTypeGateway,
-		RouteTableIds: []string{fx.PrivateSubnets[i/2%3].RouteTableID},
-		TagSpecifications: []types.TagSpecification{{ResourceType: types.ResourceTypeVpcEndpoint, Tags: []types.Tag{
-			{Key: aws.String("vpce.dev/cluster"), Value: aws.String("c1")},
-			{Key: aws.String("vpce.dev/owner"), Value: aws.String(fmt.Sprintf("ns/gw-%d", i))},
-			{Key: aws.String("vpce.dev/owner-uid"), Value: aws.String(fmt.Sprintf("uid-%d", i))},
-		}}},
+		RouteTableIds:     []string{fx.PrivateSubnets[i/2%3].RouteTableID},
+		TagSpecifications: ownedTags(fmt.Sprintf("ns/gw-%d", i), fmt.Sprintf("uid-%d", i)),
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -263,11 +278,7 @@ func TestNotifiedReconcileFindsTheInterfacesOfAnEndpointTurnedAvailable(t *testi
 
 func interfacesReadBeforeNotice(t *testing.T, listing bool) {
 	simClock := clocktesting.NewFakeClock(time.Now())
-	sim := ec2sim.New(ec2sim.Options{StateDelay: time.Minute, Clock: simClock})
-	srv := httptest.NewServer(sim)
-	t.Cleanup(srv.Close)
-	raw := ec2.New(ec2.Options{Region: "us-east-1", BaseEndpoint: aws.String(srv.URL), Credentials: credentials.NewStaticCredentialsProvider("a", "b", ""), RetryMaxAttempts: 1,
-		HTTPClient: &http.Client{Transport: &http.Transport{}}})
+	sim, raw := simClient(t, simClock)
 	fx := sim.LoadFixture()
 	ctx := context.Background()
 	var c *ec2cache.Client

@@ -3,15 +3,12 @@ package ec2cache_test
 import (
 	"context"
 	"fmt"
-	"net/http"
-	"net/http/httptest"
 	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
 
@@ -45,11 +42,7 @@ func (s *stuckInterfaces) DescribeNetworkInterfaces(ctx context.Context, in *ec2
 // in one shared read.
 func TestARestartedCacheAnswersOwnedEndpointsWithoutReadingTheirInterfaces(t *testing.T) {
 	simClock := ec2sim.NewManualClock(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
-	sim := ec2sim.New(ec2sim.Options{StateDelay: time.Minute, Clock: simClock})
-	srv := httptest.NewServer(sim)
-	t.Cleanup(srv.Close)
-	raw := ec2.New(ec2.Options{Region: "us-east-1", BaseEndpoint: aws.String(srv.URL), Credentials: credentials.NewStaticCredentialsProvider("a", "b", ""), RetryMaxAttempts: 1,
-		HTTPClient: &http.Client{Transport: &http.Transport{}}})
+	sim, raw := simClient(t, simClock)
 	fx := sim.LoadFixture()
 	ctx := context.Background()
 
@@ -63,11 +56,7 @@ func TestARestartedCacheAnswersOwnedEndpointsWithoutReadingTheirInterfaces(t *te
 		out, err := raw.CreateVpcEndpoint(ctx, &ec2.CreateVpcEndpointInput{
 			VpcId: aws.String(fx.VPCID), ServiceName: aws.String("com.amazonaws.us-east-1." + svc), VpcEndpointType: types.VpcEndpointTypeInterface,
 			SubnetIds: subnets, PrivateDnsEnabled: aws.Bool(false),
-			TagSpecifications: []types.TagSpecification{{ResourceType: types.ResourceTypeVpcEndpoint, Tags: []types.Tag{
-				{Key: aws.String("vpce.dev/cluster"), Value: aws.String("c1")},
-				{Key: aws.String("vpce.dev/owner"), Value: aws.String(fmt.Sprintf("ns/ife-%d", i))},
-				{Key: aws.String("vpce.dev/owner-uid"), Value: aws.String(fmt.Sprintf("uid-%d", i))},
-			}}},
+			TagSpecifications: ownedTags(fmt.Sprintf("ns/ife-%d", i), fmt.Sprintf("uid-%d", i)),
 		})
 		if err != nil {
 			t.Fatal(err)
