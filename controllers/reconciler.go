@@ -198,6 +198,9 @@ func (r *endpointReconciler) Reconcile(ctx context.Context, req ctrl.Request) (c
 			return ctrl.Result{}, err
 		}
 		out = r.deleteBound(ctx, ereq, b, refused)
+		if err := ctx.Err(); err != nil {
+			return ctrl.Result{}, err // stopping: see below
+		}
 		r.emit(obj, out)
 		r.observe(obj, out)
 		if out.Done {
@@ -222,6 +225,12 @@ func (r *endpointReconciler) Reconcile(ctx context.Context, req ctrl.Request) (c
 			out = r.engine.Refuse(ereq, refused)
 		} else {
 			out = r.engine.Reconcile(ctx, ereq)
+		}
+		if err := ctx.Err(); err != nil {
+			// The manager is stopping (or lost its lease): the calls it cut short
+			// are not the object's problem, so no SyncFailed event and no status
+			// write; the next leader reconciles the object from its recorded intents.
+			return ctrl.Result{}, err
 		}
 		r.emit(obj, out)
 		r.observe(obj, out)
