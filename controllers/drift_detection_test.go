@@ -78,10 +78,7 @@ func TestInstanceConnectDriftFoundByTheListing(t *testing.T) {
 	h.waitReady(ep)
 	id, sg := ep.Status.EndpointID, ep.Status.ManagedSecurityGroupID
 
-	ssh := []types.IpPermission{{IpProtocol: aws.String("tcp"), FromPort: aws.Int32(22), ToPort: aws.Int32(22), IpRanges: []types.IpRange{{CidrIp: aws.String(h.fix.VPCCIDR)}}}}
-	if _, err := h.ec2.RevokeSecurityGroupEgress(h.ctx, &ec2.RevokeSecurityGroupEgressInput{GroupId: aws.String(sg), IpPermissions: ssh}); err != nil {
-		t.Fatal(err)
-	}
+	h.revokeSSHEgress(sg)
 	h.waitEvent(ep, v1alpha1.EventDriftCorrected, "+tcp/22 to "+h.fix.VPCCIDR)
 	h.waitReady(ep)
 

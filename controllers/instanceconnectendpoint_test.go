@@ -237,11 +237,7 @@ func TestInstanceConnectDriftRepaired(t *testing.T) {
 	h.create(ep)
 	h.waitReady(ep)
 	id, sg := ep.Status.EndpointID, ep.Status.ManagedSecurityGroupID
-	ssh := []types.IpPermission{{IpProtocol: aws.String("tcp"), FromPort: aws.Int32(22), ToPort: aws.Int32(22), IpRanges: []types.IpRange{{CidrIp: aws.String(h.fix.VPCCIDR)}}}}
-
-	if _, err := h.ec2.RevokeSecurityGroupEgress(h.ctx, &ec2.RevokeSecurityGroupEgressInput{GroupId: aws.String(sg), IpPermissions: ssh}); err != nil {
-		t.Fatal(err)
-	}
+	h.revokeSSHEgress(sg)
 	h.waitEvent(ep, v1alpha1.EventDriftCorrected, "+tcp/22 to "+h.fix.VPCCIDR)
 	if _, err := h.ec2.AuthorizeSecurityGroupIngress(h.ctx, &ec2.AuthorizeSecurityGroupIngressInput{GroupId: aws.String(sg), IpPermissions: []types.IpPermission{{IpProtocol: aws.String("tcp"), FromPort: aws.Int32(443), ToPort: aws.Int32(443), IpRanges: []types.IpRange{{CidrIp: aws.String("0.0.0.0/0")}}}}}); err != nil {
 		t.Fatal(err)
@@ -543,4 +539,14 @@ func TestCrashAfterAChangeThenTheSpecReverted(t *testing.T) {
 	})
 	h.noEvent(ep, v1alpha1.EventDriftCorrected)
 	h.waitEvent(ep, v1alpha1.EventModified, "preserve client IP off")
+}
+
+// revokeSSHEgress takes the SSH-to-the-VPC egress rule off an Instance Connect
+// Endpoint's managed group, as a user would in the console.
+func (h *harness) revokeSSHEgress(sg string) {
+	h.t.Helper()
+	ssh := []types.IpPermission{{IpProtocol: aws.String("tcp"), FromPort: aws.Int32(22), ToPort: aws.Int32(22), IpRanges: []types.IpRange{{CidrIp: aws.String(h.fix.VPCCIDR)}}}}
+	if _, err := h.ec2.RevokeSecurityGroupEgress(h.ctx, &ec2.RevokeSecurityGroupEgressInput{GroupId: aws.String(sg), IpPermissions: ssh}); err != nil {
+		h.t.Fatal(err)
+	}
 }
