@@ -38,7 +38,7 @@ type Options struct {
 
 // LoadConfig builds the aws.Config from the default credential chain (environment,
 // shared config, IRSA web identity, EKS Pod Identity). It keeps the SDK's own
-// BuildableClient HTTP client, so AWS_CA_BUNDLE works.
+// BuildableClient HTTP client, so AWS_CA_BUNDLE works, behind GuardRequestBodies.
 func LoadConfig(ctx context.Context, o Options) (aws.Config, error) {
 	attempts := o.MaxAttempts
 	if attempts == 0 {
@@ -60,6 +60,7 @@ func LoadConfig(ctx context.Context, o Options) (aws.Config, error) {
 	if err != nil {
 		return aws.Config{}, fmt.Errorf("loading AWS configuration: %w", err)
 	}
+	cfg.HTTPClient = GuardRequestBodies(cfg.HTTPClient)
 	return cfg, nil
 }
 
