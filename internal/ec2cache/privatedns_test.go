@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	clocktesting "k8s.io/utils/clock/testing"
 
+	"github.com/vpce-dev/vpce-controller/internal/awsclient"
 	"github.com/vpce-dev/vpce-controller/internal/ec2cache"
 	"github.com/vpce-dev/vpce-controller/test/ec2sim"
 )
@@ -53,7 +54,7 @@ func privateDNSSetup(t *testing.T) (*ec2sim.Server, *ec2.Client, *endpointAnswer
 	srv := httptest.NewServer(sim)
 	t.Cleanup(srv.Close)
 	raw := ec2.New(ec2.Options{Region: "us-east-1", BaseEndpoint: aws.String(srv.URL), Credentials: credentials.NewStaticCredentialsProvider("a", "b", ""), RetryMaxAttempts: 1,
-		HTTPClient: &http.Client{Transport: &http.Transport{}}})
+		HTTPClient: awsclient.GuardRequestBodies(&http.Client{Transport: &http.Transport{}})})
 	rec := &endpointAnswers{Client: raw}
 	clk := clocktesting.NewFakeClock(time.Now())
 	c := ec2cache.New(rec, ec2cache.Options{ClusterTagKey: "vpce.dev/cluster", Cluster: "c1", OwnerTagKey: "vpce.dev/owner", OwnerUIDTagKey: "vpce.dev/owner-uid",

@@ -15,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	clocktesting "k8s.io/utils/clock/testing"
 
+	"github.com/vpce-dev/vpce-controller/internal/awsclient"
 	"github.com/vpce-dev/vpce-controller/internal/ec2cache"
 	"github.com/vpce-dev/vpce-controller/test/ec2sim"
 )
@@ -38,9 +39,10 @@ func clockedSetup(t *testing.T, spacing time.Duration) (*ec2sim.Server, *ec2.Cli
 	sim := ec2sim.New(ec2sim.Options{})
 	srv := httptest.NewServer(sim)
 	t.Cleanup(srv.Close)
-	// A transport of its own: no connection kept alive to another test's server.
+	// A transport of its own (no connection kept alive to another test's server),
+	// request bodies guarded as the manager's are.
 	raw := ec2.New(ec2.Options{Region: "us-east-1", BaseEndpoint: aws.String(srv.URL), Credentials: credentials.NewStaticCredentialsProvider("a", "b", ""), RetryMaxAttempts: 1,
-		HTTPClient: &http.Client{Transport: &http.Transport{}}})
+		HTTPClient: awsclient.GuardRequestBodies(&http.Client{Transport: &http.Transport{}})})
 	clk := clocktesting.NewFakeClock(time.Now())
 	notices := &noticeLog{}
 	c := ec2cache.New(raw, ec2cache.Options{ClusterTagKey: "vpce.dev/cluster", Cluster: "c1", OwnerTagKey: "vpce.dev/owner", OwnerUIDTagKey: "vpce.dev/owner-uid",
@@ -65,7 +67,7 @@ func simClient(t *testing.T, clock ec2sim.Clock) (*ec2sim.Server, *ec2.Client) {
 	srv := httptest.NewServer(sim)
 	t.Cleanup(srv.Close)
 	return sim, ec2.New(ec2.Options{Region: "us-east-1", BaseEndpoint: aws.String(srv.URL), Credentials: credentials.NewStaticCredentialsProvider("a", "b", ""), RetryMaxAttempts: 1,
-		HTTPClient: &http.Client{Transport: &http.Transport{}}})
+		HTTPClient: awsclient.GuardRequestBodies(&http.Client{Transport: &http.Transport{}})})
 }
 
 func ownedGateway(t *testing.T, c *ec2cache.Client, fx ec2sim.Fixture, i int) string {

@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
 
+	"github.com/vpce-dev/vpce-controller/internal/awsclient"
 	"github.com/vpce-dev/vpce-controller/internal/ec2cache"
 	"github.com/vpce-dev/vpce-controller/test/ec2sim"
 )
@@ -24,7 +25,7 @@ func cachedEngine(t *testing.T) (*Engine, *ec2sim.Server, *ec2.Client, ec2sim.Fi
 	srv := httptest.NewServer(sim)
 	t.Cleanup(srv.Close)
 	raw := ec2.New(ec2.Options{Region: "us-east-1", BaseEndpoint: aws.String(srv.URL), Credentials: credentials.NewStaticCredentialsProvider("a", "b", ""),
-		RetryMaxAttempts: 1, HTTPClient: &http.Client{Transport: &http.Transport{}}})
+		RetryMaxAttempts: 1, HTTPClient: awsclient.GuardRequestBodies(&http.Client{Transport: &http.Transport{}})})
 	cache := ec2cache.New(raw, ec2cache.Options{ClusterTagKey: TagCluster, Cluster: "c1", OwnerTagKey: TagOwner, OwnerUIDTagKey: TagOwnerUID,
 		SnapshotTTL: time.Hour, InventoryTTL: time.Hour, ServiceTTL: time.Hour}) // no PollTTL: every poll reads
 	return &Engine{Clients: simClients{cache}, Cluster: "c1"}, sim, raw, sim.LoadFixture()
