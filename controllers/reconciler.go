@@ -83,8 +83,11 @@ type endpointReconciler struct {
 	engine   *endpoint.Engine
 	recorder events.EventRecorder
 	tracker  *backoff.Tracker
-	opts     Options
-	metrics  Observer
+	// share holds each AWS account to half the workers while others are
+	// active (account_share.go).
+	share   *accountShare
+	opts    Options
+	metrics Observer
 	// apiReader reads past the informer cache, and memo says when (freshness.go).
 	apiReader client.Reader
 	memo      writeMemo
@@ -137,6 +140,13 @@ func (r *endpointReconciler) Reconcile(ctx context.Context, req ctrl.Request) (c
 		}
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
+	// An account holding its share of the workers while other accounts' objects
+	// are being reconciled leaves this one for later (account_share.go).
+	account := r.accountName(r.kind.spec(obj))
+	if !r.share.acquire(account) {
+		return ctrl.Result{RequeueAfter: backoff.Jitter(time.Second)}, nil
+	}
+	defer r.share.release(account)
 	// Another shard's object is left to it (shard.go); another install's object
 	// is left alone; an unclaimed one is claimed (with the finalizer) before any
 	// AWS call. See claim.go.
