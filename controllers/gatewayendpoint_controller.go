@@ -86,6 +86,7 @@ func newReconciler(mgr ctrl.Manager, k kind, engine *endpoint.Engine, opts Optio
 		engine:    engine,
 		recorder:  recorder,
 		tracker:   backoff.NewTracker(policy),
+		share:     newAccountShare(max(opts.MaxConcurrentReconciles, 1)),
 		opts:      opts,
 		metrics:   metrics,
 		details:   &connectionDetailsWriter{cached: mgr.GetClient(), live: mgr.GetAPIReader(), scheme: mgr.GetScheme(), recorder: recorder, kind: k, metrics: metrics},

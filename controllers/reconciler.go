@@ -16,6 +16,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/tools/events"
+	"k8s.io/utils/ptr"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller"
@@ -82,8 +83,11 @@ type endpointReconciler struct {
 	engine   *endpoint.Engine
 	recorder events.EventRecorder
 	tracker  *backoff.Tracker
-	opts     Options
-	metrics  Observer
+	// share holds each AWS account to half the workers while others are
+	// active (account_share.go).
+	share   *accountShare
+	opts    Options
+	metrics Observer
 	// apiReader reads past the informer cache, and memo says when (freshness.go).
 	apiReader client.Reader
 	memo      writeMemo
@@ -136,6 +140,13 @@ func (r *endpointReconciler) Reconcile(ctx context.Context, req ctrl.Request) (c
 		}
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
+	// An account holding its share of the workers while other accounts' objects
+	// are being reconciled leaves this one for later (account_share.go).
+	account := r.accountName(r.kind.spec(obj))
+	if !r.share.acquire(account) {
+		return ctrl.Result{RequeueAfter: backoff.Jitter(time.Second)}, nil
+	}
+	defer r.share.release(account)
 	// Another shard's object is left to it (shard.go); another install's object
 	// is left alone; an unclaimed one is claimed (with the finalizer) before any
 	// AWS call. See claim.go.
@@ -418,9 +429,27 @@ func (r *endpointReconciler) emit(obj client.Object, out endpoint.Outcome) {
 	}
 }
 
+// turnPriority is the work-queue priority of an object coming back for its
+// booked turn at the client-side EC2 rate limit (a token reserved for it): it
+// goes before objects that have not yet started or are only polling, so its
+// token is used when it falls due. Behind a long queue (every object of every
+// account at once, or the reconciles of a throttled account) it would come back
+// late, and its account and region's bucket would go unused meanwhile.
+const turnPriority = 10
+
 // next decides when to look again: backoff after a failure, a growing poll while
-// AWS works, the jittered sync period once converged.
+// AWS works, the jittered sync period once converged. Only a booked turn at the
+// rate limit is queued ahead of others; every other result says so explicitly,
+// as the queue otherwise keeps an item's last priority.
 func (r *endpointReconciler) next(obj client.Object, out endpoint.Outcome) ctrl.Result {
+	res := r.nextAt(obj, out)
+	if res.Priority == nil {
+		res.Priority = ptr.To(0)
+	}
+	return res
+}
+
+func (r *endpointReconciler) nextAt(obj client.Object, out endpoint.Outcome) ctrl.Result {
 	key := string(obj.GetUID())
 	switch {
 	case out.Problem != nil:
@@ -428,7 +457,7 @@ func (r *endpointReconciler) next(obj client.Object, out endpoint.Outcome) ctrl.
 	case out.Done:
 		return ctrl.Result{}
 	case out.Poll > 0 && out.PollExact:
-		return ctrl.Result{RequeueAfter: out.Poll}
+		return ctrl.Result{RequeueAfter: out.Poll, Priority: ptr.To(turnPriority)}
 	case out.Poll > 0 && out.PollBackoff:
 		return ctrl.Result{RequeueAfter: r.tracker.Poll(key, out.Poll)}
 	case out.Poll > 0:

@@ -207,12 +207,13 @@ func (t *Throttle) Wait(ctx context.Context, action string) error {
 	caller := callerOf(ctx)
 	now := t.now()
 	longest := time.Duration(max(maxWaiters, 0)) * l.interval()
+	releaseWait := time.Duration(max(maxWaiters, defaultMaxWaiters)) * l.interval()
 	if at, ok := l.ticket(caller, now); ok {
 		if delay := at.Sub(now); delay > longest {
 			return &QueuedError{Action: action, RetryAfter: delay} // back early: the ticket stays
 		}
 		l.useTicket(caller)
-		return t.sleep(ctx, l, action, at.Sub(now), nil)
+		return t.sleep(ctx, l, action, caller, at.Sub(now), releaseWait, nil)
 	}
 	n := int(l.waiting.Add(1))
 	defer l.waiting.Add(-1)
@@ -220,7 +221,7 @@ func (t *Throttle) Wait(ctx context.Context, action string) error {
 	delay := r.DelayFrom(now)
 	switch {
 	case r.OK() && (delay == 0 || n <= maxWaiters && delay <= longest):
-		return t.sleep(ctx, l, action, delay, r)
+		return t.sleep(ctx, l, action, caller, delay, releaseWait, r)
 	case r.OK() && caller != "":
 		l.putTicket(caller, now, now.Add(delay))
 		return &QueuedError{Action: action, RetryAfter: delay}
@@ -233,8 +234,12 @@ func (t *Throttle) Wait(ctx context.Context, action string) error {
 }
 
 // sleep waits delay for a token (its reservation r, when there is one, is
-// given back if ctx ends first), then for the release of the call.
-func (t *Throttle) sleep(ctx context.Context, l *adaptiveLimiter, action string, delay time.Duration, r *rate.Reservation) error {
+// given back if ctx ends first), then for the release of the call. A release
+// further off than releaseWait (a bucket AWS slowed, with callers back for
+// their tokens one after another) sends the caller away rather than hold its
+// worker: a named caller keeps the token it has as a ticket for when the
+// release is due.
+func (t *Throttle) sleep(ctx context.Context, l *adaptiveLimiter, action, caller string, delay, releaseWait time.Duration, r *rate.Reservation) error {
 	start := time.Now()
 	if delay > 0 {
 		timer := time.NewTimer(delay)
@@ -248,8 +253,24 @@ func (t *Throttle) sleep(ctx context.Context, l *adaptiveLimiter, action string,
 			return ctx.Err()
 		}
 	}
-	if err := l.release.Wait(ctx); err != nil {
-		return err
+	rel := l.release.Reserve()
+	if wait := rel.Delay(); wait > 0 {
+		if wait > releaseWait {
+			rel.Cancel()
+			if caller != "" {
+				now := t.now()
+				l.putTicket(caller, now, now.Add(wait))
+			}
+			return &QueuedError{Action: action, RetryAfter: wait}
+		}
+		timer := time.NewTimer(wait)
+		defer timer.Stop()
+		select {
+		case <-timer.C:
+		case <-ctx.Done():
+			rel.Cancel()
+			return ctx.Err()
+		}
 	}
 	if t.OnWait != nil {
 		t.OnWait(action, time.Since(start))

@@ -265,3 +265,39 @@ func TestLateCallersLeaveOnePerToken(t *testing.T) {
 		t.Fatalf("4 late callers left within %v: more at once than the burst of 2", el)
 	}
 }
+
+// TestCallersBackForTokensOfASlowedBucketDoNotHoldWorkers: AWS throttled an
+// account and region, so its bucket, and the pace at which calls leave it, run
+// at a tenth of their rate. A caller back for its reserved token would wait
+// about 10 s for its call to leave: it is sent away instead (a worker freed for
+// other accounts' objects), keeping its token for when its call can leave.
+func TestCallersBackForTokensOfASlowedBucketDoNotHoldWorkers(t *testing.T) {
+	now := time.Now() // the pace at which calls leave follows the real clock
+	th := NewThrottle(map[string]Bucket{"vpc-endpoint-writes": {Rate: 1, Burst: 1}})
+	th.Now = func() time.Time { return now }
+	ask := func(ctx context.Context, caller string) error {
+		return th.Wait(WithCaller(ctx, caller), "CreateVpcEndpoint")
+	}
+	if err := ask(context.Background(), "a"); err != nil { // the burst token
+		t.Fatal(err)
+	}
+	for range 5 {
+		th.Throttled("CreateVpcEndpoint") // 1 (a lone refusal) → 0.5 → 0.25 → 0.125 → 0.1 (a tenth)
+	}
+	var q *QueuedError
+	if err := ask(context.Background(), "b"); !errors.As(err, &q) {
+		t.Fatalf("b behind a slowed bucket: %v, want a QueuedError", err)
+	}
+	// b comes back when its token is due, by the throttle's clock; its call
+	// could leave only about 10 s later.
+	now = now.Add(q.RetryAfter)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	err := ask(ctx, "b")
+	if !errors.As(err, &q) || q.RetryAfter <= 8*time.Second {
+		t.Fatalf("b back for its token, its call about 10 s from leaving: %v, want a QueuedError to come back then (its worker is not held)", err)
+	}
+	if _, ok := th.limiter("CreateVpcEndpoint").ticket("b", now); !ok {
+		t.Fatal("b was sent away without its token: it would queue behind every caller that asked since")
+	}
+}
