@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/ratelimit"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 
@@ -60,7 +61,12 @@ func LoadConfig(ctx context.Context, o Options) (aws.Config, error) {
 	if err != nil {
 		return aws.Config{}, fmt.Errorf("loading AWS configuration: %w", err)
 	}
-	cfg.HTTPClient = GuardRequestBodies(cfg.HTTPClient)
+	httpClient := cfg.HTTPClient
+	if httpClient == nil {
+		// Unset without a CA bundle: what each service client would build itself.
+		httpClient = awshttp.NewBuildableClient()
+	}
+	cfg.HTTPClient = GuardRequestBodies(httpClient)
 	return cfg, nil
 }
 

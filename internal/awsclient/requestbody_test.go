@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/http/httptrace"
+	"os"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -116,5 +117,34 @@ func TestAResponseReadWhileTheRequestIsStillBeingWrittenSucceeds(t *testing.T) {
 	}
 	if len(out.NetworkInterfaces) != 1 || aws.ToString(out.NetworkInterfaces[0].NetworkInterfaceId) != "eni-1" {
 		t.Fatalf("DescribeNetworkInterfaces answered %+v", out.NetworkInterfaces)
+	}
+}
+
+// TestTheManagersClientsCallEC2WithAndWithoutACABundle: the clients LoadConfig
+// wires (their request bodies guarded) reach EC2 whether AWS_CA_BUNDLE is set
+// or not.
+func TestTheManagersClientsCallEC2WithAndWithoutACABundle(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/xml")
+		_, _ = w.Write([]byte(`<DescribeVpcsResponse xmlns="http://ec2.amazonaws.com/doc/2016-11-15/"><requestId>1</requestId><vpcSet/></DescribeVpcsResponse>`))
+	}))
+	defer srv.Close()
+	t.Setenv("AWS_ACCESS_KEY_ID", "test")
+	t.Setenv("AWS_SECRET_ACCESS_KEY", "test")
+	for _, bundle := range []string{"", "/etc/ssl/certs/ca-certificates.crt"} {
+		if bundle != "" {
+			if _, err := os.Stat(bundle); err != nil {
+				continue
+			}
+		}
+		t.Setenv("AWS_CA_BUNDLE", bundle)
+		o := Options{Region: "us-east-1", EndpointURL: srv.URL}
+		cfg, err := LoadConfig(context.Background(), o)
+		if err != nil {
+			t.Fatalf("AWS_CA_BUNDLE=%q: LoadConfig: %v", bundle, err)
+		}
+		if _, err := NewClients(cfg, o).ForRegion("").DescribeVpcs(context.Background(), &ec2.DescribeVpcsInput{}); err != nil {
+			t.Fatalf("AWS_CA_BUNDLE=%q: DescribeVpcs: %v", bundle, err)
+		}
 	}
 }
