@@ -78,7 +78,8 @@ func main() {
 	if o.DriftReadBudget == 0 {
 		o.DriftReadBudget = -1 // no budget
 	}
-	memLimit, err := manager.SetMemoryLimit("/sys/fs/cgroup", memoryLimitRatio, os.Getenv)
+	selfCgroup, _ := os.ReadFile("/proc/self/cgroup") // none: only the mount's root is read
+	memLimit, err := manager.SetMemoryLimit("/sys/fs/cgroup", selfCgroup, memoryLimitRatio, os.Getenv)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "error:", err)
 		os.Exit(2)
