@@ -4,7 +4,9 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
+	"unsafe"
 )
 
 func writeCgroupFile(t *testing.T, path, content string) {
@@ -97,4 +99,54 @@ func TestMemCgroupUnavailable(t *testing.T) {
 	if _, err := newMemCgroup(t.TempDir(), []byte("0::/job\n"), "bench-1", 64<<20); err == nil {
 		t.Fatal("cgroup v2 parent missing: want an error")
 	}
+}
+
+// dropPageCache leaves none of a written file's pages in the page cache (they
+// are charged to the next reader's cgroup, as a container's image files are).
+func TestDropPageCache(t *testing.T) {
+	// In the package's directory, not t.TempDir(): a tmpfs /tmp keeps its pages.
+	dir, err := os.MkdirTemp(".", "pagecache-test-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	path := filepath.Join(dir, "binary")
+	writeCgroupFile(t, path, strings.Repeat("x", 4<<20))
+	if residentPages(t, path) == 0 {
+		t.Fatal("a file just written has no page in the page cache: this test shows nothing here")
+	}
+	if err := dropPageCache(path); err != nil {
+		t.Fatal(err)
+	}
+	if n := residentPages(t, path); n != 0 {
+		t.Fatalf("%d pages still in the page cache", n)
+	}
+}
+
+// residentPages counts the file's pages in the page cache (mincore).
+func residentPages(t *testing.T, path string) int {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, err := syscall.Mmap(int(f.Fd()), 0, int(fi.Size()), syscall.PROT_READ, syscall.MAP_SHARED)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer syscall.Munmap(data)
+	vec := make([]byte, (len(data)+os.Getpagesize()-1)/os.Getpagesize())
+	if _, _, errno := syscall.Syscall(syscall.SYS_MINCORE, uintptr(unsafe.Pointer(&data[0])), uintptr(len(data)), uintptr(unsafe.Pointer(&vec[0]))); errno != 0 {
+		t.Fatal(errno)
+	}
+	n := 0
+	for _, v := range vec {
+		n += int(v & 1)
+	}
+	return n
 }

@@ -146,6 +146,9 @@ func run(ctx context.Context, abort context.CancelCauseFunc, cfg Config) (*Resul
 		} else {
 			res.Cgroup = cg.String()
 			logf("the manager runs in %s, limit %d MiB", cg, cfg.MemoryLimit>>20)
+			if err := dropPageCache(filepath.Join(cfg.Root, "bin", "manager")); err != nil {
+				logf("the manager binary's pages stay charged elsewhere: %v", err)
+			}
 			mopts.Cgroup = cg.dir
 			// Runs after the manager is stopped (deferred below): even on failure.
 			defer func() {
