@@ -114,13 +114,17 @@ type MemoryLimit struct {
 	Source string
 }
 
-// SetMemoryLimit sets the Go runtime's soft memory limit to ratio × the
-// memory limit of the process's cgroup (procSelfCgroup: the content of
-// /proc/self/cgroup) read under cgroupRoot, unless GOMEMLIMIT is set in the
-// environment (getenv), which the runtime already applied, or ratio is 0 (off).
+// SetMemoryLimit sets the Go runtime's soft memory limit from the memory limit
+// of the process's cgroup (procSelfCgroup: the content of /proc/self/cgroup)
+// read under cgroupRoot: ratio × the limit, but no more than the limit less
+// binaryBytes (the pages of the manager's own binary, which the container's
+// limit counts too: with too little room left for them the kernel reads them
+// from disk again and again), and no less than half the limit (below it the
+// garbage collector would run all the time). GOMEMLIMIT set in the environment
+// (getenv), which the runtime already applied, wins; ratio 0 turns it off.
 // Near the limit the garbage collector works harder instead of letting the heap
 // grow past what the container may use.
-func SetMemoryLimit(cgroupRoot string, procSelfCgroup []byte, ratio float64, getenv func(string) string) (MemoryLimit, error) {
+func SetMemoryLimit(cgroupRoot string, procSelfCgroup []byte, ratio float64, binaryBytes int64, getenv func(string) string) (MemoryLimit, error) {
 	if getenv("GOMEMLIMIT") != "" {
 		return MemoryLimit{Bytes: debug.SetMemoryLimit(-1), Source: "GOMEMLIMIT"}, nil
 	}
@@ -134,7 +138,30 @@ func SetMemoryLimit(cgroupRoot string, procSelfCgroup []byte, ratio float64, get
 	if err != nil || limit == 0 {
 		return MemoryLimit{Source: "none"}, err
 	}
-	soft := int64(math.Floor(float64(limit) * ratio))
+	soft := max(min(int64(math.Floor(float64(limit)*ratio)), limit-binaryBytes), limit/2)
 	debug.SetMemoryLimit(soft)
 	return MemoryLimit{Bytes: soft, Source: "cgroup"}, nil
+}
+
+// BinaryMappedBytes sums the sizes of the process's mappings of its own
+// executable exe (code, read-only data) in procSelfMaps, the content of
+// /proc/self/maps: what the binary's pages may take of a container's memory.
+func BinaryMappedBytes(procSelfMaps []byte, exe string) int64 {
+	var n int64
+	for _, line := range strings.Split(string(procSelfMaps), "\n") {
+		f := strings.Fields(line)
+		if len(f) < 6 || f[5] != exe {
+			continue
+		}
+		start, end, ok := strings.Cut(f[0], "-")
+		if !ok {
+			continue
+		}
+		a, err1 := strconv.ParseUint(start, 16, 64)
+		b, err2 := strconv.ParseUint(end, 16, 64)
+		if err1 == nil && err2 == nil && b > a {
+			n += int64(b - a)
+		}
+	}
+	return n
 }

@@ -1,6 +1,7 @@
 package manager
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"runtime/debug"
@@ -52,12 +53,12 @@ func TestSetMemoryLimit(t *testing.T) {
 	writeFile(t, filepath.Join(root, "memory.max"), "268435456")
 	noEnv := func(string) string { return "" }
 
-	got, err := SetMemoryLimit(root, nil, 0.9, noEnv)
+	got, err := SetMemoryLimit(root, nil, 0.9, 0, noEnv)
 	if err != nil || got.Source != "cgroup" || got.Bytes != 241591910 || debug.SetMemoryLimit(-1) != 241591910 {
 		t.Fatalf("90%% of 256 MiB: %+v %v (runtime %d)", got, err, debug.SetMemoryLimit(-1))
 	}
 	debug.SetMemoryLimit(prev)
-	if got, _ := SetMemoryLimit(root, nil, 0, noEnv); got.Source != "off" || debug.SetMemoryLimit(-1) != prev {
+	if got, _ := SetMemoryLimit(root, nil, 0, 0, noEnv); got.Source != "off" || debug.SetMemoryLimit(-1) != prev {
 		t.Fatalf("ratio 0 must leave the limit alone: %+v", got)
 	}
 	env := func(k string) string {
@@ -66,13 +67,13 @@ func TestSetMemoryLimit(t *testing.T) {
 		}
 		return ""
 	}
-	if got, _ := SetMemoryLimit(root, nil, 0.9, env); got.Source != "GOMEMLIMIT" || debug.SetMemoryLimit(-1) != prev {
+	if got, _ := SetMemoryLimit(root, nil, 0.9, 0, env); got.Source != "GOMEMLIMIT" || debug.SetMemoryLimit(-1) != prev {
 		t.Fatalf("GOMEMLIMIT in the environment must win: %+v", got)
 	}
-	if got, _ := SetMemoryLimit(t.TempDir(), nil, 0.9, noEnv); got.Source != "none" || debug.SetMemoryLimit(-1) != prev {
+	if got, _ := SetMemoryLimit(t.TempDir(), nil, 0.9, 0, noEnv); got.Source != "none" || debug.SetMemoryLimit(-1) != prev {
 		t.Fatalf("no container limit: %+v", got)
 	}
-	if _, err := SetMemoryLimit(root, nil, 1.5, noEnv); err == nil {
+	if _, err := SetMemoryLimit(root, nil, 1.5, 0, noEnv); err == nil {
 		t.Fatal("a ratio above 1 must be refused")
 	}
 }
@@ -137,5 +138,50 @@ func TestParseProcCgroup(t *testing.T) {
 	}
 	if v2, v1 := ParseProcCgroup(nil); v2 != "" || v1 != "" {
 		t.Fatalf("nothing: got v2 %q, v1 %q", v2, v1)
+	}
+}
+
+// Under a small limit the binary's own pages (about 30 MiB of code and
+// read-only data) must fit next to the heap: at 64 MiB, 90% left them 6 MiB
+// and the manager spent its time reading them back from disk. Under a large
+// limit the ratio decides; never below half the limit.
+func TestSetMemoryLimitLeavesRoomForTheBinary(t *testing.T) {
+	prev := debug.SetMemoryLimit(-1)
+	t.Cleanup(func() { debug.SetMemoryLimit(prev) })
+	noEnv := func(string) string { return "" }
+	for _, tc := range []struct {
+		limitMiB, binaryMiB, wantMiB int64
+	}{
+		{limitMiB: 64, binaryMiB: 30, wantMiB: 34},
+		{limitMiB: 64, binaryMiB: 50, wantMiB: 32},
+		{limitMiB: 1024, binaryMiB: 30, wantMiB: 921},
+		{limitMiB: 256, binaryMiB: 30, wantMiB: 226},
+	} {
+		root := t.TempDir()
+		writeFile(t, filepath.Join(root, "memory.max"), fmt.Sprint(tc.limitMiB<<20))
+		got, err := SetMemoryLimit(root, nil, 0.9, tc.binaryMiB<<20, noEnv)
+		if err != nil || got.Bytes>>20 != tc.wantMiB || debug.SetMemoryLimit(-1) != got.Bytes {
+			t.Errorf("limit %d MiB, binary %d MiB: got %+v %v; want %d MiB", tc.limitMiB, tc.binaryMiB, got, err, tc.wantMiB)
+		}
+	}
+}
+
+func TestBinaryMappedBytes(t *testing.T) {
+	maps := `00400000-01c00000 r-xp 00000000 fe:00 123 /bin/manager
+01c00000-03400000 r--p 01800000 fe:00 123 /bin/manager
+03400000-03500000 rw-p 03000000 fe:00 123 /bin/manager
+03500000-03600000 rw-p 00000000 00:00 0
+c000000000-c004000000 rw-p 00000000 00:00 0
+7f0000000000-7f0000100000 r-xp 00000000 fe:00 9 /lib/libc.so
+7ffd0000-7ffd1000 r--p 00000000 00:00 0 [vvar]
+`
+	if got, want := BinaryMappedBytes([]byte(maps), "/bin/manager"), int64(0x1800000+0x1800000+0x100000); got != want {
+		t.Fatalf("got %d, want %d", got, want)
+	}
+	// The running test binary maps some of itself.
+	self, _ := os.ReadFile("/proc/self/maps")
+	exe, _ := os.Executable()
+	if BinaryMappedBytes(self, exe) <= 0 {
+		t.Fatalf("no mapping of %s in /proc/self/maps", exe)
 	}
 }
