@@ -19,7 +19,7 @@ type Results struct {
 	// Load is the machine's 1-minute load average during the run (it counts the
 	// benchmark's own processes too).
 	Load LoadSample `json:"loadAverage"`
-	// MemoryLimitMiB is the container limit the manager ran under (GOMEMLIMIT 90% of it); 0: none.
+	// MemoryLimitMiB is the container limit the manager ran under; 0: none.
 	MemoryLimitMiB float64 `json:"memoryLimitMiB,omitempty"`
 	// Cgroup is the memory cgroup of that limit the manager ran in, or why there
 	// was none (then GOMEMLIMIT alone stood for the limit and nothing confined it).
@@ -130,7 +130,7 @@ func (r *Results) Print(w io.Writer) {
 	}
 	limit := ""
 	if r.MemoryLimitMiB > 0 {
-		limit = fmt.Sprintf(" (limit %.0f MiB, GOMEMLIMIT 90%%)", r.MemoryLimitMiB)
+		limit = fmt.Sprintf(" (limit %.0f MiB)", r.MemoryLimitMiB)
 		row("memory limit", fmt.Sprintf("%.0f MiB: %s", r.MemoryLimitMiB, r.Cgroup), "")
 	}
 	row("manager peak RSS"+limit, fmt.Sprintf("%.1f MiB", r.PeakRSSMiB), "< 64 MiB at N=500+500, < 256 MiB at N=5,000+5,000")
