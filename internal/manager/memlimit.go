@@ -15,6 +15,13 @@ import (
 // heap does not count (stacks, the runtime's own, the binary).
 const DefaultMemoryLimitRatio = 0.9
 
+// minMemoryLimitShare is the least share of the container's limit given to
+// the Go runtime however big the binary: 1,000 objects under a 64 MiB limit
+// converged at their bound with 60% (twice the CPU of no limit, a few major
+// faults), and with half of it the garbage collector ran all the time (four
+// times the CPU) and the binary's pages were still read again.
+const minMemoryLimitShare = 0.6
+
 // unlimitedV1 is the value cgroup v1 reports for "no limit" (a page-rounded
 // math.MaxInt64), or more.
 const unlimitedV1 = int64(1) << 62
@@ -119,8 +126,7 @@ type MemoryLimit struct {
 // read under cgroupRoot: ratio × the limit, but no more than the limit less
 // binaryBytes (the pages of the manager's own binary, which the container's
 // limit counts too: with too little room left for them the kernel reads them
-// from disk again and again), and no less than half the limit (below it the
-// garbage collector would run all the time). GOMEMLIMIT set in the environment
+// from disk again and again), and no less than minMemoryLimitShare of the limit. GOMEMLIMIT set in the environment
 // (getenv), which the runtime already applied, wins; ratio 0 turns it off.
 // Near the limit the garbage collector works harder instead of letting the heap
 // grow past what the container may use.
@@ -138,7 +144,7 @@ func SetMemoryLimit(cgroupRoot string, procSelfCgroup []byte, ratio float64, bin
 	if err != nil || limit == 0 {
 		return MemoryLimit{Source: "none"}, err
 	}
-	soft := max(min(int64(math.Floor(float64(limit)*ratio)), limit-binaryBytes), limit/2)
+	soft := max(min(int64(math.Floor(float64(limit)*ratio)), limit-binaryBytes), int64(math.Floor(float64(limit)*minMemoryLimitShare)))
 	debug.SetMemoryLimit(soft)
 	return MemoryLimit{Bytes: soft, Source: "cgroup"}, nil
 }
