@@ -79,9 +79,10 @@ type Client struct {
 	eniReads      batches[types.NetworkInterface]
 	iceReads      batches[types.Ec2InstanceConnectEndpoint]
 
-	// othersEndpoints are the endpoints of the region that are not this
-	// cluster's, from a listing of all (the private DNS conflict check).
-	othersEndpoints list[types.VpcEndpoint]
+	// vpcEndpointReads are the reads of every endpoint of some VPCs, whoever
+	// owns them (the private DNS conflict check): at most one per confirmation
+	// window, for the union of the VPCs and services asked.
+	vpcEndpointReads batches[types.VpcEndpoint]
 
 	vpcs        list[types.Vpc]
 	subnets     list[types.Subnet]
@@ -119,10 +120,11 @@ func New(cl awsclient.EC2, o Options) *Client {
 	c.endpointReads = batches[types.VpcEndpoint]{clock: clk, spacing: o.Spacing, patient: o.ConfirmSpacing, fetch: c.fetchEndpoints}
 	c.groupReads = batches[types.SecurityGroup]{clock: clk, spacing: o.Spacing, patient: o.ConfirmSpacing, fetch: c.fetchGroups}
 	c.eniReads = batches[types.NetworkInterface]{clock: clk, spacing: o.Spacing, fetch: c.fetchInterfaces}
+	c.vpcEndpointReads = batches[types.VpcEndpoint]{clock: clk, spacing: max(o.Spacing, o.ConfirmSpacing), fetch: c.fetchEndpoints}
 	c.iceReads = batches[types.Ec2InstanceConnectEndpoint]{clock: clk, spacing: o.Spacing, fetch: c.fetchICEs}
 	for _, l := range []interface {
 		init(clock.Clock, time.Duration)
-	}{&c.vpcs, &c.subnets, &c.routeTables, &c.othersEndpoints} {
+	}{&c.vpcs, &c.subnets, &c.routeTables} {
 		l.init(clk, o.Spacing)
 	}
 	for _, k := range []interface {

@@ -106,12 +106,8 @@ func (c *Client) fetchEndpoints(ctx context.Context, start time.Time, filters []
 			return nil, err
 		}
 		pages++
-		if !owned {
-			all = append(all, page.VpcEndpoints...)
-			continue
-		}
-		// The owned listing goes to the store, which keeps the compact form: a
-		// listing of many pages holds one page in full at a time, not all.
+		// The store and the callers keep the compact form: a read of many pages
+		// holds one page in full at a time, not all.
 		for _, e := range page.VpcEndpoints {
 			all = append(all, compactEndpoint(e))
 		}
@@ -184,14 +180,25 @@ func (c *Client) DescribeVpcEndpoints(ctx context.Context, in *ec2.DescribeVpcEn
 	}
 	if vpcs := filterValues(in.Filters, "vpc-id"); len(vpcs) > 0 {
 		// Endpoints of given VPCs, whoever owns them (the check for another
-		// endpoint with private DNS): the region's listing of every endpoint,
-		// shared by every such query for a snapshot's lifetime, and the owned
-		// snapshot.
-		theirs, _, err := c.othersEndpoints.get(ctx, need, c.listAllEndpoints)
+		// endpoint with private DNS): EC2 is asked for just those VPCs (and
+		// services), in one request shared by every such query of a confirmation
+		// window, and the owned snapshot adds the endpoints this cluster made that
+		// EC2's filtered answer may not show yet. Never a listing of the whole
+		// region, whose cost would grow with every endpoint of it.
+		items, _, err := c.vpcEndpointReads.query(ctx, in.Filters)
 		if err != nil {
 			return nil, err
 		}
-		all := append(matchEndpoints(theirs, in.Filters), matchEndpoints(c.endpoints.inVPCs(vpcs), in.Filters)...)
+		all := matchEndpoints(items, in.Filters)
+		seen := make(map[string]struct{}, len(all))
+		for _, e := range all {
+			seen[aws.ToString(e.VpcEndpointId)] = struct{}{}
+		}
+		for _, e := range matchEndpoints(c.endpoints.inVPCs(vpcs), in.Filters) {
+			if _, ok := seen[aws.ToString(e.VpcEndpointId)]; !ok {
+				all = append(all, e)
+			}
+		}
 		sort.Slice(all, func(i, j int) bool { return aws.ToString(all[i].VpcEndpointId) < aws.ToString(all[j].VpcEndpointId) })
 		return &ec2.DescribeVpcEndpointsOutput{VpcEndpoints: all}, nil
 	}
@@ -200,30 +207,6 @@ func (c *Client) DescribeVpcEndpoints(ctx context.Context, in *ec2.DescribeVpcEn
 		return nil, err
 	}
 	return &ec2.DescribeVpcEndpointsOutput{VpcEndpoints: matchEndpoints(items, in.Filters)}, nil
-}
-
-// listAllEndpoints lists every endpoint of the account and region: this cluster's
-// go to the owned snapshot (a complete listing of them too), the others are
-// returned, trimmed.
-func (c *Client) listAllEndpoints(ctx context.Context) ([]types.VpcEndpoint, error) {
-	start := c.now()
-	var ours, theirs []types.VpcEndpoint
-	p := ec2.NewDescribeVpcEndpointsPaginator(c.EC2, &ec2.DescribeVpcEndpointsInput{MaxResults: aws.Int32(1000)})
-	for p.HasMorePages() {
-		page, err := p.NextPage(ctx)
-		if err != nil {
-			return nil, err
-		}
-		for _, e := range page.VpcEndpoints {
-			if hasTag(e.Tags, c.o.ClusterTagKey, c.o.Cluster) {
-				ours = append(ours, e)
-			} else {
-				theirs = append(theirs, compactEndpoint(e))
-			}
-		}
-	}
-	c.notify(c.endpoints.mergeListing(start, ours))
-	return theirs, nil
 }
 
 func (c *Client) endpointsByID(ctx context.Context, ids []string, need time.Time, opts []func(*ec2.Options)) (*ec2.DescribeVpcEndpointsOutput, error) {

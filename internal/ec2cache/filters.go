@@ -143,3 +143,24 @@ func boolString(b bool) string {
 	}
 	return "false"
 }
+
+// vpcFilter returns a test of an object's VPC against the request's vpc-id
+// filters (true when there are none), so a query of one VPC passes over the
+// other VPCs' objects without matching each field by field: its cost is the
+// VPC's, not the region's.
+func vpcFilter(filters []types.Filter) func(vpc *string) bool {
+	var sets []map[string]bool
+	for _, f := range filters {
+		if aws.ToString(f.Name) == "vpc-id" {
+			sets = append(sets, idSet(f.Values))
+		}
+	}
+	return func(vpc *string) bool {
+		for _, s := range sets {
+			if !s[aws.ToString(vpc)] {
+				return false
+			}
+		}
+		return true
+	}
+}

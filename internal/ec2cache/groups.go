@@ -60,7 +60,11 @@ func (c *Client) fetchGroups(ctx context.Context, start time.Time, filters []typ
 			return nil, err
 		}
 		pages++
-		all = append(all, page.SecurityGroups...)
+		// Compact as each page comes: a listing of many pages holds one page in
+		// full at a time, not all.
+		for _, g := range page.SecurityGroups {
+			all = append(all, compactGroup(g))
+		}
 	}
 	if c.isOwnedListing(filters) {
 		c.budget.record(pagesGroups, pages)

@@ -136,7 +136,11 @@ func (c *Client) DescribeVpcs(ctx context.Context, in *ec2.DescribeVpcsInput, op
 	if err != nil {
 		return c.EC2.DescribeVpcs(ctx, in, opts...)
 	}
+	inVPC := vpcFilter(in.Filters)
 	vpcs, ok := pick(all, in.VpcIds, func(v types.Vpc) string { return aws.ToString(v.VpcId) }, func(v types.Vpc) bool {
+		if !inVPC(v.VpcId) {
+			return false
+		}
 		m := matcher{tags: v.Tags, fields: map[string][]string{"vpc-id": {aws.ToString(v.VpcId)}, "cidr": {aws.ToString(v.CidrBlock)}, "is-default": {boolString(aws.ToBool(v.IsDefault))}}}
 		matched, _ := m.match(in.Filters)
 		return matched
@@ -168,7 +172,11 @@ func (c *Client) DescribeSubnets(ctx context.Context, in *ec2.DescribeSubnetsInp
 	if err != nil {
 		return c.EC2.DescribeSubnets(ctx, in, opts...)
 	}
+	inVPC := vpcFilter(in.Filters)
 	subnets, ok := pick(all, in.SubnetIds, func(sn types.Subnet) string { return aws.ToString(sn.SubnetId) }, func(sn types.Subnet) bool {
+		if !inVPC(sn.VpcId) {
+			return false
+		}
 		m := matcher{tags: sn.Tags, fields: map[string][]string{"vpc-id": {aws.ToString(sn.VpcId)}, "subnet-id": {aws.ToString(sn.SubnetId)}, "availability-zone": {aws.ToString(sn.AvailabilityZone)}}}
 		matched, _ := m.match(in.Filters)
 		return matched
@@ -200,7 +208,11 @@ func (c *Client) DescribeRouteTables(ctx context.Context, in *ec2.DescribeRouteT
 	if err != nil {
 		return c.EC2.DescribeRouteTables(ctx, in, opts...)
 	}
+	inVPC := vpcFilter(in.Filters)
 	tables, ok := pick(all, in.RouteTableIds, func(rt types.RouteTable) string { return aws.ToString(rt.RouteTableId) }, func(rt types.RouteTable) bool {
+		if !inVPC(rt.VpcId) {
+			return false
+		}
 		fields := map[string][]string{"vpc-id": {aws.ToString(rt.VpcId)}, "route-table-id": {aws.ToString(rt.RouteTableId)}, "association.main": {"false"}}
 		for _, a := range rt.Associations {
 			if a.SubnetId != nil {

@@ -108,8 +108,11 @@ func TestARestartedCacheAnswersOwnedEndpointsWithoutReadingTheirInterfaces(t *te
 	// A reconcile that needs the interfaces reads them, once for all.
 	release()
 	nis, err := c.DescribeNetworkInterfaces(ctx, &ec2.DescribeNetworkInterfacesInput{NetworkInterfaceIds: enis})
-	if err != nil || len(nis.NetworkInterfaces) != len(enis) {
-		t.Fatalf("interfaces: %d of %d, %v", len(nis.NetworkInterfaces), len(enis), err)
+	if err != nil {
+		t.Fatalf("interfaces: %v", err)
+	}
+	if len(nis.NetworkInterfaces) != len(enis) {
+		t.Fatalf("interfaces: %d of %d", len(nis.NetworkInterfaces), len(enis))
 	}
 	if _, err := c.DescribeNetworkInterfaces(ctx, &ec2.DescribeNetworkInterfacesInput{NetworkInterfaceIds: enis[:1]}); err != nil {
 		t.Fatal(err)
