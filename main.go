@@ -45,7 +45,7 @@ func main() {
 	flag.IntVar(&o.DriftReadBudget, "drift-read-budget", manager.DefaultDriftReadBudget, "EC2 calls a minute the drift listings of one AWS account and region may take: where their pages would take more at --drift-interval, that account and region is listed less often (logged, and in vpce_drift_list_interval_seconds). 0 turns the budget off.")
 	flag.StringVar(&o.ProfilingBindAddress, "profiling-bind-address", "0", "Address to serve Go's pprof handlers (/debug/pprof/) on, without authentication: bind it to localhost and reach it with kubectl port-forward. 0 turns them off.")
 	var memoryLimitRatio float64
-	flag.Float64Var(&memoryLimitRatio, "memory-limit-ratio", manager.DefaultMemoryLimitRatio, "Set the Go runtime's soft memory limit (GOMEMLIMIT) to this share of the container's memory limit (cgroup memory.max); 0 turns it off. An explicit GOMEMLIMIT environment variable wins.")
+	flag.Float64Var(&memoryLimitRatio, "memory-limit-ratio", manager.DefaultMemoryLimitRatio, "Set the Go runtime's soft memory limit (GOMEMLIMIT) to this share of the container's memory limit (cgroup memory.max), at most the limit less the size of the manager's binary and at least 60% of the limit; 0 turns it off. An explicit GOMEMLIMIT environment variable wins.")
 	flag.StringVar(&o.Shard.Name, "shard-name", "", "Name of this shard when several managers of one --cluster-name split the objects: it claims objects as <cluster-name>/<shard-name> and elects its own leader. Needs --shard-namespace-selector and/or --shard-accounts.")
 	flag.StringVar(&o.Shard.NamespaceSelector, "shard-namespace-selector", "", "Serve only objects whose namespace matches this label selector (for example vpce.dev/shard=a); needs --shard-name.")
 	flag.StringVar(&o.Shard.Accounts, "shard-accounts", "", "Serve only objects that use these AWSAccounts (spec.accountRef, else --default-account), comma-separated; needs --shard-name.")
@@ -78,7 +78,11 @@ func main() {
 	if o.DriftReadBudget == 0 {
 		o.DriftReadBudget = -1 // no budget
 	}
-	memLimit, err := manager.SetMemoryLimit("/sys/fs/cgroup", memoryLimitRatio, os.Getenv)
+	selfCgroup, _ := os.ReadFile("/proc/self/cgroup") // none: only the mount's root is read
+	selfMaps, _ := os.ReadFile("/proc/self/maps")
+	exe, _ := os.Executable()
+	binaryBytes := manager.BinaryMappedBytes(selfMaps, exe)
+	memLimit, err := manager.SetMemoryLimit("/sys/fs/cgroup", selfCgroup, memoryLimitRatio, binaryBytes, os.Getenv)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "error:", err)
 		os.Exit(2)
@@ -105,7 +109,7 @@ func main() {
 		"defaultAccount", o.DefaultAccount, "requireAccountRef", o.RequireAccountRef,
 		"shardName", o.Shard.Name, "shardNamespaceSelector", o.Shard.NamespaceSelector, "shardAccounts", o.Shard.Accounts,
 		"metricsBindAddress", o.Metrics.BindAddress, "metricsSecure", o.Metrics.Secure,
-		"driftInterval", o.DriftInterval, "driftReadBudget", o.DriftReadBudget, "memoryLimitBytes", memLimit.Bytes, "memoryLimitSource", memLimit.Source)
+		"driftInterval", o.DriftInterval, "driftReadBudget", o.DriftReadBudget, "memoryLimitBytes", memLimit.Bytes, "memoryLimitSource", memLimit.Source, "binaryMappedBytes", binaryBytes)
 	if err := mgr.Start(ctx); err != nil {
 		log.Error(err, "Manager stopped with an error")
 		os.Exit(1)

@@ -1,14 +1,14 @@
 package controllers
 
 import (
+	"context"
 	"strings"
-	"sync/atomic"
+	"sync"
 
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/util/workqueue"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
-	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/event"
-	"sigs.k8s.io/controller-runtime/pkg/handler"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 	"sigs.k8s.io/controller-runtime/pkg/source"
 
 	"github.com/vpce-dev/vpce-controller/internal/ec2cache"
@@ -18,23 +18,24 @@ import (
 // security group that looks different in AWS than at the previous read) into
 // reconciles of the objects that own them, so drift is repaired within the
 // cache's listing interval rather than the sync period, and a change the
-// controller made is confirmed as soon as a read shows it.
+// controller made is confirmed as soon as a read shows it. A notice goes
+// straight into the kind's work queue, which keeps one entry per object
+// however many notices it gets: memory grows with the objects waiting, not
+// with a buffer sized for the largest fleet, and no notice is lost.
 type AWSChanges struct {
-	byKind map[string]chan event.GenericEvent
-	// Dropped counts notices lost to a full queue (the sync period still finds them).
-	Dropped atomic.Int64
+	mu sync.Mutex
+	// queues are the kinds' work queues, set when their controllers start.
+	queues map[string]workqueue.TypedRateLimitingInterface[reconcile.Request]
+	// early holds, per kind, the objects noticed before its controller started.
+	early map[string]map[types.NamespacedName]struct{}
 }
-
-// changeBuffer is how many notices wait for a controller to take them.
-const changeBuffer = 16384
 
 // NewAWSChanges returns the fan-out to the kinds' controllers.
 func NewAWSChanges() *AWSChanges {
-	return &AWSChanges{byKind: map[string]chan event.GenericEvent{
-		gatewayKind{}.name():         make(chan event.GenericEvent, changeBuffer),
-		interfaceKind{}.name():       make(chan event.GenericEvent, changeBuffer),
-		instanceConnectKind{}.name(): make(chan event.GenericEvent, changeBuffer),
-	}}
+	return &AWSChanges{
+		queues: map[string]workqueue.TypedRateLimitingInterface[reconcile.Request]{},
+		early:  map[string]map[types.NamespacedName]struct{}{},
+	}
 }
 
 // kindsOf names the kinds whose objects may own the changed resource.
@@ -60,14 +61,31 @@ func (a *AWSChanges) Notify(c ec2cache.Change) {
 	if a == nil || !ok || ns == "" || name == "" {
 		return
 	}
+	key := types.NamespacedName{Namespace: ns, Name: name}
+	a.mu.Lock()
+	defer a.mu.Unlock()
 	for _, k := range kindsOf(c) {
-		ev := event.GenericEvent{Object: &metav1.PartialObjectMetadata{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name}}}
-		select {
-		case a.byKind[k] <- ev:
-		default:
-			a.Dropped.Add(1)
+		if q := a.queues[k]; q != nil {
+			q.Add(reconcile.Request{NamespacedName: key})
+			continue
 		}
+		if a.early[k] == nil {
+			a.early[k] = map[types.NamespacedName]struct{}{}
+		}
+		a.early[k][key] = struct{}{}
 	}
+}
+
+// start hands the kind's notices to its controller's queue from now on, with
+// those that came before.
+func (a *AWSChanges) start(kind string, q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.queues[kind] = q
+	for key := range a.early[kind] {
+		q.Add(reconcile.Request{NamespacedName: key})
+	}
+	delete(a.early, kind)
 }
 
 // watchAWS adds the kind's change notices to a controller.
@@ -75,5 +93,8 @@ func watchAWS(b *builder.Builder, a *AWSChanges, kind string) *builder.Builder {
 	if a == nil {
 		return b
 	}
-	return b.WatchesRawSource(source.Channel[client.Object](a.byKind[kind], &handler.EnqueueRequestForObject{}))
+	return b.WatchesRawSource(source.Func(func(_ context.Context, q workqueue.TypedRateLimitingInterface[reconcile.Request]) error {
+		a.start(kind, q)
+		return nil
+	}))
 }

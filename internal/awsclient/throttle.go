@@ -100,7 +100,10 @@ type Throttle struct {
 	// negative: none, every caller without a free token is queued.
 	MaxWaiters int
 	// Now is the throttle's clock; nil means time.Now. Waits sleep in real time.
-	Now       func() time.Time
+	Now func() time.Time
+	// RealNow is the clock the release bucket (the pace at which calls leave)
+	// follows; nil means time.Now. Tests that fake Now fake it too.
+	RealNow   func() time.Time
 	overrides map[string]Bucket
 	mu        sync.Mutex
 	limiters  map[string]*adaptiveLimiter
@@ -253,10 +256,10 @@ func (t *Throttle) sleep(ctx context.Context, l *adaptiveLimiter, action, caller
 			return ctx.Err()
 		}
 	}
-	rel := l.release.Reserve()
-	if wait := rel.Delay(); wait > 0 {
+	rel := l.release.ReserveN(t.realNow(), 1)
+	if wait := rel.DelayFrom(t.realNow()); wait > 0 {
 		if wait > releaseWait {
-			rel.Cancel()
+			rel.CancelAt(t.realNow())
 			if caller != "" {
 				now := t.now()
 				l.putTicket(caller, now, now.Add(wait))
@@ -268,7 +271,7 @@ func (t *Throttle) sleep(ctx context.Context, l *adaptiveLimiter, action, caller
 		select {
 		case <-timer.C:
 		case <-ctx.Done():
-			rel.Cancel()
+			rel.CancelAt(t.realNow())
 			return ctx.Err()
 		}
 	}
@@ -295,8 +298,8 @@ func (t *Throttle) Throttled(action string) {
 		if left := l.TokensAt(now); left >= 1 {
 			l.ReserveN(now, int(left))
 		}
-		if left := l.release.Tokens(); left >= 1 {
-			l.release.ReserveN(time.Now(), int(left))
+		if left := l.release.TokensAt(t.realNow()); left >= 1 {
+			l.release.ReserveN(t.realNow(), int(left))
 		}
 		return
 	}
@@ -305,7 +308,7 @@ func (t *Throttle) Throttled(action string) {
 		next = floor
 	}
 	l.SetLimit(rate.Limit(next))
-	l.release.SetLimit(rate.Limit(next))
+	l.release.SetLimitAt(t.realNow(), rate.Limit(next))
 }
 
 // Succeeded tells the throttle a call went through: the rate creeps back (by 5%)
@@ -316,7 +319,7 @@ func (t *Throttle) Succeeded(action string) {
 	defer l.mu.Unlock()
 	if cur := float64(l.Limit()); cur < l.configured.Rate {
 		l.SetLimit(rate.Limit(min(l.configured.Rate, cur*1.05)))
-		l.release.SetLimit(l.Limit())
+		l.release.SetLimitAt(t.realNow(), l.Limit())
 	}
 }
 

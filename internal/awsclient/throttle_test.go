@@ -272,9 +272,11 @@ func TestLateCallersLeaveOnePerToken(t *testing.T) {
 // about 10 s for its call to leave: it is sent away instead (a worker freed for
 // other accounts' objects), keeping its token for when its call can leave.
 func TestCallersBackForTokensOfASlowedBucketDoNotHoldWorkers(t *testing.T) {
-	now := time.Now() // the pace at which calls leave follows the real clock
+	now := time.Now()
+	released := now // the release bucket's clock: it stays put while b is away
 	th := NewThrottle(map[string]Bucket{"vpc-endpoint-writes": {Rate: 1, Burst: 1}})
 	th.Now = func() time.Time { return now }
+	th.RealNow = func() time.Time { return released }
 	ask := func(ctx context.Context, caller string) error {
 		return th.Wait(WithCaller(ctx, caller), "CreateVpcEndpoint")
 	}

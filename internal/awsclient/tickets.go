@@ -35,6 +35,14 @@ func (t *Throttle) now() time.Time {
 	return time.Now()
 }
 
+// realNow is the release bucket's clock.
+func (t *Throttle) realNow() time.Time {
+	if t.RealNow != nil {
+		return t.RealNow()
+	}
+	return time.Now()
+}
+
 // interval is the time between two tokens at the bucket's configured rate.
 func (l *adaptiveLimiter) interval() time.Duration {
 	return time.Duration(float64(time.Second) / l.configured.Rate)

@@ -19,8 +19,11 @@ type Results struct {
 	// Load is the machine's 1-minute load average during the run (it counts the
 	// benchmark's own processes too).
 	Load LoadSample `json:"loadAverage"`
-	// MemoryLimitMiB is the container limit the manager ran under (GOMEMLIMIT 90% of it); 0: none.
+	// MemoryLimitMiB is the container limit the manager ran under; 0: none.
 	MemoryLimitMiB float64 `json:"memoryLimitMiB,omitempty"`
+	// Cgroup is the memory cgroup of that limit the manager ran in, or why there
+	// was none (then GOMEMLIMIT alone stood for the limit and nothing confined it).
+	Cgroup string `json:"cgroup,omitempty"`
 
 	TimeToReady                float64 `json:"timeToReadySeconds"`
 	LowerBound                 float64 `json:"tokenBucketLowerBoundSeconds"`
@@ -76,7 +79,19 @@ type Results struct {
 	PeakRSSMiB float64 `json:"peakRSSMiB"`
 	// PeakAnonMiB is the highest anonymous memory (heap, stacks) sampled every
 	// 100 ms: peak RSS without the binary's own pages.
-	PeakAnonMiB  float64 `json:"peakAnonMiB"`
+	PeakAnonMiB float64 `json:"peakAnonMiB"`
+	// CgroupPeakMiB is the cgroup's peak usage (v1 memory.max_usage_in_bytes, v2
+	// memory.peak: anonymous memory and page cache, the binary's pages included).
+	CgroupPeakMiB float64 `json:"cgroupPeakMiB,omitempty"`
+	// CgroupPeakWorkingSetMiB is the highest working set (usage minus inactive
+	// file pages, as the kubelet computes it) sampled every 100 ms.
+	CgroupPeakWorkingSetMiB float64 `json:"cgroupPeakWorkingSetMiB,omitempty"`
+	// CgroupOOMKills counts the kernel's OOM kills in the cgroup (the run stops
+	// at the first).
+	CgroupOOMKills int64 `json:"cgroupOOMKills"`
+	// MajorFaults counts the manager's page faults that read from disk (over
+	// restarts): a binary whose pages a limit keeps dropping reads them again.
+	MajorFaults  int64   `json:"majorFaults"`
 	CPUSeconds   float64 `json:"cpuSeconds"`
 	CPUPerObject float64 `json:"cpuPerObjectSeconds"`
 }
@@ -115,10 +130,17 @@ func (r *Results) Print(w io.Writer) {
 	}
 	limit := ""
 	if r.MemoryLimitMiB > 0 {
-		limit = fmt.Sprintf(" (limit %.0f MiB, GOMEMLIMIT 90%%)", r.MemoryLimitMiB)
+		limit = fmt.Sprintf(" (limit %.0f MiB)", r.MemoryLimitMiB)
+		row("memory limit", fmt.Sprintf("%.0f MiB: %s", r.MemoryLimitMiB, r.Cgroup), "")
 	}
 	row("manager peak RSS"+limit, fmt.Sprintf("%.1f MiB", r.PeakRSSMiB), "< 64 MiB at N=500+500, < 256 MiB at N=5,000+5,000")
 	row("manager peak anonymous memory (RSS without the binary's pages; sampled every 100 ms)", fmt.Sprintf("%.1f MiB", r.PeakAnonMiB), "")
+	if r.CgroupPeakMiB > 0 {
+		row("cgroup peak usage (anonymous and page cache)", fmt.Sprintf("%.1f MiB", r.CgroupPeakMiB), "")
+		row("cgroup peak working set (usage minus inactive file, as the kubelet; sampled every 100 ms)", fmt.Sprintf("%.1f MiB", r.CgroupPeakWorkingSetMiB), "")
+		row("OOM kills in the cgroup", fmt.Sprintf("%d", r.CgroupOOMKills), "0")
+	}
+	row("manager major page faults (pages read from disk)", fmt.Sprintf("%d", r.MajorFaults), "")
 	row("manager CPU (whole run; per object)", fmt.Sprintf("%.1f s; %.3f s", r.CPUSeconds, r.CPUPerObject), "flat in N (±20%)")
 	row("manager CPU while converging (per object)", fmt.Sprintf("%.1f s; %.3f s", r.ConvergeCPUSeconds, r.ConvergeCPUPerObject), "")
 	fmt.Fprintf(w, "\nEC2 calls by action while converging:")

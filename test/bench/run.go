@@ -52,8 +52,9 @@ type Config struct {
 	// random moment, to measure drift detection latency.
 	Probes int
 	// MemoryLimit, when set, is the container memory limit the manager is run
-	// under, as the chart sets it: GOMEMLIMIT is set to 90% of it, as the manager
-	// does from its cgroup.
+	// under, as a pod's: the manager runs in a memory cgroup of this limit made
+	// for it (and sets GOMEMLIMIT from it itself) when the machine allows it;
+	// otherwise only GOMEMLIMIT is set, to 90% of it, and nothing confines it.
 	MemoryLimit int64
 	// ConvergeOnly stops after the restart: no drift probes, no drift in 10% of
 	// the objects, no deletion (the memory run at 5,000+5,000, where each of
@@ -72,6 +73,18 @@ const (
 
 // Run runs the benchmark and returns its figures.
 func Run(ctx context.Context, cfg Config) (*Results, error) {
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	res, err := run(ctx, cancel, cfg)
+	if err != nil && context.Cause(ctx) != nil && ctx.Err() != nil {
+		err = fmt.Errorf("%w (then: %v)", context.Cause(ctx), err)
+	}
+	return res, err
+}
+
+// run is Run; abort ends the run early with a cause (the manager killed by
+// its memory limit).
+func run(ctx context.Context, abort context.CancelCauseFunc, cfg Config) (*Results, error) {
 	logf := cfg.Logf
 	scale := cfg.TimeScale
 	real := func(d time.Duration) time.Duration { return time.Duration(float64(d) / scale) }
@@ -120,26 +133,55 @@ func Run(ctx context.Context, cfg Config) (*Results, error) {
 		mopts.Args = append(mopts.Args, "--profiling-bind-address="+cfg.ProfilingAddr)
 	}
 	mopts.Args = append(mopts.Args, cfg.ManagerArgs...)
+	var cg *memCgroup
 	if cfg.MemoryLimit > 0 {
-		mopts.Env = append(mopts.Env, fmt.Sprintf("GOMEMLIMIT=%d", cfg.MemoryLimit*9/10))
 		res.MemoryLimitMiB = float64(cfg.MemoryLimit) / (1 << 20)
+		self, _ := os.ReadFile("/proc/self/cgroup")
+		cg, err = newMemCgroup("/sys/fs/cgroup", self, fmt.Sprintf("vpce-bench-%d", os.Getpid()), cfg.MemoryLimit)
+		if err != nil {
+			cg = nil
+			res.Cgroup = "none, the limit is GOMEMLIMIT only: " + err.Error()
+			logf("no memory cgroup for the manager (%v): GOMEMLIMIT only, nothing confines it", err)
+			mopts.Env = append(mopts.Env, fmt.Sprintf("GOMEMLIMIT=%d", cfg.MemoryLimit*9/10))
+		} else {
+			res.Cgroup = cg.String()
+			logf("the manager runs in %s, limit %d MiB", cg, cfg.MemoryLimit>>20)
+			if err := dropPageCache(filepath.Join(cfg.Root, "bin", "manager")); err != nil {
+				logf("the manager binary's pages stay charged elsewhere: %v", err)
+			}
+			mopts.Cgroup = cg.dir
+			// Runs after the manager is stopped (deferred below): even on failure.
+			defer func() {
+				if err := cg.remove(); err != nil {
+					logf("%v", err)
+				}
+			}()
+			defer func() {
+				if u, err := cg.usage(); err == nil {
+					res.CgroupPeakMiB, res.CgroupOOMKills = float64(u.PeakBytes)/(1<<20), u.OOMKills
+				}
+			}()
+		}
 	}
 	mgr, err := e2e.StartManager(ctx, mopts)
 	if err != nil {
 		return nil, err
 	}
 	defer mgr.Stop()
-	// The peak of anonymous memory is sampled: /proc keeps no high-water mark of it.
-	anonPeak := sampleAnonPeak(ctx, mgr)
-	defer func() { res.PeakAnonMiB = anonPeak() }()
-	// usage accumulates the manager's CPU and peak memory across restarts.
+	// The peaks of anonymous memory and of the working set are sampled: neither
+	// /proc nor cgroup v1 keeps a high-water mark of them.
+	peaks := sampleMemory(ctx, mgr, cg, abort)
+	defer func() { res.PeakAnonMiB, res.CgroupPeakWorkingSetMiB = peaks() }()
+	// usage accumulates the manager's CPU, major faults and peak memory across restarts.
 	var cpuBefore, peak float64
+	var faultsBefore int64
 	usage := func() (cpu, peakMiB float64, err error) {
 		u, err := mgr.Usage()
 		if err != nil {
 			return 0, 0, err
 		}
 		peak = math.Max(peak, float64(u.PeakRSSBytes)/(1<<20))
+		res.MajorFaults = faultsBefore + u.MajorFaults
 		return cpuBefore + u.CPUSeconds, peak, nil
 	}
 	const ns = "bench"
@@ -221,7 +263,7 @@ func Run(ctx context.Context, cfg Config) (*Results, error) {
 		if err := mgr.Stop(); err != nil {
 			return nil, err
 		}
-		cpuBefore = cpu
+		cpuBefore, faultsBefore = cpu, res.MajorFaults
 		if err := sim.ResetCounters(); err != nil {
 			return nil, err
 		}
@@ -666,11 +708,13 @@ func scaledReadBudget(scale float64) string {
 	return fmt.Sprintf("--drift-read-budget=%d", int(math.Round(manager.DefaultDriftReadBudget*scale)))
 }
 
-// sampleAnonPeak reads the manager's anonymous memory every 100 ms until ctx
-// ends, and returns a function giving the highest reading so far, in MiB.
-func sampleAnonPeak(ctx context.Context, mgr *e2e.Manager) func() float64 {
+// sampleMemory reads the manager's anonymous memory, and the working set of
+// its cgroup cg (nil: none), every 100 ms until ctx ends, and returns a
+// function giving the highest readings so far, in MiB. An OOM kill in cg
+// aborts the run.
+func sampleMemory(ctx context.Context, mgr *e2e.Manager, cg *memCgroup, abort context.CancelCauseFunc) func() (anon, workingSet float64) {
 	var mu sync.Mutex
-	var peak int64
+	var anonPeak, wsPeak int64
 	go func() {
 		t := time.NewTicker(100 * time.Millisecond)
 		defer t.Stop()
@@ -680,16 +724,29 @@ func sampleAnonPeak(ctx context.Context, mgr *e2e.Manager) func() float64 {
 				return
 			case <-t.C:
 			}
-			if u, err := mgr.Usage(); err == nil {
-				mu.Lock()
-				peak = max(peak, u.AnonBytes)
-				mu.Unlock()
+			u, uerr := mgr.Usage()
+			var c cgroupUsage
+			var cerr error = fmt.Errorf("no cgroup")
+			if cg != nil {
+				c, cerr = cg.usage()
+			}
+			mu.Lock()
+			if uerr == nil {
+				anonPeak = max(anonPeak, u.AnonBytes)
+			}
+			if cerr == nil {
+				wsPeak = max(wsPeak, c.WorkingSetBytes)
+			}
+			mu.Unlock()
+			if cerr == nil && c.OOMKills > 0 {
+				abort(fmt.Errorf("the manager was OOM-killed under its memory limit (%s: %d OOM kills, peak %.1f MiB)", cg, c.OOMKills, float64(c.PeakBytes)/(1<<20)))
+				return
 			}
 		}
 	}()
-	return func() float64 {
+	return func() (float64, float64) {
 		mu.Lock()
 		defer mu.Unlock()
-		return float64(peak) / (1 << 20)
+		return float64(anonPeak) / (1 << 20), float64(wsPeak) / (1 << 20)
 	}
 }

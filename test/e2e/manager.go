@@ -33,6 +33,9 @@ type ManagerOptions struct {
 	Env []string
 	// LogFile receives the manager's output, appended across restarts (required).
 	LogFile string
+	// Cgroup, when set, is a cgroup directory (v1 or v2) the process is moved
+	// into as soon as it starts, at every start: a pod's memory limit.
+	Cgroup string
 }
 
 // Manager is a manager process that can be killed and restarted.
@@ -96,6 +99,7 @@ func StartManager(ctx context.Context, opts ManagerOptions) (*Manager, error) {
 			env:         managerEnv(opts),
 			logPath:     opts.LogFile,
 			deathSignal: syscall.SIGKILL,
+			cgroup:      opts.Cgroup,
 		},
 	}
 	if err := m.start(ctx); err != nil {
@@ -180,6 +184,9 @@ type Usage struct {
 	RSSBytes int64
 	// PeakRSSBytes is the highest resident set size so far (VmHWM).
 	PeakRSSBytes int64
+	// MajorFaults counts the page faults that read from disk (majflt): pages of
+	// the binary read again after a memory limit made the kernel drop them.
+	MajorFaults int64
 	// AnonBytes is the anonymous part of the resident set now (RssAnon: heap,
 	// stacks), without the pages of the binary itself (RssFile), which the
 	// kernel can drop and read again under a container's memory limit.
@@ -224,6 +231,7 @@ func (m *Manager) Usage() (Usage, error) {
 	if len(rest) < 13 {
 		return u, fmt.Errorf("e2e: short /proc/%d/stat", pid)
 	}
+	u.MajorFaults, _ = strconv.ParseInt(rest[9], 10, 64)
 	utime, _ := strconv.ParseFloat(rest[11], 64)
 	stime, _ := strconv.ParseFloat(rest[12], 64)
 	u.CPUSeconds = (utime + stime) / 100

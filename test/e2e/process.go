@@ -23,6 +23,9 @@ type process struct {
 	// deathSignal is sent to the child when the caller dies, so an aborted test
 	// leaves nothing behind.
 	deathSignal syscall.Signal
+	// cgroup, when set, is a cgroup directory the process is moved into as soon
+	// as it starts (its cgroup.procs).
+	cgroup string
 
 	cmd  *exec.Cmd
 	done chan struct{} // closed when cmd has exited
@@ -48,6 +51,12 @@ func (p *process) start() error {
 		p.err = cmd.Wait()
 		close(p.done)
 	}()
+	if p.cgroup != "" {
+		if err := os.WriteFile(filepath.Join(p.cgroup, "cgroup.procs"), []byte(strconv.Itoa(cmd.Process.Pid)), 0o644); err != nil {
+			_ = p.stop(syscall.SIGKILL, 10*time.Second)
+			return fmt.Errorf("e2e: moving %s into cgroup %s: %w", p.name, p.cgroup, err)
+		}
+	}
 	return nil
 }
 

@@ -37,7 +37,7 @@ func main() {
 	flag.IntVar(&cfg.Probes, "probes", 5, "single-object drifts injected to measure drift detection latency")
 	flag.BoolVar(&cfg.ConvergeOnly, "converge-only", false, "stop after the restart: no drift probes, no drift in 10% of the objects, no deletion (for the 5,000+5,000 memory run)")
 	flag.StringVar(&cfg.ProfilingAddr, "pprof-addr", "", "serve the manager's pprof handlers on this address (--profiling-bind-address), e.g. 127.0.0.1:6060")
-	memLimit := flag.Int("memory-limit-mib", 0, "run the manager as under a container limit of this many MiB (GOMEMLIMIT 90% of it); 0: none")
+	memLimit := flag.Int("memory-limit-mib", 0, "run the manager in a memory cgroup of this many MiB, as a pod's limit (it sets GOMEMLIMIT to 90% of it itself; where no cgroup can be made, only GOMEMLIMIT is set); 0: none")
 	out := flag.String("out", "bench/results.json", "where to write the figures as JSON (fleet runs: bench/results-<mode>.json)")
 	keepLogs := flag.Bool("keep-logs", false, "keep the run's logs (manager, control plane, and every EC2 call in ec2sim-calls.log) and say where")
 	managerArgs := flag.String("manager-args", "", "extra flags for the manager(s), space-separated, after the benchmark's own (a later flag wins)")
