@@ -97,6 +97,13 @@ type Client struct {
 
 	ticking atomic.Bool
 	budget  listBudget
+
+	// decodeSlot lets one Describe response of owned endpoints or groups be
+	// decoded at a time in this account and region (unchanged.go): the memory
+	// decoding takes stays that of one page whatever the reads in flight.
+	decodeSlot chan struct{}
+	// undecoded counts the members of responses left undecoded as unchanged.
+	undecoded atomic.Int64
 }
 
 type stamped[T any] struct {
@@ -111,11 +118,12 @@ func New(cl awsclient.EC2, o Options) *Client {
 		clk = clock.RealClock{}
 	}
 	c := &Client{EC2: cl, o: o, clock: clk,
-		endpoints: newOwned(endpointOps, o),
-		groups:    newOwned(groupOps, o),
-		ices:      newOwned(iceOps, o),
-		enis:      map[string]types.NetworkInterface{},
-		foreign:   map[string]stamped[types.SecurityGroup]{},
+		endpoints:  newOwned(endpointOps, o),
+		groups:     newOwned(groupOps, o),
+		ices:       newOwned(iceOps, o),
+		enis:       map[string]types.NetworkInterface{},
+		foreign:    map[string]stamped[types.SecurityGroup]{},
+		decodeSlot: make(chan struct{}, 1),
 	}
 	c.endpointReads = batches[types.VpcEndpoint]{clock: clk, spacing: o.Spacing, patient: o.ConfirmSpacing, fetch: c.fetchEndpoints}
 	c.groupReads = batches[types.SecurityGroup]{clock: clk, spacing: o.Spacing, patient: o.ConfirmSpacing, fetch: c.fetchGroups}

@@ -81,11 +81,14 @@ func (c *Client) fetchEndpoints(ctx context.Context, start time.Time, filters []
 		// By ID rather than by the vpc-endpoint-id filter, which not every EC2
 		// implementation knows; an unknown ID fails the request, so halves are
 		// asked until the unknown ones are found.
+		var raw rawReads
 		all, err := byIDs(ctx, filters[0].Values, func(ctx context.Context, ids []string) ([]types.VpcEndpoint, error) {
-			out, err := c.EC2.DescribeVpcEndpoints(ctx, &ec2.DescribeVpcEndpointsInput{VpcEndpointIds: ids})
+			u := unchangedOf(c, endpointSet, c.endpoints)
+			out, err := c.EC2.DescribeVpcEndpoints(ctx, &ec2.DescribeVpcEndpointsInput{VpcEndpointIds: ids}, u.option)
 			if err != nil {
 				return nil, err
 			}
+			raw.add(u)
 			return out.VpcEndpoints, nil
 		})
 		if err != nil {
@@ -93,18 +96,22 @@ func (c *Client) fetchEndpoints(ctx context.Context, start time.Time, filters []
 		}
 		// The interfaces first: a reconcile the notice starts reports them.
 		c.prefetchInterfaces(ctx, c.interfacesChanged(all))
-		c.notify(c.endpoints.mergeRead(start, filters[0].Values, all))
-		return all, nil
+		c.notify(c.endpoints.mergeRead(start, filters[0].Values, all, raw))
+		return append(all, c.endpoints.objects(raw.unchanged)...), nil
 	}
 	var all []types.VpcEndpoint
+	var raw rawReads
 	owned := c.isOwnedListing(filters)
 	p := ec2.NewDescribeVpcEndpointsPaginator(c.EC2, &ec2.DescribeVpcEndpointsInput{Filters: filters, MaxResults: aws.Int32(1000)})
 	pages := 0
 	for p.HasMorePages() {
-		page, err := p.NextPage(ctx)
+		// Members the store holds unchanged are not decoded (unchanged.go).
+		u := unchangedOf(c, endpointSet, c.endpoints)
+		page, err := p.NextPage(ctx, u.option)
 		if err != nil {
 			return nil, err
 		}
+		raw.add(u)
 		pages++
 		// The store and the callers keep the compact form: a read of many pages
 		// holds one page in full at a time, not all.
@@ -115,12 +122,12 @@ func (c *Client) fetchEndpoints(ctx context.Context, start time.Time, filters []
 	c.prefetchInterfaces(ctx, c.interfacesChanged(all)) // before the notices, as above
 	if owned {
 		c.budget.record(pagesEndpoints, pages)
-		c.notify(c.endpoints.mergeListing(start, all))
+		c.notify(c.endpoints.mergeListing(start, all, raw))
 		c.pruneInterfaces()
 	} else {
-		c.notify(c.endpoints.mergeRead(start, filterValues(filters, "vpc-endpoint-id"), all))
+		c.notify(c.endpoints.mergeRead(start, filterValues(filters, "vpc-endpoint-id"), all, raw))
 	}
-	return all, nil
+	return append(all, c.endpoints.objects(raw.unchanged)...), nil
 }
 
 // byIDs reads objects by ID with read, which fails NotFound when one ID is
@@ -248,7 +255,7 @@ func (c *Client) endpointsByID(ctx context.Context, ids []string, need time.Time
 			if err != nil {
 				return out, err
 			}
-			c.notify(c.endpoints.mergeRead(c.now(), nil, out.VpcEndpoints))
+			c.notify(c.endpoints.mergeRead(c.now(), nil, out.VpcEndpoints, rawReads{}))
 			for _, e := range out.VpcEndpoints {
 				found[aws.ToString(e.VpcEndpointId)] = e
 			}

@@ -32,3 +32,14 @@ func (c *Client) WaitingVPCEndpointReadServices() int {
 	}
 	return n
 }
+
+// UndecodedMembers is how many members of Describe responses were found
+// unchanged and left undecoded.
+func (c *Client) UndecodedMembers() int64 { return c.undecoded.Load() }
+
+// HoldDecodeSlot takes the account's and region's decode slot until release is
+// called: responses that arrive meanwhile wait to be decoded.
+func (c *Client) HoldDecodeSlot() (release func()) {
+	c.decodeSlot <- struct{}{}
+	return func() { <-c.decodeSlot }
+}

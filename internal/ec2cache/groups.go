@@ -52,13 +52,17 @@ func groupFingerprint(g types.SecurityGroup) string {
 
 func (c *Client) fetchGroups(ctx context.Context, start time.Time, filters []types.Filter) ([]types.SecurityGroup, error) {
 	var all []types.SecurityGroup
+	var raw rawReads
 	p := ec2.NewDescribeSecurityGroupsPaginator(c.EC2, &ec2.DescribeSecurityGroupsInput{Filters: filters, MaxResults: aws.Int32(1000)})
 	pages := 0
 	for p.HasMorePages() {
-		page, err := p.NextPage(ctx)
+		// Members the store holds unchanged are not decoded (unchanged.go).
+		u := unchangedOf(c, groupSet, c.groups)
+		page, err := p.NextPage(ctx, u.option)
 		if err != nil {
 			return nil, err
 		}
+		raw.add(u)
 		pages++
 		// Compact as each page comes: a listing of many pages holds one page in
 		// full at a time, not all.
@@ -68,11 +72,11 @@ func (c *Client) fetchGroups(ctx context.Context, start time.Time, filters []typ
 	}
 	if c.isOwnedListing(filters) {
 		c.budget.record(pagesGroups, pages)
-		c.notify(c.groups.mergeListing(start, all))
+		c.notify(c.groups.mergeListing(start, all, raw))
 	} else {
-		c.notify(c.groups.mergeRead(start, filterValues(filters, "group-id"), all))
+		c.notify(c.groups.mergeRead(start, filterValues(filters, "group-id"), all, raw))
 	}
-	return all, nil
+	return append(all, c.groups.objects(raw.unchanged)...), nil
 }
 
 func (c *Client) listGroups(ctx context.Context) error {

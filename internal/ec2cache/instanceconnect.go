@@ -53,7 +53,7 @@ func (c *Client) fetchICEs(ctx context.Context, start time.Time, filters []types
 	}
 	if c.isOwnedListing(filters) {
 		c.budget.record(pagesICEs, pages)
-		c.notify(c.ices.mergeListing(start, all))
+		c.notify(c.ices.mergeListing(start, all, rawReads{}))
 	}
 	return all, nil
 }
@@ -103,14 +103,14 @@ func (c *Client) DescribeInstanceConnectEndpoints(ctx context.Context, in *ec2.D
 		switch {
 		case err != nil && byID:
 			if awserr.IsNotFound(err) {
-				c.notify(c.ices.mergeRead(start, stale, nil))
+				c.notify(c.ices.mergeRead(start, stale, nil, rawReads{}))
 			}
 			return out, err
 		case err != nil:
 			// One of them is gone: EC2 answers the query itself.
 			return c.EC2.DescribeInstanceConnectEndpoints(ctx, in, opts...)
 		}
-		c.notify(c.ices.mergeRead(start, stale, out.InstanceConnectEndpoints))
+		c.notify(c.ices.mergeRead(start, stale, out.InstanceConnectEndpoints, rawReads{}))
 		cands = append(cands, out.InstanceConnectEndpoints...)
 	}
 	return &ec2.DescribeInstanceConnectEndpointsOutput{InstanceConnectEndpoints: matchICEs(cands, in.Filters)}, nil

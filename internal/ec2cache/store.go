@@ -43,7 +43,8 @@ type entry[T any] struct {
 	owner    string
 	ownerUID string
 	settled  bool
-	ourCopy  bool // carries this cluster's tag
+	ourCopy  bool   // carries this cluster's tag
+	raw      uint64 // hash of the member as EC2 sent it (rawHash); 0: not known
 	typ      string
 	vpc      string
 }
@@ -184,22 +185,28 @@ func (s *owned[T]) clean(id string) {
 
 // mergeListing stores a complete listing of the owned objects that started at
 // start, and returns what changed since the previous reads. Objects read by ID
-// after start are kept as read.
-func (s *owned[T]) mergeListing(start time.Time, items []T) []Change {
+// after start are kept as read. raw has the members' hashes and the members
+// the listing found unchanged and did not decode (they are not in items).
+func (s *owned[T]) mergeListing(start time.Time, items []T, raw rawReads) []Change {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	notify := !s.listedAt.IsZero()
 	var changes []Change
-	seen := make(map[string]struct{}, len(items))
+	seen := make(map[string]struct{}, len(items)+len(raw.unchanged))
 	for _, it := range items {
 		id := s.ops.id(it)
 		seen[id] = struct{}{}
 		if old := s.items[id]; old != nil && old.at.After(start) {
 			continue
 		}
-		if c := s.put(id, s.newEntry(it, start), notify); c != nil {
+		e := s.newEntry(it, start)
+		e.raw = raw.hashes[id]
+		if c := s.put(id, e, notify); c != nil {
 			changes = append(changes, *c)
 		}
+	}
+	for _, id := range raw.unchanged {
+		seen[id] = struct{}{}
 	}
 	for id, e := range s.items {
 		if _, ok := seen[id]; !ok && !e.at.After(start) {
@@ -213,6 +220,7 @@ func (s *owned[T]) mergeListing(start time.Time, items []T) []Change {
 			s.clean(id) // the listing started after the write: it has the written state
 		}
 	}
+	s.keepUnchanged(start, raw)
 	if start.After(s.listedAt) {
 		s.listedAt = start
 	}
@@ -222,13 +230,16 @@ func (s *owned[T]) mergeListing(start time.Time, items []T) []Change {
 // mergeRead stores what a read of ids that started at start found (items may hold
 // other objects, which are stored when they are this cluster's), and returns what
 // changed. An owned object the read did not find is forgotten: the next read of it
-// asks EC2 itself.
-func (s *owned[T]) mergeRead(start time.Time, ids []string, items []T) []Change {
+// asks EC2 itself. raw is as for mergeListing.
+func (s *owned[T]) mergeRead(start time.Time, ids []string, items []T, raw rawReads) []Change {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	notify := !s.listedAt.IsZero()
 	var changes []Change
-	found := make(map[string]struct{}, len(items))
+	found := make(map[string]struct{}, len(items)+len(raw.unchanged))
+	for _, id := range raw.unchanged {
+		found[id] = struct{}{}
+	}
 	for _, it := range items {
 		id := s.ops.id(it)
 		found[id] = struct{}{}
@@ -237,6 +248,7 @@ func (s *owned[T]) mergeRead(start time.Time, ids []string, items []T) []Change 
 			continue
 		}
 		e := s.newEntry(it, start)
+		e.raw = raw.hashes[id]
 		if !e.ourCopy {
 			// Not this cluster's (any more): a read by ID of an object it owned
 			// means its tags were taken off.
@@ -264,7 +276,49 @@ func (s *owned[T]) mergeRead(start time.Time, ids []string, items []T) []Change 
 			}
 		}
 	}
+	s.keepUnchanged(start, raw)
 	return changes
+}
+
+// keepUnchanged stamps the entries a read that started at start found
+// unchanged and did not decode (lock held). An entry replaced since the read
+// looked (by an older read finishing late) no longer matches: it is marked
+// for a read by ID, since this read's newer state of it was not decoded. One
+// gone since is left to the next read.
+func (s *owned[T]) keepUnchanged(start time.Time, raw rawReads) {
+	for _, id := range raw.unchanged {
+		old := s.items[id]
+		switch {
+		case old == nil || old.at.After(start):
+		case old.raw == raw.hashes[id]:
+			old.at = start
+		default:
+			s.dirty[id] = start
+		}
+	}
+}
+
+// rawHashOf returns the hash of id's member as EC2 last sent it (0: unknown).
+func (s *owned[T]) rawHashOf(id string) uint64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if e := s.items[id]; e != nil {
+		return e.raw
+	}
+	return 0
+}
+
+// objects returns the stored objects of ids (those the store has).
+func (s *owned[T]) objects(ids []string) []T {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]T, 0, len(ids))
+	for _, id := range ids {
+		if e := s.items[id]; e != nil {
+			out = append(out, e.obj)
+		}
+	}
+	return out
 }
 
 // lookup returns the entry of id when a read that started at or after need has it
