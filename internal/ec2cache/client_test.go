@@ -7,10 +7,12 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
 
+	"github.com/vpce-dev/vpce-controller/internal/awsclient"
 	"github.com/vpce-dev/vpce-controller/internal/awserr"
 	"github.com/vpce-dev/vpce-controller/internal/ec2cache"
 	"github.com/vpce-dev/vpce-controller/test/ec2sim"
@@ -20,7 +22,7 @@ func setup(t *testing.T) (*ec2sim.Server, *ec2.Client, *ec2cache.Client, ec2sim.
 	sim := ec2sim.New(ec2sim.Options{StateDelay: 100 * time.Millisecond, DeletedLinger: 100 * time.Millisecond})
 	srv := httptest.NewServer(sim)
 	t.Cleanup(srv.Close)
-	raw := ec2.New(ec2.Options{Region: "us-east-1", BaseEndpoint: aws.String(srv.URL), Credentials: credentials.NewStaticCredentialsProvider("a", "b", ""), RetryMaxAttempts: 1})
+	raw := ec2.New(ec2.Options{Region: "us-east-1", BaseEndpoint: aws.String(srv.URL), Credentials: credentials.NewStaticCredentialsProvider("a", "b", ""), RetryMaxAttempts: 1, HTTPClient: awsclient.GuardRequestBodies(awshttp.NewBuildableClient())})
 	c := ec2cache.New(raw, ec2cache.Options{ClusterTagKey: "vpce.dev/cluster", Cluster: "c1", SnapshotTTL: time.Hour, InventoryTTL: time.Hour, ServiceTTL: time.Hour})
 	return sim, raw, c, sim.LoadFixture()
 }

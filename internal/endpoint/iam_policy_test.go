@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 
 	"github.com/vpce-dev/vpce-controller/api/v1alpha1"
@@ -37,7 +38,7 @@ func policyEngine(t *testing.T) (*Engine, *ec2.Client, *ec2sim.Server, ec2sim.Fi
 	if err := sim.SetIAMPolicy(doc); err != nil {
 		t.Fatal(err)
 	}
-	c := ec2.New(ec2.Options{Region: "us-east-1", BaseEndpoint: aws.String(srv.URL), Credentials: aws.AnonymousCredentials{}, RetryMaxAttempts: 1})
+	c := ec2.New(ec2.Options{Region: "us-east-1", BaseEndpoint: aws.String(srv.URL), Credentials: aws.AnonymousCredentials{}, RetryMaxAttempts: 1, HTTPClient: awsclient.GuardRequestBodies(awshttp.NewBuildableClient())})
 	return &Engine{Clients: simClients{c}, Cluster: "c1", PendingPoll: 10 * time.Millisecond}, c, sim, fx
 }
 

@@ -9,8 +9,10 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 
+	"github.com/vpce-dev/vpce-controller/internal/awsclient"
 	"github.com/vpce-dev/vpce-controller/test/ec2sim"
 )
 
@@ -80,7 +82,7 @@ func TestRegionsComeFromTheCredentialScope(t *testing.T) {
 	_, err := eu.DescribeVpcs(ctx, &ec2.DescribeVpcsInput{VpcIds: []string{e.sim.Account(spoke).LoadFixture().VPCID}})
 	wantCode(t, err, "InvalidVpcID.NotFound")
 	// Unsigned requests act in the default account and region.
-	anon := ec2.New(ec2.Options{Region: "eu-west-1", BaseEndpoint: aws.String(e.url), Credentials: aws.AnonymousCredentials{}, RetryMaxAttempts: 1})
+	anon := ec2.New(ec2.Options{Region: "eu-west-1", BaseEndpoint: aws.String(e.url), Credentials: aws.AnonymousCredentials{}, RetryMaxAttempts: 1, HTTPClient: awsclient.GuardRequestBodies(awshttp.NewBuildableClient())})
 	vpcs = must(anon.DescribeVpcs(ctx, &ec2.DescribeVpcsInput{}))
 	if len(vpcs.Vpcs) != 1 || *vpcs.Vpcs[0].VpcId != e.sim.LoadFixture().VPCID {
 		t.Fatalf("unsigned request sees %+v", vpcs.Vpcs)

@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	"github.com/aws/smithy-go"
 
+	"github.com/vpce-dev/vpce-controller/internal/awsclient"
 	"github.com/vpce-dev/vpce-controller/test/ec2sim"
 )
 
@@ -55,6 +56,7 @@ func newEnv(t *testing.T, opts ec2sim.Options) *env {
 		BaseEndpoint:     aws.String(srv.URL),
 		Credentials:      aws.AnonymousCredentials{},
 		RetryMaxAttempts: 1,
+		HTTPClient:       awsclient.GuardRequestBodies(awshttp.NewBuildableClient()),
 	})
 	return &env{sim: sim, ec2: c, url: srv.URL, fx: sim.LoadFixture(), clock: clock}
 }

@@ -7,9 +7,12 @@ import (
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	"github.com/aws/smithy-go"
+
+	"github.com/vpce-dev/vpce-controller/internal/awsclient"
 )
 
 // TestPrivateDNSNeedsRoute53AssociateVPCWithHostedZone: CreateVpcEndpoint
@@ -23,7 +26,7 @@ func TestPrivateDNSNeedsRoute53AssociateVPCWithHostedZone(t *testing.T) {
 	fx := s.LoadFixture()
 	srv := httptest.NewServer(s)
 	defer srv.Close()
-	c := ec2.New(ec2.Options{Region: "us-east-1", BaseEndpoint: aws.String(srv.URL), Credentials: aws.AnonymousCredentials{}, RetryMaxAttempts: 1})
+	c := ec2.New(ec2.Options{Region: "us-east-1", BaseEndpoint: aws.String(srv.URL), Credentials: aws.AnonymousCredentials{}, RetryMaxAttempts: 1, HTTPClient: awsclient.GuardRequestBodies(awshttp.NewBuildableClient())})
 	ctx := t.Context()
 	iface := func(privateDNS bool) error {
 		_, err := c.CreateVpcEndpoint(ctx, &ec2.CreateVpcEndpointInput{VpcId: &fx.VPCID, ServiceName: aws.String("com.amazonaws.us-east-1.ssm"),

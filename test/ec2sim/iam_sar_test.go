@@ -7,8 +7,11 @@ import (
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/smithy-go"
+
+	"github.com/vpce-dev/vpce-controller/internal/awsclient"
 )
 
 // allowOn is a policy allowing actions on resources.
@@ -61,7 +64,7 @@ func TestARNsUseTheRegionsPartition(t *testing.T) {
 		s := New(Options{Region: region, Seed: 1})
 		fx := s.LoadFixture()
 		srv := httptest.NewServer(s)
-		c := ec2.New(ec2.Options{Region: region, BaseEndpoint: aws.String(srv.URL), Credentials: aws.AnonymousCredentials{}, RetryMaxAttempts: 1})
+		c := ec2.New(ec2.Options{Region: region, BaseEndpoint: aws.String(srv.URL), Credentials: aws.AnonymousCredentials{}, RetryMaxAttempts: 1, HTTPClient: awsclient.GuardRequestBodies(awshttp.NewBuildableClient())})
 		ctx := t.Context()
 		out, err := c.DescribeSubnets(ctx, &ec2.DescribeSubnetsInput{SubnetIds: []string{fx.PrivateSubnets[0].SubnetID}})
 		if err != nil {

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
@@ -15,6 +16,7 @@ import (
 	ststypes "github.com/aws/aws-sdk-go-v2/service/sts/types"
 	"github.com/aws/smithy-go"
 
+	"github.com/vpce-dev/vpce-controller/internal/awsclient"
 	"github.com/vpce-dev/vpce-controller/test/ec2sim"
 )
 
@@ -56,11 +58,11 @@ func static(key string) aws.CredentialsProvider {
 }
 
 func (e *accountsEnv) ec2(creds aws.CredentialsProvider, region string) *ec2.Client {
-	return ec2.New(ec2.Options{Region: region, BaseEndpoint: aws.String(e.url), Credentials: creds, RetryMaxAttempts: 1})
+	return ec2.New(ec2.Options{Region: region, BaseEndpoint: aws.String(e.url), Credentials: creds, RetryMaxAttempts: 1, HTTPClient: awsclient.GuardRequestBodies(awshttp.NewBuildableClient())})
 }
 
 func (e *accountsEnv) sts(creds aws.CredentialsProvider) *sts.Client {
-	return sts.New(sts.Options{Region: "us-east-1", BaseEndpoint: aws.String(e.url), Credentials: creds, RetryMaxAttempts: 1})
+	return sts.New(sts.Options{Region: "us-east-1", BaseEndpoint: aws.String(e.url), Credentials: creds, RetryMaxAttempts: 1, HTTPClient: awsclient.GuardRequestBodies(awshttp.NewBuildableClient())})
 }
 
 // trust is a trust policy allowing principal to assume the role (and tag

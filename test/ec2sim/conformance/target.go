@@ -10,6 +10,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
+
+	"github.com/vpce-dev/vpce-controller/internal/awsclient"
 )
 
 // Region is the region every scenario runs in.
@@ -74,7 +76,7 @@ func (t Target) ClientAs(creds aws.CredentialsProvider, region string) *ec2.Clie
 		BaseEndpoint:     aws.String(t.Endpoint),
 		Credentials:      creds,
 		RetryMaxAttempts: 1,
-		HTTPClient:       &http.Client{Timeout: 30 * time.Second},
+		HTTPClient:       awsclient.GuardRequestBodies(&http.Client{Timeout: 30 * time.Second}),
 	})
 }
 
@@ -86,7 +88,7 @@ func (t Target) STSClientAs(creds aws.CredentialsProvider) *sts.Client {
 		BaseEndpoint:     aws.String(t.Endpoint),
 		Credentials:      creds,
 		RetryMaxAttempts: 1,
-		HTTPClient:       &http.Client{Timeout: 30 * time.Second},
+		HTTPClient:       awsclient.GuardRequestBodies(&http.Client{Timeout: 30 * time.Second}),
 	})
 }
 
