@@ -102,6 +102,7 @@ type Client struct {
 	// decoded at a time in this account and region (unchanged.go): the memory
 	// decoding takes stays that of one page whatever the reads in flight.
 	decodeSlot chan struct{}
+	decodeBuf  []byte // the slot holder's body buffer (unchanged.go)
 	// undecoded counts the members of responses left undecoded as unchanged.
 	undecoded atomic.Int64
 }

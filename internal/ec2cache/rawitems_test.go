@@ -1,8 +1,19 @@
 package ec2cache
 
 import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"reflect"
+	"strconv"
+	"strings"
+	"sync"
 	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
 )
 
 // TestScanItemsFindsTheMembersAndTheirOwnIDs: members are found at the set's
@@ -61,5 +72,54 @@ func TestRewriteCutsOnlyTheMembersHeldUnchanged(t *testing.T) {
 	}
 	if !reflect.DeepEqual(u.skipped, []string{"vpce-a"}) || len(u.hashes) != 3 || u.hashes["vpce-c"] != rawHash([]byte(c)) {
 		t.Fatalf("skipped %v, hashes %v", u.skipped, u.hashes)
+	}
+}
+
+// TestReadsSharingTheDecodeBufferEachGetTheirOwnAnswer: reads of one account
+// and region share one body buffer, handed from one decode to the next; each
+// still decodes exactly its own response, whatever their sizes.
+func TestReadsSharingTheDecodeBufferEachGetTheirOwnAnswer(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_ = r.ParseForm()
+		id := r.Form.Get("VpcEndpointId.1")
+		n, _ := strconv.Atoi(strings.TrimPrefix(id, "vpce-"))
+		var b strings.Builder
+		b.WriteString(`<DescribeVpcEndpointsResponse><requestId>r</requestId><vpcEndpointSet>`)
+		for i := 0; i < n%7*50+1; i++ { // answers of different sizes
+			fmt.Fprintf(&b, `<item><vpcEndpointId>%s</vpcEndpointId><policyDocument>%s</policyDocument></item>`, id, strings.Repeat("x", 1000))
+		}
+		b.WriteString(`</vpcEndpointSet></DescribeVpcEndpointsResponse>`)
+		w.Header().Set("Content-Type", "text/xml")
+		_, _ = io.WriteString(w, b.String())
+	}))
+	defer srv.Close()
+	cl := ec2.New(ec2.Options{Region: "us-east-1", BaseEndpoint: aws.String(srv.URL), Credentials: aws.AnonymousCredentials{}, RetryMaxAttempts: 1})
+	slot, buf := make(chan struct{}, 1), []byte(nil)
+	var wg sync.WaitGroup
+	errs := make(chan error, 40)
+	for i := 0; i < 40; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			id := fmt.Sprintf("vpce-%d", i)
+			u := &unchangedItems{rawSet: endpointSet, slot: slot, buf: &buf}
+			out, err := cl.DescribeVpcEndpoints(context.Background(), &ec2.DescribeVpcEndpointsInput{VpcEndpointIds: []string{id}}, u.option)
+			if err == nil && len(out.VpcEndpoints) != i%7*50+1 {
+				err = fmt.Errorf("%s: %d members, want %d", id, len(out.VpcEndpoints), i%7*50+1)
+			}
+			for _, e := range out.VpcEndpoints {
+				if err == nil && aws.ToString(e.VpcEndpointId) != id {
+					err = fmt.Errorf("%s answered with a member of %s", id, aws.ToString(e.VpcEndpointId))
+				}
+			}
+			errs <- err
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Error(err)
+		}
 	}
 }

@@ -56,6 +56,9 @@ type unchangedItems struct {
 	known func(id string) uint64
 	// slot, when set, is held from the response's arrival until it is decoded.
 	slot chan struct{}
+	// buf, when set with slot, is the buffer the body is read into: one per
+	// slot, used only by its holder, so pages do not each allocate their own.
+	buf *[]byte
 	// counter, when set, counts the members cut out.
 	counter *atomic.Int64
 
@@ -102,13 +105,46 @@ func (u *unchangedItems) cut(ctx context.Context, in middleware.DeserializeInput
 			return out, md, ctx.Err()
 		}
 	}
-	body, err := io.ReadAll(resp.Body)
+	var into []byte
+	if u.held && u.buf != nil {
+		into = (*u.buf)[:0]
+	}
+	body, err := readAll(into, resp.Body, resp.ContentLength)
 	_ = resp.Body.Close()
+	if u.held && u.buf != nil {
+		*u.buf = body[:0]
+		if cap(body) > maxKeptBuffer {
+			*u.buf = nil
+		}
+	}
 	if err != nil {
 		return out, md, err
 	}
 	resp.Body = io.NopCloser(bytes.NewReader(u.rewrite(body)))
 	return out, md, nil
+}
+
+// maxKeptBuffer is the largest body buffer kept for the next response.
+const maxKeptBuffer = 16 << 20
+
+// readAll appends r's bytes to b, sized up front when the length is known.
+func readAll(b []byte, r io.Reader, length int64) ([]byte, error) {
+	if length > 0 && length < maxKeptBuffer && int64(cap(b)) < length+1 {
+		b = make([]byte, 0, length+1) // +1: the read that sees io.EOF
+	}
+	for {
+		if len(b) == cap(b) {
+			b = append(b, 0)[:len(b)]
+		}
+		n, err := r.Read(b[len(b):cap(b)])
+		b = b[:len(b)+n]
+		if err == io.EOF {
+			return b, nil
+		}
+		if err != nil {
+			return b, err
+		}
+	}
 }
 
 // rewrite returns body without the members the store holds unchanged, noting
@@ -142,5 +178,5 @@ func (u *unchangedItems) rewrite(body []byte) []byte {
 // unchangedOf returns the middleware of one call reading members of set, which
 // the store s may hold already.
 func unchangedOf[T any](c *Client, set rawSet, s *owned[T]) *unchangedItems {
-	return &unchangedItems{rawSet: set, known: s.rawHashOf, slot: c.decodeSlot, counter: &c.undecoded}
+	return &unchangedItems{rawSet: set, known: s.rawHashOf, slot: c.decodeSlot, buf: &c.decodeBuf, counter: &c.undecoded}
 }
