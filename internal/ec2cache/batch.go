@@ -35,6 +35,9 @@ type batch[T any] struct {
 	patient time.Duration
 	// fetch reads every page of one request that started at start.
 	fetch func(ctx context.Context, start time.Time, filters []types.Filter) ([]T, error)
+	// done, when set, is given every read that succeeded: the filter values it
+	// asked for (not to be changed), what EC2 answered, and when it started.
+	done func(values map[string]map[string]struct{}, items []T, start time.Time)
 
 	mu          sync.Mutex
 	next        *pass[T] // gathering callers, not started yet
@@ -54,6 +57,8 @@ type pass[T any] struct {
 	// does; sooner wakes the pass when an impatient caller joins it.
 	hurry, patient bool
 	sooner         chan struct{}
+	// callers is how many callers joined it.
+	callers int
 }
 
 // query joins the next read with these filters and waits for its answer. It
@@ -81,6 +86,7 @@ func (b *batch[T]) join(ctx context.Context, filters []types.Filter, patient boo
 		default:
 		}
 	}
+	p.callers++
 	for _, f := range filters {
 		name := aws.ToString(f.Name)
 		if p.values[name] == nil {
@@ -135,6 +141,9 @@ func (b *batch[T]) run(p *pass[T]) {
 			break
 		}
 		p.items = append(p.items, items...)
+	}
+	if p.err == nil && b.done != nil {
+		b.done(p.values, p.items, p.start)
 	}
 	close(p.done)
 }
@@ -221,6 +230,7 @@ type batches[T any] struct {
 	spacing time.Duration
 	patient time.Duration // see batch.patient
 	fetch   func(ctx context.Context, start time.Time, filters []types.Filter) ([]T, error)
+	done    func(values map[string]map[string]struct{}, items []T, start time.Time) // see batch.done
 	mu      sync.Mutex
 	by      map[string]*batch[T]
 }
@@ -243,7 +253,7 @@ func (bs *batches[T]) join(ctx context.Context, filters []types.Filter, patient 
 	}
 	b, ok := bs.by[sig]
 	if !ok {
-		b = &batch[T]{clock: bs.clock, spacing: bs.spacing, patient: bs.patient, fetch: bs.fetch}
+		b = &batch[T]{clock: bs.clock, spacing: bs.spacing, patient: bs.patient, fetch: bs.fetch, done: bs.done}
 		bs.by[sig] = b
 	}
 	bs.mu.Unlock()

@@ -83,6 +83,8 @@ type Client struct {
 	// owns them (the private DNS conflict check): at most one per confirmation
 	// window, for the union of the VPCs and services asked.
 	vpcEndpointReads batches[types.VpcEndpoint]
+	// vpcAnswers are their recent answers (vpcendpoints.go).
+	vpcAnswers vpcEndpointAnswers
 
 	vpcs        list[types.Vpc]
 	subnets     list[types.Subnet]
@@ -129,7 +131,7 @@ func New(cl awsclient.EC2, o Options) *Client {
 	c.endpointReads = batches[types.VpcEndpoint]{clock: clk, spacing: o.Spacing, patient: o.ConfirmSpacing, fetch: c.fetchEndpoints}
 	c.groupReads = batches[types.SecurityGroup]{clock: clk, spacing: o.Spacing, patient: o.ConfirmSpacing, fetch: c.fetchGroups}
 	c.eniReads = batches[types.NetworkInterface]{clock: clk, spacing: o.Spacing, fetch: c.fetchInterfaces}
-	c.vpcEndpointReads = batches[types.VpcEndpoint]{clock: clk, spacing: max(o.Spacing, o.ConfirmSpacing), fetch: c.fetchEndpoints}
+	c.vpcEndpointReads = batches[types.VpcEndpoint]{clock: clk, spacing: max(o.Spacing, o.ConfirmSpacing), fetch: c.fetchEndpoints, done: c.keepVPCEndpointRead}
 	c.iceReads = batches[types.Ec2InstanceConnectEndpoint]{clock: clk, spacing: o.Spacing, fetch: c.fetchICEs}
 	for _, l := range []interface {
 		init(clock.Clock, time.Duration)

@@ -189,10 +189,10 @@ func (c *Client) DescribeVpcEndpoints(ctx context.Context, in *ec2.DescribeVpcEn
 		// Endpoints of given VPCs, whoever owns them (the check for another
 		// endpoint with private DNS): EC2 is asked for just those VPCs (and
 		// services), in one request shared by every such query of a confirmation
-		// window, and the owned snapshot adds the endpoints this cluster made that
+		// window, or from a recent answer (vpcendpoints.go); the owned snapshot adds the endpoints this cluster made that
 		// EC2's filtered answer may not show yet. Never a listing of the whole
 		// region, whose cost would grow with every endpoint of it.
-		items, _, err := c.vpcEndpointReads.query(ctx, in.Filters)
+		items, err := c.vpcEndpoints(ctx, in.Filters, need)
 		if err != nil {
 			return nil, err
 		}

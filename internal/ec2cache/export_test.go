@@ -17,16 +17,16 @@ func (c *Client) WaitingEndpointReadIDs() int {
 	return len(b.next.values["vpc-endpoint-id"])
 }
 
-// WaitingVPCEndpointReadServices is how many services wait for the next shared
+// WaitingVPCEndpointReadCallers is how many checks wait for the next shared
 // read of the endpoints of some VPCs (the private DNS check).
-func (c *Client) WaitingVPCEndpointReadServices() int {
+func (c *Client) WaitingVPCEndpointReadCallers() int {
 	c.vpcEndpointReads.mu.Lock()
 	defer c.vpcEndpointReads.mu.Unlock()
 	n := 0
 	for _, b := range c.vpcEndpointReads.by {
 		b.mu.Lock()
 		if b.next != nil {
-			n += len(b.next.values["service-name"])
+			n += b.next.callers
 		}
 		b.mu.Unlock()
 	}

@@ -77,11 +77,12 @@ func endpointIDs(eps []types.VpcEndpoint) []string {
 	return out
 }
 
-// TestPrivateDNSCheckReadsOnlyTheVPCAndServiceConcerned: the check for another
-// endpoint with private DNS asks EC2 for the endpoints of that VPC and service,
-// not for every endpoint of the region, whose decoding grew with the number of
-// endpoints the controller owns (N=5,000+5,000: ten pages a minute).
-func TestPrivateDNSCheckReadsOnlyTheVPCAndServiceConcerned(t *testing.T) {
+// TestPrivateDNSCheckReadsOnlyTheVPCConcerned: the check for another endpoint
+// with private DNS asks EC2 for the endpoints of that VPC (which a recent read
+// answers for every service: vpcendpoints.go), not for every endpoint of the
+// region, whose decoding grew with the number of endpoints the controller owns
+// (N=5,000+5,000: ten pages a minute).
+func TestPrivateDNSCheckReadsOnlyTheVPCConcerned(t *testing.T) {
 	_, raw, rec, c, fx, _ := privateDNSSetup(t)
 	ctx := context.Background()
 	for i := 0; i < 6; i++ {
@@ -103,8 +104,8 @@ func TestPrivateDNSCheckReadsOnlyTheVPCAndServiceConcerned(t *testing.T) {
 	if got := endpointIDs(out.VpcEndpoints); len(got) != 1 || got[0] != aws.ToString(theirs.VpcEndpoint.VpcEndpointId) {
 		t.Fatalf("the check found %v, want the other cluster's %s", got, aws.ToString(theirs.VpcEndpoint.VpcEndpointId))
 	}
-	if decoded, whole := rec.counts(); decoded != 1 || whole != 0 {
-		t.Fatalf("EC2 answered %d endpoints (%d listings of the whole region) for one check, want the 1 of that VPC and service", decoded, whole)
+	if decoded, whole := rec.counts(); decoded != 7 || whole != 0 {
+		t.Fatalf("EC2 answered %d endpoints (%d listings of the whole region) for one check, want the 7 of that VPC", decoded, whole)
 	}
 }
 
@@ -114,7 +115,7 @@ func TestPrivateDNSCheckReadsOnlyTheVPCAndServiceConcerned(t *testing.T) {
 // endpoints this cluster made among them once, though both EC2 and the snapshot
 // show them.
 func TestPrivateDNSChecksShareOneReadPerConfirmationWindow(t *testing.T) {
-	sim, _, _, c, fx, clk := privateDNSSetup(t)
+	sim, raw, _, c, fx, clk := privateDNSSetup(t)
 	ctx := context.Background()
 	var s3 []string
 	for i := 0; i < 6; i++ {
@@ -122,8 +123,14 @@ func TestPrivateDNSChecksShareOneReadPerConfirmationWindow(t *testing.T) {
 			s3 = append(s3, id)
 		}
 	}
-	if _, err := c.DescribeVpcEndpoints(ctx, privateDNSQuery(fx.VPCID, "com.amazonaws.us-east-1.ssm")); err != nil {
-		t.Fatal(err) // the first check reads at once
+	// The first check reads at once (of another VPC: a recent read of a VPC
+	// answers every check in it without waiting).
+	vpc2, err := raw.CreateVpc(ctx, &ec2.CreateVpcInput{CidrBlock: aws.String("10.99.0.0/16")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.DescribeVpcEndpoints(ctx, privateDNSQuery(aws.ToString(vpc2.Vpc.VpcId), "com.amazonaws.us-east-1.logs")); err != nil {
+		t.Fatal(err)
 	}
 	sim.ResetCounters()
 	services := []string{"com.amazonaws.us-east-1.s3", "com.amazonaws.us-east-1.dynamodb", "com.amazonaws.us-east-1.ssm"}
@@ -142,7 +149,7 @@ func TestPrivateDNSChecksShareOneReadPerConfirmationWindow(t *testing.T) {
 		}()
 	}
 	deadline := time.Now().Add(10 * time.Second)
-	for c.WaitingVPCEndpointReadServices() < len(services) && time.Now().Before(deadline) {
+	for c.WaitingVPCEndpointReadCallers() < len(services) && time.Now().Before(deadline) {
 		time.Sleep(time.Millisecond)
 	}
 	if n := calls(sim, "DescribeVpcEndpoints"); n != 0 {
@@ -181,4 +188,157 @@ func contains(s []string, v string) bool {
 		}
 	}
 	return false
+}
+
+// TestPrivateDNSCheckTakesARecentAnswerWithoutWaiting: reads for the private
+// DNS check are shared, one per confirmation window; a check that always
+// waited for the next one held its reconcile worker up to that window before
+// every create of an interface endpoint with private DNS (with one account
+// throttled, every worker the others had, while their endpoint-write buckets
+// went unused). A check of a VPC and service read within the snapshot TTL is
+// answered from that read at once, the endpoints this cluster made since from
+// the owned snapshot; past the TTL, or when the request wants fresher data,
+// it reads again.
+func TestPrivateDNSCheckTakesARecentAnswerWithoutWaiting(t *testing.T) {
+	sim, raw, _, c, fx, clk := privateDNSSetup(t)
+	ctx := context.Background()
+	ssm := "com.amazonaws.us-east-1.ssm"
+	if _, err := c.DescribeVpcEndpoints(ctx, privateDNSQuery(fx.VPCID, ssm)); err != nil {
+		t.Fatal(err) // the first check reads at once
+	}
+	// Another cluster's endpoint appears; this cluster makes one too.
+	theirs, err := raw.CreateVpcEndpoint(ctx, &ec2.CreateVpcEndpointInput{
+		VpcId: aws.String(fx.VPCID), ServiceName: aws.String(ssm), VpcEndpointType: types.VpcEndpointTypeInterface,
+		SubnetIds: []string{fx.PrivateSubnets[0].SubnetID}, PrivateDnsEnabled: aws.Bool(true),
+		TagSpecifications: []types.TagSpecification{{ResourceType: types.ResourceTypeVpcEndpoint, Tags: []types.Tag{{Key: aws.String("vpce.dev/cluster"), Value: aws.String("c2")}}}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sim.ResetCounters()
+
+	// check runs a check of ssm in the VPC and reports its answer, or that it
+	// waits for the next shared read (its timer is set on the cache's clock).
+	check := func(ctx context.Context) (ids []string, waits bool) {
+		type answer struct {
+			ids []string
+			err error
+		}
+		done := make(chan answer, 1)
+		go func() {
+			out, err := c.DescribeVpcEndpoints(ctx, privateDNSQuery(fx.VPCID, ssm))
+			if err != nil {
+				done <- answer{err: err}
+				return
+			}
+			done <- answer{ids: endpointIDs(out.VpcEndpoints)}
+		}()
+		deadline := time.Now().Add(10 * time.Second)
+		for time.Now().Before(deadline) {
+			select {
+			case a := <-done:
+				if a.err != nil {
+					t.Fatal(a.err)
+				}
+				return a.ids, false
+			default:
+			}
+			if clk.HasWaiters() {
+				// Waiting for the next read: let it happen, so nothing is left behind.
+				clk.Step(30 * time.Second)
+				a := <-done
+				if a.err != nil {
+					t.Fatal(a.err)
+				}
+				return a.ids, true
+			}
+			time.Sleep(time.Millisecond)
+		}
+		t.Fatal("the check neither answered nor waited for a read")
+		return nil, false
+	}
+
+	clk.Step(5 * time.Second)
+	ids, waits := check(ctx)
+	if waits {
+		t.Fatal("a check of a VPC and service read 5 s ago waited for the next shared read (up to the 30 s confirmation window), holding its worker")
+	}
+	if n := calls(sim, "DescribeVpcEndpoints"); n != 0 {
+		t.Fatalf("%d DescribeVpcEndpoints for a check of a VPC and service read 5 s ago, want 0", n)
+	}
+	if len(ids) != 0 {
+		t.Fatalf("the check answered %v from the recent read, want what that read saw (none)", ids)
+	}
+
+	// A request that wants data read after now (a spec just edited) reads.
+	if ids, _ = check(ec2cache.WithMaxAge(ctx, 0)); len(ids) != 1 || ids[0] != aws.ToString(theirs.VpcEndpoint.VpcEndpointId) {
+		t.Fatalf("a check wanting fresh data found %v, want the other cluster's %s", ids, aws.ToString(theirs.VpcEndpoint.VpcEndpointId))
+	}
+	if n := calls(sim, "DescribeVpcEndpoints"); n != 1 {
+		t.Fatalf("%d DescribeVpcEndpoints for a check wanting fresh data, want 1", n)
+	}
+
+	// Past the snapshot TTL (a minute), the check reads again.
+	clk.Step(time.Minute + time.Second)
+	sim.ResetCounters()
+	if ids, _ = check(ctx); len(ids) != 1 {
+		t.Fatalf("a check past the snapshot TTL found %v, want the other cluster's endpoint", ids)
+	}
+	if n := calls(sim, "DescribeVpcEndpoints"); n != 1 {
+		t.Fatalf("%d DescribeVpcEndpoints for a check past the snapshot TTL, want 1", n)
+	}
+}
+
+// TestPrivateDNSCheckTakesARecentReadThatCoveredIt: each object with private
+// DNS asks for its own VPC and service (one per service and VPC), so a read of
+// just the services asked would hardly ever answer the next check. A read asks
+// EC2 for every endpoint of its VPCs, and answers any check of one of them.
+func TestPrivateDNSCheckTakesARecentReadThatCoveredIt(t *testing.T) {
+	sim, raw, _, c, fx, clk := privateDNSSetup(t)
+	ctx := context.Background()
+	vpc2, err := raw.CreateVpc(ctx, &ec2.CreateVpcInput{CidrBlock: aws.String("10.99.0.0/16")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.DescribeVpcEndpoints(ctx, privateDNSQuery(aws.ToString(vpc2.Vpc.VpcId), "com.amazonaws.us-east-1.logs")); err != nil {
+		t.Fatal(err) // the first check reads at once; the next waits for the window
+	}
+	// check runs a check of service in the fixture's VPC and reports whether it
+	// waited for the next shared read (its timer set on the cache's clock).
+	deadline := time.Now().Add(10 * time.Second)
+	check := func(service string) (waited bool) {
+		done := make(chan error, 1)
+		go func() {
+			_, err := c.DescribeVpcEndpoints(ctx, privateDNSQuery(fx.VPCID, service))
+			done <- err
+		}()
+		for time.Now().Before(deadline) {
+			select {
+			case err := <-done:
+				if err != nil {
+					t.Fatal(err)
+				}
+				return waited
+			default:
+			}
+			if clk.HasWaiters() {
+				waited = true
+				clk.Step(30 * time.Second)
+			}
+			time.Sleep(time.Millisecond)
+		}
+		t.Fatal("the check never answered")
+		return false
+	}
+	if !check("com.amazonaws.us-east-1.s3") {
+		t.Fatal("a check of a VPC never read did not wait for the next shared read")
+	}
+	sim.ResetCounters()
+	// dynamodb in the same VPC, which no check asked for: the read covered it.
+	if check("com.amazonaws.us-east-1.dynamodb") {
+		t.Fatal("a check of a service in a VPC read moments ago waited for the next shared read")
+	}
+	if n := calls(sim, "DescribeVpcEndpoints"); n != 0 {
+		t.Fatalf("%d DescribeVpcEndpoints for a check a recent read covered, want 0", n)
+	}
 }
