@@ -133,6 +133,9 @@ func New(cl awsclient.EC2, o Options) *Client {
 	c.eniReads = batches[types.NetworkInterface]{clock: clk, spacing: o.Spacing, fetch: c.fetchInterfaces}
 	c.vpcEndpointReads = batches[types.VpcEndpoint]{clock: clk, spacing: max(o.Spacing, o.ConfirmSpacing), fetch: c.fetchEndpoints, done: c.keepVPCEndpointRead}
 	c.iceReads = batches[types.Ec2InstanceConnectEndpoint]{clock: clk, spacing: o.Spacing, fetch: c.fetchICEs}
+	c.vpcs.vpcOf = func(v types.Vpc) *string { return v.VpcId }
+	c.subnets.vpcOf = func(sn types.Subnet) *string { return sn.VpcId }
+	c.routeTables.vpcOf = func(rt types.RouteTable) *string { return rt.VpcId }
 	for _, l := range []interface {
 		init(clock.Clock, time.Duration)
 	}{&c.vpcs, &c.subnets, &c.routeTables} {

@@ -1,5 +1,7 @@
 package ec2cache
 
+import "github.com/aws/aws-sdk-go-v2/service/ec2/types"
+
 // WaitingEndpointReadIDs is how many endpoint IDs wait for the next shared read
 // by ID, for tests that must let every reader join before the clock moves.
 func (c *Client) WaitingEndpointReadIDs() int {
@@ -42,4 +44,10 @@ func (c *Client) UndecodedMembers() int64 { return c.undecoded.Load() }
 func (c *Client) HoldDecodeSlot() (release func()) {
 	c.decodeSlot <- struct{}{}
 	return func() { <-c.decodeSlot }
+}
+
+// InventoryCandidates is how many subnets and route tables of the latest
+// listings a query with these filters looks through.
+func (c *Client) InventoryCandidates(filters []types.Filter) (subnets, routeTables int) {
+	return len(c.subnets.inVPCs(nil, filters)), len(c.routeTables.inVPCs(nil, filters))
 }

@@ -23,12 +23,55 @@ import (
 type list[T any] struct {
 	clock   clock.Clock
 	spacing time.Duration
-	mu      sync.Mutex
-	items   []T
-	at      time.Time // when the fetch that produced items started
+	// vpcOf, when set, gives an item's VPC: the listing is then indexed by VPC.
+	vpcOf func(T) *string
+	mu    sync.Mutex
+	items []T
+	byVPC map[string][]T
+	at    time.Time // when the fetch that produced items started
 }
 
 func (l *list[T]) init(c clock.Clock, spacing time.Duration) { l.clock, l.spacing = c, spacing }
+
+// inVPCs returns the items of the latest listing in the VPCs the first vpc-id
+// filter names (all items when there is none, or no index), so a query of one
+// VPC costs that VPC's items, not the region's: a sync of every object of a
+// large region looked through every route table of the region once each.
+// The latest listing is at least as fresh as the one get returned.
+func (l *list[T]) inVPCs(all []T, filters []types.Filter) []T {
+	var vpcs []string
+	for _, f := range filters {
+		if aws.ToString(f.Name) == "vpc-id" {
+			vpcs = f.Values
+			break
+		}
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if vpcs == nil || l.byVPC == nil {
+		return all
+	}
+	if len(vpcs) == 1 {
+		return l.byVPC[vpcs[0]]
+	}
+	var out []T
+	for _, v := range compactStrings(sortedCopy(vpcs)) {
+		out = append(out, l.byVPC[v]...)
+	}
+	return out
+}
+
+func indexByVPC[T any](items []T, vpcOf func(T) *string) map[string][]T {
+	if vpcOf == nil {
+		return nil
+	}
+	idx := map[string][]T{}
+	for _, it := range items {
+		v := aws.ToString(vpcOf(it))
+		idx[v] = append(idx[v], it)
+	}
+	return idx
+}
 
 // get returns the listing, refreshed first when it started before need.
 func (l *list[T]) get(ctx context.Context, need time.Time, fetch func(context.Context) ([]T, error)) ([]T, time.Time, error) {
@@ -49,7 +92,7 @@ func (l *list[T]) get(ctx context.Context, need time.Time, fetch func(context.Co
 	if err != nil {
 		return nil, time.Time{}, err
 	}
-	l.items, l.at = items, start
+	l.items, l.byVPC, l.at = items, indexByVPC(items, l.vpcOf), start
 	return items, start, nil
 }
 
@@ -137,7 +180,7 @@ func (c *Client) DescribeVpcs(ctx context.Context, in *ec2.DescribeVpcsInput, op
 		return c.EC2.DescribeVpcs(ctx, in, opts...)
 	}
 	inVPC := vpcFilter(in.Filters)
-	vpcs, ok := pick(all, in.VpcIds, func(v types.Vpc) string { return aws.ToString(v.VpcId) }, func(v types.Vpc) bool {
+	vpcs, ok := pick(c.vpcs.inVPCs(all, in.Filters), in.VpcIds, func(v types.Vpc) string { return aws.ToString(v.VpcId) }, func(v types.Vpc) bool {
 		if !inVPC(v.VpcId) {
 			return false
 		}
@@ -173,7 +216,7 @@ func (c *Client) DescribeSubnets(ctx context.Context, in *ec2.DescribeSubnetsInp
 		return c.EC2.DescribeSubnets(ctx, in, opts...)
 	}
 	inVPC := vpcFilter(in.Filters)
-	subnets, ok := pick(all, in.SubnetIds, func(sn types.Subnet) string { return aws.ToString(sn.SubnetId) }, func(sn types.Subnet) bool {
+	subnets, ok := pick(c.subnets.inVPCs(all, in.Filters), in.SubnetIds, func(sn types.Subnet) string { return aws.ToString(sn.SubnetId) }, func(sn types.Subnet) bool {
 		if !inVPC(sn.VpcId) {
 			return false
 		}
@@ -209,7 +252,7 @@ func (c *Client) DescribeRouteTables(ctx context.Context, in *ec2.DescribeRouteT
 		return c.EC2.DescribeRouteTables(ctx, in, opts...)
 	}
 	inVPC := vpcFilter(in.Filters)
-	tables, ok := pick(all, in.RouteTableIds, func(rt types.RouteTable) string { return aws.ToString(rt.RouteTableId) }, func(rt types.RouteTable) bool {
+	tables, ok := pick(c.routeTables.inVPCs(all, in.Filters), in.RouteTableIds, func(rt types.RouteTable) string { return aws.ToString(rt.RouteTableId) }, func(rt types.RouteTable) bool {
 		if !inVPC(rt.VpcId) {
 			return false
 		}
