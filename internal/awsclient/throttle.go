@@ -212,11 +212,23 @@ func (t *Throttle) Wait(ctx context.Context, action string) error {
 	longest := time.Duration(max(maxWaiters, 0)) * l.interval()
 	releaseWait := time.Duration(max(maxWaiters, defaultMaxWaiters)) * l.interval()
 	if at, ok := l.ticket(caller, now); ok {
-		if delay := at.Sub(now); delay > longest {
-			return &QueuedError{Action: action, RetryAfter: delay} // back early: the ticket stays
+		delay := at.Sub(now)
+		if delay > longest {
+			if sooner, ok := l.soonerThan(now, delay); ok {
+				// A far ticket, and the bucket runs faster than when it was given
+				// (AWS's throttling passed): a token due sooner replaces it.
+				d := sooner.DelayFrom(now)
+				if d <= longest {
+					l.useTicket(caller)
+					return t.sleep(ctx, l, action, caller, d, releaseWait, sooner)
+				}
+				l.putTicket(caller, now, now.Add(d))
+				return &QueuedError{Action: action, RetryAfter: l.revisit(d)}
+			}
+			return &QueuedError{Action: action, RetryAfter: l.revisit(delay)} // back early: the ticket stays
 		}
 		l.useTicket(caller)
-		return t.sleep(ctx, l, action, caller, at.Sub(now), releaseWait, nil)
+		return t.sleep(ctx, l, action, caller, delay, releaseWait, nil)
 	}
 	n := int(l.waiting.Add(1))
 	defer l.waiting.Add(-1)
@@ -227,7 +239,7 @@ func (t *Throttle) Wait(ctx context.Context, action string) error {
 		return t.sleep(ctx, l, action, caller, delay, releaseWait, r)
 	case r.OK() && caller != "":
 		l.putTicket(caller, now, now.Add(delay))
-		return &QueuedError{Action: action, RetryAfter: delay}
+		return &QueuedError{Action: action, RetryAfter: l.revisit(delay)}
 	}
 	// Nobody to keep a place for: come back at a place of one's own in a
 	// virtual queue, so that such callers return one per token instead of all
@@ -307,7 +319,7 @@ func (t *Throttle) Throttled(action string) {
 	if floor := l.configured.Rate / 10; next < floor {
 		next = floor
 	}
-	l.SetLimit(rate.Limit(next))
+	l.SetLimitAt(now, rate.Limit(next))
 	l.release.SetLimitAt(t.realNow(), rate.Limit(next))
 }
 
@@ -318,7 +330,7 @@ func (t *Throttle) Succeeded(action string) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if cur := float64(l.Limit()); cur < l.configured.Rate {
-		l.SetLimit(rate.Limit(min(l.configured.Rate, cur*1.05)))
+		l.SetLimitAt(t.now(), rate.Limit(min(l.configured.Rate, cur*1.05)))
 		l.release.SetLimitAt(t.realNow(), l.Limit())
 	}
 }

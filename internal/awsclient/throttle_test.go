@@ -3,6 +3,7 @@ package awsclient
 import (
 	"context"
 	"errors"
+	"fmt"
 	"testing"
 	"time"
 )
@@ -302,4 +303,59 @@ func TestCallersBackForTokensOfASlowedBucketDoNotHoldWorkers(t *testing.T) {
 	if _, ok := th.limiter("CreateVpcEndpoint").ticket("b", now); !ok {
 		t.Fatal("b was sent away without its token: it would queue behind every caller that asked since")
 	}
+}
+
+// TestCallersQueuedWhileAWSThrottledAreNotParkedBehindNewcomers: tickets given
+// while AWS's throttling slowed the bucket lie far ahead; once the rate is back,
+// their callers come back early enough to be served at the restored pace, not
+// at the times the slowed rate gave them while the bucket stands idle.
+func TestCallersQueuedWhileAWSThrottledAreNotParkedBehindNewcomers(t *testing.T) {
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	th := NewThrottle(map[string]Bucket{"vpc-endpoint-writes": {Rate: 1, Burst: 1}})
+	th.MaxWaiters = -1
+	th.Now = func() time.Time { return now }
+	th.RealNow = th.Now
+	ask := func(caller string) error {
+		return th.Wait(WithCaller(context.Background(), caller), "CreateVpcEndpoint")
+	}
+	if err := ask("first"); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 6; i++ { // AWS refuses again and again: down to a tenth of the rate
+		th.Throttled("CreateVpcEndpoint")
+	}
+	if got := th.Rate("CreateVpcEndpoint"); got > 0.11 {
+		t.Fatalf("rate %.2f after repeated throttling, want a tenth", got)
+	}
+	var last time.Duration
+	for i := 0; i < 100; i++ { // queued at the slowed rate: the last ticket ~1,000 s away
+		var q *QueuedError
+		if err := ask(fmt.Sprintf("c%d", i)); !errors.As(err, &q) {
+			t.Fatalf("c%d: %v, want a QueuedError", i, err)
+		}
+		last = q.RetryAfter
+	}
+	for th.Rate("CreateVpcEndpoint") < 1 { // AWS's throttling passes
+		th.Succeeded("CreateVpcEndpoint")
+	}
+	// The last caller comes back when told; it must be served long before the
+	// ~1,000 s the slowed rate gave it, at the restored rate's pace (the 100
+	// tokens owed take 100 s at 1 a second).
+	waited := time.Duration(0)
+	for visits := 0; ; visits++ {
+		var q *QueuedError
+		err := ask("c99")
+		if err == nil {
+			break
+		}
+		if !errors.As(err, &q) || visits > 10 {
+			t.Fatalf("c99 after %d visits: %v", visits, err)
+		}
+		now = now.Add(q.RetryAfter)
+		waited += q.RetryAfter
+	}
+	if waited > last*6/10 {
+		t.Fatalf("c99 was served after %v, its slowed ticket was for %v: parked while the bucket was free", waited, last)
+	}
+	t.Logf("ticket for %v, served after %v", last, waited)
 }

@@ -3,6 +3,8 @@ package awsclient
 import (
 	"context"
 	"time"
+
+	"golang.org/x/time/rate"
 )
 
 // defaultMaxWaiters is how many callers may hold a worker waiting for one
@@ -91,4 +93,44 @@ func (l *adaptiveLimiter) putTicket(caller string, now, at time.Time) {
 		l.lastPurge = now
 	}
 	l.tickets[caller] = at
+}
+
+// revisitTokens is how many tokens away a ticket may be due for its caller to
+// be sent away until it is due; one due later comes back halfway there (but
+// not sooner than this), to see whether the bucket can serve it sooner.
+const revisitTokens = 64
+
+// revisit is when a caller whose ticket is due in delay should come back.
+//
+// A ticket's time was set at the bucket's rate when it was given. Given while
+// AWS throttled the account (the rate halved, down to a tenth), it lies far
+// beyond where the restored rate puts the end of the queue: newcomers are then
+// served first, and the bucket stood idle while such callers waited for their
+// old times (at N=5,000+5,000, 134 objects parked for minutes of wall time
+// after every other create was done). Coming back halfway costs a caller about
+// log2(delay/revisitTokens tokens) early visits.
+func (l *adaptiveLimiter) revisit(delay time.Duration) time.Duration {
+	horizon := revisitTokens * l.interval()
+	if delay <= horizon {
+		return delay
+	}
+	return max(horizon, delay/2)
+}
+
+// soonerThan reserves a token due sooner than delay from now, if the ticket
+// is a far one (beyond the revisit horizon) and the bucket has such a token;
+// otherwise it reserves nothing. Trading a ticket for it leaves the ticket's
+// token unused: one token, against a caller parked for many. Near tickets are
+// kept as they are: they are the queue's order (and a ticket kept for a slowed
+// release must not trade a fresh token away at each return).
+func (l *adaptiveLimiter) soonerThan(now time.Time, delay time.Duration) (*rate.Reservation, bool) {
+	if delay <= revisitTokens*l.interval() {
+		return nil, false
+	}
+	r := l.ReserveN(now, 1)
+	if r.OK() && r.DelayFrom(now) < delay {
+		return r, true
+	}
+	r.CancelAt(now)
+	return nil, false
 }
