@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"sort"
 	"strings"
+	"sync"
 )
 
 // MaxLength is the largest policy document AWS accepts for a VPC endpoint, in characters.
@@ -119,12 +120,51 @@ func Normalize(doc string) (string, error) {
 
 // Equal reports whether two policy documents mean the same; "" means AWS's default.
 func Equal(a, b string) bool {
-	na, errA := Normalize(a)
-	nb, errB := Normalize(b)
+	if a == b {
+		return true
+	}
+	na, errA := normalizeCached(a)
+	nb, errB := normalizeCached(b)
 	if errA != nil || errB != nil {
-		return a == b
+		return false
 	}
 	return na == nb
+}
+
+// maxCachedPolicies bounds the documents normalizeCached remembers.
+const maxCachedPolicies = 1024
+
+// normalized remembers Normalize's answers: every sync of every object compares
+// its policy with the one AWS holds, and most objects share a few documents
+// (AWS's default above all), so parsing them each time was most of a plan's cost.
+var normalized struct {
+	sync.Mutex
+	by map[string]normalizedDoc
+}
+
+type normalizedDoc struct {
+	doc string
+	err error
+}
+
+// normalizeCached is Normalize, remembered for up to maxCachedPolicies documents
+// (all forgotten at once when full: a fleet with more distinct policies than
+// that parses some twice, never unboundedly many).
+func normalizeCached(doc string) (string, error) {
+	normalized.Lock()
+	if n, ok := normalized.by[doc]; ok {
+		normalized.Unlock()
+		return n.doc, n.err
+	}
+	normalized.Unlock()
+	out, err := Normalize(doc)
+	normalized.Lock()
+	if normalized.by == nil || len(normalized.by) >= maxCachedPolicies {
+		normalized.by = map[string]normalizedDoc{}
+	}
+	normalized.by[doc] = normalizedDoc{out, err}
+	normalized.Unlock()
+	return out, err
 }
 
 // IsDefault reports whether doc means the same as AWS's default policy.

@@ -67,3 +67,16 @@ func TestIsDefault(t *testing.T) {
 		t.Error("deny-all taken for default")
 	}
 }
+
+// TestEqualParsesEachDocumentOnce: every sync of every object compares its
+// policy with AWS's; a document seen before is not parsed again, and the
+// answers stay those of Normalize (invalid documents equal only themselves).
+func TestEqualParsesEachDocumentOnce(t *testing.T) {
+	aws := `{"Statement":[{"Action":"*","Effect":"Allow","Principal":"*","Resource":"*"}],"Version":"2008-10-17"}`
+	if !Equal("", aws) || !Equal(aws, DefaultDocument) || Equal("{not json", aws) || !Equal("{not json", "{not json") {
+		t.Fatal("Equal's answers changed")
+	}
+	if allocs := testing.AllocsPerRun(100, func() { Equal("", aws) }); allocs > 0 {
+		t.Fatalf("comparing two documents seen before made %.0f allocations: they were parsed again", allocs)
+	}
+}
