@@ -89,14 +89,7 @@ func TestPrivateDNSCheckReadsOnlyTheVPCConcerned(t *testing.T) {
 		ownedGateway(t, c, fx, i)
 	}
 	ssm := "com.amazonaws.us-east-1.ssm"
-	theirs, err := raw.CreateVpcEndpoint(ctx, &ec2.CreateVpcEndpointInput{
-		VpcId: aws.String(fx.VPCID), ServiceName: aws.String(ssm), VpcEndpointType: types.VpcEndpointTypeInterface,
-		SubnetIds: []string{fx.PrivateSubnets[0].SubnetID}, PrivateDnsEnabled: aws.Bool(true),
-		TagSpecifications: []types.TagSpecification{{ResourceType: types.ResourceTypeVpcEndpoint, Tags: []types.Tag{{Key: aws.String("vpce.dev/cluster"), Value: aws.String("c2")}}}},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	theirs := otherClustersPrivateDNSEndpoint(t, raw, fx, ssm)
 	out, err := c.DescribeVpcEndpoints(ctx, privateDNSQuery(fx.VPCID, ssm))
 	if err != nil {
 		t.Fatal(err)
@@ -207,14 +200,7 @@ func TestPrivateDNSCheckTakesARecentAnswerWithoutWaiting(t *testing.T) {
 		t.Fatal(err) // the first check reads at once
 	}
 	// Another cluster's endpoint appears; this cluster makes one too.
-	theirs, err := raw.CreateVpcEndpoint(ctx, &ec2.CreateVpcEndpointInput{
-		VpcId: aws.String(fx.VPCID), ServiceName: aws.String(ssm), VpcEndpointType: types.VpcEndpointTypeInterface,
-		SubnetIds: []string{fx.PrivateSubnets[0].SubnetID}, PrivateDnsEnabled: aws.Bool(true),
-		TagSpecifications: []types.TagSpecification{{ResourceType: types.ResourceTypeVpcEndpoint, Tags: []types.Tag{{Key: aws.String("vpce.dev/cluster"), Value: aws.String("c2")}}}},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	theirs := otherClustersPrivateDNSEndpoint(t, raw, fx, ssm)
 	sim.ResetCounters()
 
 	// check runs a check of ssm in the VPC and reports its answer, or that it
@@ -341,4 +327,19 @@ func TestPrivateDNSCheckTakesARecentReadThatCoveredIt(t *testing.T) {
 	if n := calls(sim, "DescribeVpcEndpoints"); n != 0 {
 		t.Fatalf("%d DescribeVpcEndpoints for a check a recent read covered, want 0", n)
 	}
+}
+
+// otherClustersPrivateDNSEndpoint makes, behind this cluster's back, another
+// cluster's interface endpoint of service with private DNS in the fixture's VPC.
+func otherClustersPrivateDNSEndpoint(t *testing.T, raw *ec2.Client, fx ec2sim.Fixture, service string) *ec2.CreateVpcEndpointOutput {
+	t.Helper()
+	out, err := raw.CreateVpcEndpoint(context.Background(), &ec2.CreateVpcEndpointInput{
+		VpcId: aws.String(fx.VPCID), ServiceName: aws.String(service), VpcEndpointType: types.VpcEndpointTypeInterface,
+		SubnetIds: []string{fx.PrivateSubnets[0].SubnetID}, PrivateDnsEnabled: aws.Bool(true),
+		TagSpecifications: []types.TagSpecification{{ResourceType: types.ResourceTypeVpcEndpoint, Tags: []types.Tag{{Key: aws.String("vpce.dev/cluster"), Value: aws.String("c2")}}}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
 }
