@@ -69,7 +69,7 @@ func SetupGatewayEndpoint(mgr ctrl.Manager, engine *endpoint.Engine, opts Option
 	b = watchAWS(b, opts.AWSChanges, gatewayKind{}.name())
 	return watchAccounts(b, r.Client, func() client.ObjectList { return &v1alpha1.GatewayEndpointList{} }).
 		Named("gatewayendpoint").
-		WithOptions(opts.controllerOptions()).
+		WithOptions(r.opts.controllerOptions()).
 		Complete(r)
 }
 
@@ -79,7 +79,9 @@ func newReconciler(mgr ctrl.Manager, k kind, engine *endpoint.Engine, opts Optio
 		policy = backoff.DefaultPolicy
 	}
 	recorder := mgr.GetEventRecorder("vpce-controller")
+	opts.marks = &queuedMarks{}
 	return &endpointReconciler{
+		marks:     opts.marks,
 		Client:    mgr.GetClient(),
 		apiReader: mgr.GetAPIReader(),
 		kind:      k,

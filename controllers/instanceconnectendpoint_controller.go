@@ -115,6 +115,6 @@ func SetupInstanceConnectEndpoint(mgr ctrl.Manager, engine *endpoint.Engine, opt
 	b = watchAWS(b, opts.AWSChanges, instanceConnectKind{}.name())
 	return watchAccounts(b, r.Client, func() client.ObjectList { return &v1alpha1.InstanceConnectEndpointList{} }).
 		Named("instanceconnectendpoint").
-		WithOptions(opts.controllerOptions()).
+		WithOptions(r.opts.controllerOptions()).
 		Complete(r)
 }

@@ -93,6 +93,6 @@ func SetupInterfaceEndpoint(mgr ctrl.Manager, engine *endpoint.Engine, opts Opti
 	b = watchAWS(b, opts.AWSChanges, interfaceKind{}.name())
 	return watchAccounts(b, r.Client, func() client.ObjectList { return &v1alpha1.InterfaceEndpointList{} }).
 		Named("interfaceendpoint").
-		WithOptions(opts.controllerOptions()).
+		WithOptions(r.opts.controllerOptions()).
 		Complete(r)
 }

@@ -24,6 +24,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/event"
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	"github.com/vpce-dev/vpce-controller/api/v1alpha1"
 	"github.com/vpce-dev/vpce-controller/internal/awsclient"
@@ -38,6 +39,11 @@ type Options struct {
 	ClusterName string
 	// SyncPeriod is the drift-check interval for converged objects.
 	SyncPeriod time.Duration
+	// FullSyncPeriod is how long a converged object may go without a full
+	// reconcile when nothing it depends on changed (quietsync.go); zero means
+	// DefaultFullSyncPeriod sync periods, negative that every sync is full. Only
+	// with AWSChanges: without drift notices, the sync is what finds drift.
+	FullSyncPeriod time.Duration
 	// MaxConcurrentReconciles per kind.
 	MaxConcurrentReconciles int
 	// SkipNameValidation lets several managers run in one process (tests).
@@ -51,10 +57,16 @@ type Options struct {
 	AWSChanges *AWSChanges
 	// Shard is the share of the cluster's objects this manager serves (shard.go).
 	Shard Shard
+
+	// marks, set by an endpoint kind's reconciler, makes its queue mark events (quietsync.go).
+	marks *queuedMarks
 }
 
 func (o Options) controllerOptions() controller.Options {
 	co := controller.Options{MaxConcurrentReconciles: o.MaxConcurrentReconciles}
+	if o.marks != nil {
+		co.NewQueue = newMarkingQueue(o.marks)
+	}
 	if o.SkipNameValidation {
 		skip := true
 		co.SkipNameValidation = &skip
@@ -100,6 +112,10 @@ type endpointReconciler struct {
 	// seen remembers, per object, when this process first saw the generation it
 	// has not acted on yet (generationSeen).
 	seen sync.Map // types.NamespacedName -> convergence
+	// marks are the objects queued by something other than their own requeue,
+	// and quietAt what their last full reconcile left converged (quietsync.go).
+	marks   *queuedMarks
+	quietAt sync.Map // types.NamespacedName -> quietState
 }
 
 // convergence is an object (by UID) at a generation: Ready at it (converged),
@@ -120,6 +136,9 @@ type Observer interface {
 	// DriftRepaired counts a repair the reconciler made itself, outside the engine
 	// (fields of endpoint.DriftFields).
 	DriftRepaired(kind string, obj client.Object, fields ...string)
+	// SyncSkipped counts a periodic sync answered without a full reconcile, as
+	// nothing the object depends on changed (quietsync.go).
+	SyncSkipped(kind string)
 }
 
 // Reconcile implements reconcile.Reconciler.
@@ -235,7 +254,17 @@ func (r *endpointReconciler) Reconcile(ctx context.Context, req ctrl.Request) (c
 		if refused != nil {
 			out = r.engine.Refuse(ereq, refused)
 		} else {
+			skip, stamp, ok := r.quiet(ctx, obj, ereq, r.marks.take(req))
+			if skip {
+				if r.metrics != nil {
+					r.metrics.SyncSkipped(r.kind.name())
+				}
+				log.V(1).Info("Nothing changed since the last full reconcile", "endpointID", common.EndpointID, "vpcID", common.VPCID)
+				return r.syncAgain(), nil
+			}
+			fullAt := time.Now()
 			out = r.engine.Reconcile(ctx, ereq)
+			defer func() { r.settle(obj, out, fullAt, stamp, ok) }()
 		}
 		if err := ctx.Err(); err != nil {
 			// The manager is stopping (or lost its lease): the calls it cut short
@@ -292,6 +321,8 @@ func (r *endpointReconciler) forget(key types.NamespacedName) {
 	}
 	r.converged.Delete(key)
 	r.seen.Delete(key)
+	r.quietAt.Delete(key)
+	r.marks.take(reconcile.Request{NamespacedName: key})
 }
 
 // generationSeen returns when obj's current generation was written, as far as
@@ -467,10 +498,14 @@ func (r *endpointReconciler) nextAt(obj client.Object, out endpoint.Outcome) ctr
 		return ctrl.Result{RequeueAfter: backoff.Jitter(out.Poll)}
 	default:
 		r.tracker.Success(key)
-		// 80-90% of the sync period: with snapshots at most a tenth of it old, drift
-		// is seen within the sync period.
-		return ctrl.Result{RequeueAfter: time.Duration(float64(r.opts.SyncPeriod) * (0.8 + 0.1*rand.Float64()))}
+		return r.syncAgain()
 	}
+}
+
+// syncAgain is the periodic sync of a converged object: 80-90% of the sync
+// period, so with snapshots at most a tenth of it old, drift is seen within it.
+func (r *endpointReconciler) syncAgain() ctrl.Result {
+	return ctrl.Result{RequeueAfter: time.Duration(float64(r.opts.SyncPeriod) * (0.8 + 0.1*rand.Float64())), Priority: ptr.To(0)}
 }
 
 // changePredicate lets through spec changes, annotation changes and the start of

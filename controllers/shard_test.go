@@ -46,6 +46,7 @@ func (o shardObserver) Reconciled(_ string, obj client.Object, _ endpoint.Outcom
 
 func (shardObserver) Forget(string, types.NamespacedName)            {}
 func (shardObserver) DriftRepaired(string, client.Object, ...string) {}
+func (shardObserver) SyncSkipped(string)                             {}
 
 func (c *reconcileCounter) count(shard string, obj client.Object) int {
 	c.mu.Lock()

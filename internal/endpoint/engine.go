@@ -294,3 +294,25 @@ func (e *Engine) dropManagedGroup(ctx context.Context, cl awsclient.EC2, req Req
 	}
 	return nil
 }
+
+// inventoryStamper is the caching client's stamp of a VPC's inventory.
+type inventoryStamper interface {
+	InventoryStamp(ctx context.Context, vpcID string) (uint64, error)
+}
+
+// InventoryStamp returns a digest of what the object's region holds for the VPC
+// vpcID (its subnets and route tables: ec2cache.Client.InventoryStamp), read no
+// staler than the cache's inventory age. ok is false when there is none to be had
+// (no caching client, no VPC yet, a failed read): the caller then reconciles in full.
+func (e *Engine) InventoryStamp(ctx context.Context, req Request, vpcID string) (stamp uint64, ok bool) {
+	if vpcID == "" {
+		return 0, false
+	}
+	cl, _ := e.client(req)
+	s, isCache := cl.(inventoryStamper)
+	if !isCache {
+		return 0, false
+	}
+	stamp, err := s.InventoryStamp(awsclient.WithCaller(ctx, req.Owner.UID), vpcID)
+	return stamp, err == nil
+}

@@ -34,10 +34,14 @@ import (
 
 // Options are the manager's settings, one per command-line flag.
 type Options struct {
-	Region                  string
-	ClusterName             string
-	AWSEndpointURL          string
-	SyncPeriod              time.Duration
+	Region         string
+	ClusterName    string
+	AWSEndpointURL string
+	SyncPeriod     time.Duration
+	// FullSyncPeriod (--full-sync-period) is how long a converged object may go
+	// without a full reconcile when nothing it depends on changed; zero means
+	// controllers.DefaultFullSyncPeriod sync periods.
+	FullSyncPeriod          time.Duration
 	MaxConcurrentReconciles int
 	LeaderElect             bool
 	LeaderElectionID        string
@@ -287,6 +291,7 @@ func New(ctx context.Context, restCfg *rest.Config, o Options) (*Manager, error)
 	copts := controllers.Options{
 		ClusterName:             o.ClusterName,
 		SyncPeriod:              syncPeriod,
+		FullSyncPeriod:          fullSyncPeriod(o.FullSyncPeriod, drift, syncPeriod),
 		MaxConcurrentReconciles: o.MaxConcurrentReconciles,
 		SkipNameValidation:      o.SkipNameValidation,
 		Backoff:                 o.Backoff,
@@ -355,4 +360,22 @@ func (os observers) DriftRepaired(kind string, obj client.Object, fields ...stri
 	for _, o := range os {
 		o.DriftRepaired(kind, obj, fields...)
 	}
+}
+
+// SyncSkipped implements controllers.Observer.
+func (os observers) SyncSkipped(kind string) {
+	for _, o := range os {
+		o.SyncSkipped(kind)
+	}
+}
+
+// fullSyncPeriod is the controllers' FullSyncPeriod. A periodic sync may skip
+// its reconcile because the drift listings find drift in what the controller
+// owns; with them off (drift 0) or less frequent than the syncs, every periodic
+// sync is a full one, as it is then what finds drift first.
+func fullSyncPeriod(full, drift, syncPeriod time.Duration) time.Duration {
+	if drift <= 0 || drift > syncPeriod {
+		return -1
+	}
+	return full
 }

@@ -72,6 +72,12 @@ var (
 		Name: "vpce_drift_list_interval_seconds",
 		Help: "Interval at which the owned endpoints and security groups of an AWS account (its ID, or self for the controller's own) and region are listed to find drift: --drift-interval, or longer when their pages would exceed --drift-read-budget.",
 	}, []string{"account", "region"})
+	// SyncsSkipped counts the periodic syncs of converged objects answered
+	// without a full reconcile, as nothing they depend on changed.
+	SyncsSkipped = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "vpce_syncs_skipped_total",
+		Help: "Periodic syncs of converged objects answered without a full reconcile, by kind: nothing queued them but their own requeue, the object is unchanged, and the inventory of its VPC (subnets, route tables) is as at its last full reconcile, which is younger than --full-sync-period.",
+	}, []string{"kind"})
 	// TimeToReady observes the time from object creation to its first Ready.
 	TimeToReady = prometheus.NewHistogramVec(prometheus.HistogramOpts{
 		Name:    "vpce_time_to_ready_seconds",
@@ -85,6 +91,6 @@ var registerOnce sync.Once
 // Register adds the metrics to controller-runtime's registry (once per process).
 func Register() {
 	registerOnce.Do(func() {
-		ctrlmetrics.Registry.MustRegister(EC2Calls, EC2Latency, EC2Throttled, ThrottleWait, DriftRepairs, DriftListInterval, Endpoints, Ready, Stalled, TimeToReady)
+		ctrlmetrics.Registry.MustRegister(EC2Calls, EC2Latency, EC2Throttled, ThrottleWait, DriftRepairs, DriftListInterval, Endpoints, Ready, Stalled, SyncsSkipped, TimeToReady)
 	})
 }

@@ -109,6 +109,9 @@ func (r *Recorder) DriftRepaired(kind string, obj client.Object, fields ...strin
 	}
 }
 
+// SyncSkipped counts a periodic sync answered without a full reconcile.
+func (r *Recorder) SyncSkipped(kind string) { SyncsSkipped.WithLabelValues(kind).Inc() }
+
 // Forget takes an object that is gone out of the gauges.
 func (r *Recorder) Forget(kind string, name types.NamespacedName) {
 	r.forget(objectKey{kind: kind, name: name})

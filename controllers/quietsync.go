@@ -1,0 +1,154 @@
+package controllers
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"k8s.io/apimachinery/pkg/api/meta"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/util/workqueue"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller/priorityqueue"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+
+	"github.com/vpce-dev/vpce-controller/api/v1alpha1"
+	"github.com/vpce-dev/vpce-controller/internal/endpoint"
+)
+
+// Quiet syncs. A converged object comes back every sync period. Drift in what
+// the controller owns is found by the drift listings, which queue the owner at
+// once (awschanges.go), and every change in Kubernetes (the object, its
+// connection details, its AWSAccount) queues it too. What the periodic sync is
+// left to find is a change to what the spec resolves against: its VPC's subnets
+// and route tables. So a periodic sync that nothing else asked for, of an object
+// unchanged since its last full reconcile, compares the inventory stamp of its
+// VPC (ec2cache.Client.InventoryStamp) with the one taken before that reconcile,
+// and reconciles in full only when it differs, or when the last full one is
+// older than the full-sync period. Syncing a converged object then costs a few
+// map lookups, not a reconcile: converging N objects lasts in proportion to N,
+// and every converged object is synced meanwhile.
+
+// DefaultFullSyncPeriod is how often a converged object is reconciled in full
+// when nothing it depends on changed, as a multiple of the sync period.
+const DefaultFullSyncPeriod = 12
+
+// queuedMarks remembers the objects queued by anything other than their own
+// timed requeue (an informer event, a drift notice, a retry after an error):
+// those always get a full reconcile.
+type queuedMarks struct{ m sync.Map } // reconcile.Request -> struct{}
+
+func (q *queuedMarks) mark(reqs ...reconcile.Request) {
+	for _, r := range reqs {
+		q.m.Store(r, struct{}{})
+	}
+}
+
+// take reports whether req was queued by an event since the last take.
+func (q *queuedMarks) take(req reconcile.Request) bool {
+	if q == nil {
+		return true // no marks kept: everything counts as queued by an event
+	}
+	_, ok := q.m.LoadAndDelete(req)
+	return ok
+}
+
+// markingQueue is the controller's priority queue, marking what is queued other
+// than by a requeue after a delay (a reconcile's own RequeueAfter).
+type markingQueue struct {
+	priorityqueue.PriorityQueue[reconcile.Request]
+	marks *queuedMarks
+}
+
+// Add queues an object for an event.
+func (q *markingQueue) Add(item reconcile.Request) {
+	q.marks.mark(item)
+	q.PriorityQueue.Add(item)
+}
+
+// AddRateLimited queues an object for a retry.
+func (q *markingQueue) AddRateLimited(item reconcile.Request) {
+	q.marks.mark(item)
+	q.PriorityQueue.AddRateLimited(item)
+}
+
+// AddWithOpts queues objects; only a delayed add that is not a retry is a
+// reconcile's own requeue.
+func (q *markingQueue) AddWithOpts(o priorityqueue.AddOpts, items ...reconcile.Request) {
+	if o.After <= 0 || o.RateLimited {
+		q.marks.mark(items...)
+	}
+	q.PriorityQueue.AddWithOpts(o, items...)
+}
+
+// newMarkingQueue returns controller-runtime's default priority queue, marking into marks.
+func newMarkingQueue(marks *queuedMarks) func(string, workqueue.TypedRateLimiter[reconcile.Request]) workqueue.TypedRateLimitingInterface[reconcile.Request] {
+	return func(name string, rl workqueue.TypedRateLimiter[reconcile.Request]) workqueue.TypedRateLimitingInterface[reconcile.Request] {
+		return &markingQueue{marks: marks, PriorityQueue: priorityqueue.New(name, func(o *priorityqueue.Opts[reconcile.Request]) {
+			o.RateLimiter = rl
+			o.Log = ctrl.Log.WithName("controller").WithValues("controller", name)
+		})}
+	}
+}
+
+// quietState is what an object's last full reconcile left it at, when it ended
+// converged and waiting for its next periodic sync.
+type quietState struct {
+	uid             types.UID
+	generation      int64
+	resourceVersion string // after the reconcile's own writes
+	fullAt          time.Time
+	stamp           uint64 // the inventory stamp taken before it
+}
+
+// fullSyncPeriod is how long a converged object may go without a full reconcile.
+func (r *endpointReconciler) fullSyncPeriod() time.Duration {
+	if r.opts.FullSyncPeriod != 0 {
+		return r.opts.FullSyncPeriod // negative: every sync is full
+	}
+	return DefaultFullSyncPeriod * r.opts.SyncPeriod
+}
+
+// inventoryStamp takes the stamp of the VPC the object's endpoint is in, before
+// a reconcile that may leave it converged (none for an object with no VPC yet).
+func (r *endpointReconciler) inventoryStamp(ctx context.Context, obj client.Object, req endpoint.Request) (uint64, bool) {
+	c := r.kind.common(obj)
+	if c.VPCID == "" || !obj.GetDeletionTimestamp().IsZero() {
+		return 0, false
+	}
+	return r.engine.InventoryStamp(ctx, req, c.VPCID)
+}
+
+// quiet reports whether this reconcile is a periodic sync with nothing to do:
+// the object is as its last full reconcile left it (converged, same generation
+// and resourceVersion), nothing but its own requeue queued it, that reconcile is
+// younger than the full-sync period, and its VPC's inventory stamp is unchanged.
+// It also returns the stamp for a full reconcile to record (ok false: none).
+func (r *endpointReconciler) quiet(ctx context.Context, obj client.Object, req endpoint.Request, queued bool) (skip bool, stamp uint64, ok bool) {
+	if r.opts.AWSChanges == nil || r.fullSyncPeriod() < 0 {
+		return false, 0, false // no drift listings: the sync is what finds drift
+	}
+	stamp, ok = r.inventoryStamp(ctx, obj, req)
+	v, found := r.quietAt.Load(client.ObjectKeyFromObject(obj))
+	if !found || queued || !ok {
+		return false, stamp, ok
+	}
+	q := v.(quietState)
+	ready := meta.IsStatusConditionTrue(r.kind.common(obj).Conditions, v1alpha1.ConditionReady)
+	skip = ready && q.uid == obj.GetUID() && q.generation == obj.GetGeneration() && q.resourceVersion == obj.GetResourceVersion() &&
+		time.Since(q.fullAt) < r.fullSyncPeriod() && q.stamp == stamp
+	return skip, stamp, ok
+}
+
+// settle records, after a full reconcile, whether the object is left converged
+// and waiting for its periodic sync (a later quiet sync may then skip), or not.
+func (r *endpointReconciler) settle(obj client.Object, out endpoint.Outcome, fullAt time.Time, stamp uint64, stampOK bool) {
+	key := client.ObjectKeyFromObject(obj)
+	converged := stampOK && out.Problem == nil && !out.Done && out.Poll == 0 && out.Ready && obj.GetDeletionTimestamp().IsZero()
+	if !converged {
+		r.quietAt.Delete(key)
+		return
+	}
+	r.quietAt.Store(key, quietState{uid: obj.GetUID(), generation: obj.GetGeneration(), resourceVersion: obj.GetResourceVersion(), fullAt: fullAt, stamp: stamp})
+}
