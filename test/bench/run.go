@@ -234,6 +234,12 @@ func run(ctx context.Context, abort context.CancelCauseFunc, cfg Config) (*Resul
 		return nil, err
 	}
 	res.ConvergeCPUPerObject = res.ConvergeCPUSeconds / float64(len(objs))
+	if res.ConvergeReconciles, err = reconciles(ctx, mgr.MetricsURL); err != nil {
+		return nil, err
+	}
+	if res.ConvergeSyncsSkipped, err = metricSum(ctx, mgr.MetricsURL, "vpce_syncs_skipped_total{", func(string) bool { return true }); err != nil {
+		return nil, err
+	}
 
 	// 4. At rest.
 	logf("idling for %v (AWS time)", cfg.Idle)
@@ -584,6 +590,14 @@ func waitReconciled(ctx context.Context, metricsURL string, want int, timeout ti
 
 // reconciles sums controller_runtime_reconcile_total of the two endpoint controllers.
 func reconciles(ctx context.Context, metricsURL string) (int, error) {
+	return metricSum(ctx, metricsURL, "controller_runtime_reconcile_total{", func(line string) bool {
+		return strings.Contains(line, `controller="gatewayendpoint"`) || strings.Contains(line, `controller="interfaceendpoint"`)
+	})
+}
+
+// metricSum sums the series of the manager at metricsURL whose lines start with
+// prefix (a metric's name and "{") and that keep accepts.
+func metricSum(ctx context.Context, metricsURL, prefix string, keep func(line string) bool) (int, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, metricsURL, nil)
 	if err != nil {
 		return 0, err
@@ -601,8 +615,7 @@ func reconciles(ctx context.Context, metricsURL string) (int, error) {
 	sc.Buffer(make([]byte, 1<<20), 1<<20)
 	for sc.Scan() {
 		line := sc.Text()
-		if !strings.HasPrefix(line, "controller_runtime_reconcile_total{") ||
-			!strings.Contains(line, `controller="gatewayendpoint"`) && !strings.Contains(line, `controller="interfaceendpoint"`) {
+		if !strings.HasPrefix(line, prefix) || !keep(line) {
 			continue
 		}
 		f := strings.Fields(line)
