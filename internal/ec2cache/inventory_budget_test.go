@@ -192,3 +192,63 @@ func TestReadBudgetCountsTheInventoryListings(t *testing.T) {
 		t.Fatalf("a sync after a fresh listing made %d EC2 calls, want none", n)
 	}
 }
+
+// userGroupEC2 is inventoryPagedEC2 that also answers reads by ID of sg-user, a
+// group the user names (without this cluster's tag), counting them.
+type userGroupEC2 struct {
+	*inventoryPagedEC2
+	userReads int
+}
+
+func (f *userGroupEC2) DescribeSecurityGroups(ctx context.Context, in *ec2.DescribeSecurityGroupsInput, opts ...func(*ec2.Options)) (*ec2.DescribeSecurityGroupsOutput, error) {
+	for _, flt := range in.Filters {
+		if aws.ToString(flt.Name) == "group-id" {
+			f.page(nil, 1) // counts the call
+			f.mu.Lock()
+			f.userReads++
+			f.mu.Unlock()
+			return &ec2.DescribeSecurityGroupsOutput{SecurityGroups: []types.SecurityGroup{{GroupId: aws.String("sg-user"), VpcId: aws.String("vpc-1")}}}, nil
+		}
+	}
+	return f.pagedEC2.DescribeSecurityGroups(ctx, in, opts...)
+}
+
+func (f *userGroupEC2) reads() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.userReads
+}
+
+// TestReadBudgetStretchesTheChecksOfGroupsTheUserNames: a group the user names
+// is checked by ID for the inventory TTL, which the budget stretches with the
+// listings (its checks at the sync period would add to the calls at rest
+// otherwise); a new spec still has it read again.
+func TestReadBudgetStretchesTheChecksOfGroupsTheUserNames(t *testing.T) {
+	fake, c, clk, _ := inventoryBudgetSetup(t, 9)
+	user := &userGroupEC2{inventoryPagedEC2: fake}
+	c.EC2 = user
+	ctx := context.Background()
+	check := func(ctx context.Context) {
+		t.Helper()
+		out, err := c.DescribeSecurityGroups(ctx, &ec2.DescribeSecurityGroupsInput{GroupIds: []string{"sg-user"}})
+		if err != nil || len(out.SecurityGroups) != 1 {
+			t.Fatalf("sg-user: %v %+v", err, out)
+		}
+	}
+	check(ctx)
+	if n := user.reads(); n != 1 {
+		t.Fatalf("the first check read sg-user %d times, want once", n)
+	}
+	// 6 minutes on: older than the inventory TTL (5 minutes), not than the
+	// stretched one (413 s). The refresher keeps the owned snapshot current.
+	restFor(t, c, fake, clk, 6*time.Minute)
+	clk.Step(15 * time.Second) // past the by-ID reads' spacing
+	check(ctx)
+	if n := user.reads(); n != 1 {
+		t.Fatalf("a check 375 s after the first read sg-user again (%d reads), want the stretched inventory TTL (413 s) to keep it", n)
+	}
+	check(ec2cache.WithFreshSince(ctx, ec2cache.Groups, clk.Now()))
+	if n := user.reads(); n != 2 {
+		t.Fatalf("a new spec's check read sg-user %d times in all, want it read again", n)
+	}
+}
