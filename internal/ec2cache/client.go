@@ -27,7 +27,9 @@ type Options struct {
 	// fresher. With Tick running the endpoints and groups are re-read every
 	// ListInterval, so make it longer than that.
 	SnapshotTTL time.Duration
-	// InventoryTTL bounds the age of VPCs, subnets, route tables and by-ID group checks.
+	// InventoryTTL bounds the age of VPCs, subnets, route tables and by-ID group
+	// checks a request takes when it asks for nothing fresher; ListBudget may
+	// stretch it (budget.go).
 	InventoryTTL time.Duration
 	// ServiceTTL bounds the age of endpoint services and prefix lists.
 	ServiceTTL time.Duration
@@ -49,11 +51,14 @@ type Options struct {
 	// and reports what changed (drift detection); zero: Tick lists nothing.
 	ListInterval time.Duration
 	// ListBudget is how many EC2 calls a minute the listings may take (each page
-	// a call): when a round of listings has more pages than ListInterval allows,
-	// rounds are spaced further apart (budget.go). Zero: no budget.
+	// a call): the owned listings every ListInterval and the VPC, subnet and
+	// route-table listings every InventoryTTL. When their pages would take more,
+	// both are stretched by the same factor (budget.go). Zero: no budget.
 	ListBudget int
-	// OnListInterval, when set, is told the listing interval when it is first
-	// worked out and whenever the budget changes it. It must not block for long.
+	// OnListInterval, when set, is told the listing interval and inventory age
+	// when they are first worked out and whenever the budget changes them. It is
+	// called with the budget's lock held, so it must not block for long nor call
+	// the Client.
 	OnListInterval func(ListIntervalChange)
 	// Account and Region name the cache in what it reports (OnListInterval).
 	Account, Region string

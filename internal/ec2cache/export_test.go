@@ -51,3 +51,6 @@ func (c *Client) HoldDecodeSlot() (release func()) {
 func (c *Client) InventoryCandidates(filters []types.Filter) (subnets, routeTables int) {
 	return len(c.subnets.inVPCs(nil, filters)), len(c.routeTables.inVPCs(nil, filters))
 }
+
+// BudgetIntervals is budgetIntervals, for the table test of its arithmetic.
+var BudgetIntervals = budgetIntervals

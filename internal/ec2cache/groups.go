@@ -117,7 +117,7 @@ func (c *Client) DescribeSecurityGroups(ctx context.Context, in *ec2.DescribeSec
 }
 
 func (c *Client) groupsByID(ctx context.Context, ids []string, opts []func(*ec2.Options)) (*ec2.DescribeSecurityGroupsOutput, error) {
-	need, foreignNeed := c.need(ctx, c.snapshotTTL(), Groups), c.need(ctx, c.o.InventoryTTL, Groups)
+	need, foreignNeed := c.need(ctx, c.snapshotTTL(), Groups), c.need(ctx, c.inventoryTTL(), Groups)
 	if c.groups.listed().Before(c.now().Add(-c.snapshotTTL())) {
 		if err := c.listGroups(ctx); err != nil { // a cold snapshot: one listing answers every owned group
 			return nil, err

@@ -164,16 +164,19 @@ func (c *Client) DescribeVpcs(ctx context.Context, in *ec2.DescribeVpcsInput, op
 	if in.NextToken != nil || !understood(in.Filters, "vpc-id", "cidr", "is-default") {
 		return c.EC2.DescribeVpcs(ctx, in, opts...)
 	}
-	all, _, err := c.vpcs.get(ctx, c.need(ctx, c.o.InventoryTTL, Inventory), func(ctx context.Context) ([]types.Vpc, error) {
+	all, _, err := c.vpcs.get(ctx, c.need(ctx, c.inventoryTTL(), Inventory), func(ctx context.Context) ([]types.Vpc, error) {
 		var items []types.Vpc
 		p := ec2.NewDescribeVpcsPaginator(c.EC2, &ec2.DescribeVpcsInput{MaxResults: aws.Int32(1000)})
+		pages := 0
 		for p.HasMorePages() {
 			page, err := p.NextPage(ctx)
 			if err != nil {
 				return nil, err
 			}
+			pages++
 			items = append(items, page.Vpcs...)
 		}
+		c.budget.recordInventory(inventoryVPCs, pages)
 		return items, nil
 	})
 	if err != nil {
@@ -200,16 +203,19 @@ func (c *Client) DescribeSubnets(ctx context.Context, in *ec2.DescribeSubnetsInp
 	if in.NextToken != nil || !understood(in.Filters, "vpc-id", "subnet-id", "availability-zone") {
 		return c.EC2.DescribeSubnets(ctx, in, opts...)
 	}
-	all, _, err := c.subnets.get(ctx, c.need(ctx, c.o.InventoryTTL, Inventory), func(ctx context.Context) ([]types.Subnet, error) {
+	all, _, err := c.subnets.get(ctx, c.need(ctx, c.inventoryTTL(), Inventory), func(ctx context.Context) ([]types.Subnet, error) {
 		var items []types.Subnet
 		p := ec2.NewDescribeSubnetsPaginator(c.EC2, &ec2.DescribeSubnetsInput{MaxResults: aws.Int32(1000)})
+		pages := 0
 		for p.HasMorePages() {
 			page, err := p.NextPage(ctx)
 			if err != nil {
 				return nil, err
 			}
+			pages++
 			items = append(items, page.Subnets...)
 		}
+		c.budget.recordInventory(inventorySubnets, pages)
 		return items, nil
 	})
 	if err != nil {
@@ -236,16 +242,19 @@ func (c *Client) DescribeRouteTables(ctx context.Context, in *ec2.DescribeRouteT
 	if in.NextToken != nil || !understood(in.Filters, "vpc-id", "route-table-id", "association.subnet-id", "association.main") {
 		return c.EC2.DescribeRouteTables(ctx, in, opts...)
 	}
-	all, _, err := c.routeTables.get(ctx, c.need(ctx, c.o.InventoryTTL, Inventory), func(ctx context.Context) ([]types.RouteTable, error) {
+	all, _, err := c.routeTables.get(ctx, c.need(ctx, c.inventoryTTL(), Inventory), func(ctx context.Context) ([]types.RouteTable, error) {
 		var items []types.RouteTable
 		p := ec2.NewDescribeRouteTablesPaginator(c.EC2, &ec2.DescribeRouteTablesInput{MaxResults: aws.Int32(100)})
+		pages := 0
 		for p.HasMorePages() {
 			page, err := p.NextPage(ctx)
 			if err != nil {
 				return nil, err
 			}
+			pages++
 			items = append(items, page.RouteTables...)
 		}
+		c.budget.recordInventory(inventoryRouteTables, pages)
 		return items, nil
 	})
 	if err != nil {

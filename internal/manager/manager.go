@@ -85,9 +85,10 @@ type Options struct {
 	// found at the sync period).
 	DriftInterval time.Duration
 	// DriftReadBudget (--drift-read-budget) is how many EC2 calls a minute the
-	// drift listings of one account and region may take: where their pages
-	// would exceed it at DriftInterval, that account and region is listed less
-	// often. Zero means DefaultDriftReadBudget, negative: no budget.
+	// listings of one account and region may take (the drift listings at
+	// DriftInterval, the VPC, subnet and route-table listings at the sync
+	// period): where their pages would exceed it, that account and region is
+	// listed less often. Zero means DefaultDriftReadBudget, negative: no budget.
 	DriftReadBudget int
 	// ProfilingBindAddress (--profiling-bind-address) serves Go's pprof handlers
 	// (/debug/pprof/) without authentication; "" or "0" turns them off.
@@ -107,8 +108,11 @@ const DefaultDriftInterval = 30 * time.Second
 // listings of one account and region may take (a call a page, pages of 1,000
 // endpoints or groups): at --drift-interval 30s, an account and region whose
 // listings take 4 pages or fewer is listed every 30 s, one with 9 every minute,
-// one with 18 every two minutes. It leaves one call a minute of the 10 at rest
-// for the VPC, subnet and route-table reads the sync period shares.
+// one with 18 every two minutes. The VPC, subnet and route-table listings the
+// syncs share count too: where they are refreshed every sync period, their pages
+// stretch both by the same factor. It leaves one call a minute of the 10 at rest
+// for the reads by key (endpoint services, prefix lists, VPC attributes, groups
+// the user names).
 const DefaultDriftReadBudget = 9
 
 // Manager is the controller manager, and the AWS accounts it reaches.
@@ -251,6 +255,9 @@ func New(ctx context.Context, restCfg *rest.Config, o Options) (*Manager, error)
 	if readBudget == 0 {
 		readBudget = DefaultDriftReadBudget
 	}
+	// VPCs, subnets and route tables are listed again when a sync needs them
+	// older than this (or older, where the read budget stretches it).
+	inventoryTTL := max(syncPeriod, time.Minute)
 	changes := controllers.NewAWSChanges()
 	registry := accounts.NewRegistry(cfg, accounts.Options{
 		Cluster:        o.ClusterName,
@@ -263,7 +270,7 @@ func New(ctx context.Context, restCfg *rest.Config, o Options) (*Manager, error)
 			OwnerTagKey:    endpoint.TagOwner,
 			OwnerUIDTagKey: endpoint.TagOwnerUID,
 			SnapshotTTL:    snapshotTTL,
-			InventoryTTL:   max(syncPeriod, time.Minute),
+			InventoryTTL:   inventoryTTL,
 			ServiceTTL:     time.Hour,
 			// Endpoints AWS is working on are re-read by the refresher every
 			// spacing; reconciles accept them twice as old without waiting.
@@ -275,7 +282,7 @@ func New(ctx context.Context, restCfg *rest.Config, o Options) (*Manager, error)
 			ConfirmSpacing: 3 * spacing,
 			ListInterval:   drift,
 			ListBudget:     max(readBudget, 0),
-			OnListInterval: reportListInterval(drift, readBudget),
+			OnListInterval: reportListInterval(drift, inventoryTTL, readBudget),
 			Notify:         changes.Notify,
 		},
 		STSEndpointURL: o.AWSEndpointURL,

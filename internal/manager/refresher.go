@@ -37,17 +37,22 @@ func refresher(registry *accounts.Registry, spacing time.Duration) manager.Runna
 }
 
 // reportListInterval publishes each account's and region's drift listing
-// interval (vpce_drift_list_interval_seconds) and logs when the read budget
-// stretches it past --drift-interval, or lets it come back.
-func reportListInterval(configured time.Duration, budget int) func(ec2cache.ListIntervalChange) {
+// interval (vpce_drift_list_interval_seconds) and inventory listing age
+// (vpce_inventory_list_interval_seconds), and logs when the read budget
+// stretches them past --drift-interval and the inventory TTL, or lets them come
+// back.
+func reportListInterval(configured, inventory time.Duration, budget int) func(ec2cache.ListIntervalChange) {
 	log := ctrl.Log.WithName("refresher")
 	return func(c ec2cache.ListIntervalChange) {
 		metrics.DriftListInterval.WithLabelValues(c.Account, c.Region).Set(c.Interval.Seconds())
-		if c.Previous == 0 && c.Interval == configured {
+		metrics.InventoryListInterval.WithLabelValues(c.Account, c.Region).Set(c.InventoryInterval.Seconds())
+		if c.Previous == 0 && c.PreviousInventoryInterval == 0 && c.Interval == configured && c.InventoryInterval == inventory {
 			return
 		}
-		log.Info("Drift listing interval changed to keep within the read budget", "account", c.Account, "region", c.Region,
-			"interval", c.Interval, "previous", c.Previous, "pagesPerListing", c.Pages, "driftReadBudgetPerMinute", budget, "driftInterval", configured)
+		log.Info("Listing intervals changed to keep within the read budget", "account", c.Account, "region", c.Region,
+			"interval", c.Interval, "previous", c.Previous, "pagesPerListing", c.Pages,
+			"inventoryInterval", c.InventoryInterval, "previousInventoryInterval", c.PreviousInventoryInterval, "inventoryPages", c.InventoryPages,
+			"driftReadBudgetPerMinute", budget, "driftInterval", configured, "inventoryTTL", inventory)
 	}
 }
 

@@ -70,7 +70,14 @@ var (
 	// --drift-read-budget).
 	DriftListInterval = prometheus.NewGaugeVec(prometheus.GaugeOpts{
 		Name: "vpce_drift_list_interval_seconds",
-		Help: "Interval at which the owned endpoints and security groups of an AWS account (its ID, or self for the controller's own) and region are listed to find drift: --drift-interval, or longer when their pages would exceed --drift-read-budget.",
+		Help: "Interval at which the owned endpoints and security groups of an AWS account (its ID, or self for the controller's own) and region are listed to find drift: --drift-interval, or longer when their pages, with those of the VPC, subnet and route-table listings, would exceed --drift-read-budget.",
+	}, []string{"account", "region"})
+	// InventoryListInterval gauges the age at which each account's and region's
+	// VPC, subnet and route-table listings are refreshed when a read needs them
+	// (the sync period, stretched by --drift-read-budget).
+	InventoryListInterval = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "vpce_inventory_list_interval_seconds",
+		Help: "Age at which the VPC, subnet and route-table listings of an AWS account (its ID, or self for the controller's own) and region are refreshed when a reconcile reads them: --sync-period (at least a minute), or longer when together with the drift listings their pages would exceed --drift-read-budget.",
 	}, []string{"account", "region"})
 	// SyncsSkipped counts the periodic syncs of converged objects answered
 	// without a full reconcile, as nothing they depend on changed.
@@ -91,6 +98,6 @@ var registerOnce sync.Once
 // Register adds the metrics to controller-runtime's registry (once per process).
 func Register() {
 	registerOnce.Do(func() {
-		ctrlmetrics.Registry.MustRegister(EC2Calls, EC2Latency, EC2Throttled, ThrottleWait, DriftRepairs, DriftListInterval, Endpoints, Ready, Stalled, SyncsSkipped, TimeToReady)
+		ctrlmetrics.Registry.MustRegister(EC2Calls, EC2Latency, EC2Throttled, ThrottleWait, DriftRepairs, DriftListInterval, InventoryListInterval, Endpoints, Ready, Stalled, SyncsSkipped, TimeToReady)
 	})
 }
