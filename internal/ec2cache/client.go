@@ -141,6 +141,7 @@ func New(cl awsclient.EC2, o Options) *Client {
 	c.vpcs.vpcOf = func(v types.Vpc) *string { return v.VpcId }
 	c.subnets.vpcOf = func(sn types.Subnet) *string { return sn.VpcId }
 	c.routeTables.vpcOf = func(rt types.RouteTable) *string { return rt.VpcId }
+	c.vpcs.digestOf, c.subnets.digestOf, c.routeTables.digestOf = vpcDigest, subnetDigest, routeTableDigest
 	for _, l := range []interface {
 		init(clock.Clock, time.Duration)
 	}{&c.vpcs, &c.subnets, &c.routeTables} {

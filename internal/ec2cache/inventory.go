@@ -25,10 +25,36 @@ type list[T any] struct {
 	spacing time.Duration
 	// vpcOf, when set, gives an item's VPC: the listing is then indexed by VPC.
 	vpcOf func(T) *string
-	mu    sync.Mutex
-	items []T
-	byVPC map[string][]T
-	at    time.Time // when the fetch that produced items started
+	// digestOf, when set, digests an item for the inventory stamp (stamp.go).
+	digestOf func(T) uint64
+	mu       sync.Mutex
+	items    []T
+	byVPC    map[string][]T
+	at       time.Time // when the fetch that produced items started
+	// digests are the latest listing's digests by VPC, worked out when first asked.
+	digests map[string]uint64
+}
+
+// vpcDigest returns a digest of the latest listing's items in vpc: the sum of
+// their digests (the listing's order does not matter) and their count (an item
+// and its removal cannot cancel out). It is worked out once per listing.
+func (l *list[T]) vpcDigest(vpc string) uint64 {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if d, ok := l.digests[vpc]; ok {
+		return d
+	}
+	items := l.byVPC[vpc]
+	var sum uint64
+	for _, it := range items {
+		sum += l.digestOf(it)
+	}
+	d := sum + uint64(len(items))<<48
+	if l.digests == nil {
+		l.digests = map[string]uint64{}
+	}
+	l.digests[vpc] = d
+	return d
 }
 
 func (l *list[T]) init(c clock.Clock, spacing time.Duration) { l.clock, l.spacing = c, spacing }
@@ -92,7 +118,7 @@ func (l *list[T]) get(ctx context.Context, need time.Time, fetch func(context.Co
 	if err != nil {
 		return nil, time.Time{}, err
 	}
-	l.items, l.byVPC, l.at = items, indexByVPC(items, l.vpcOf), start
+	l.items, l.byVPC, l.at, l.digests = items, indexByVPC(items, l.vpcOf), start, nil
 	return items, start, nil
 }
 
@@ -164,21 +190,7 @@ func (c *Client) DescribeVpcs(ctx context.Context, in *ec2.DescribeVpcsInput, op
 	if in.NextToken != nil || !understood(in.Filters, "vpc-id", "cidr", "is-default") {
 		return c.EC2.DescribeVpcs(ctx, in, opts...)
 	}
-	all, _, err := c.vpcs.get(ctx, c.need(ctx, c.inventoryTTL(), Inventory), func(ctx context.Context) ([]types.Vpc, error) {
-		var items []types.Vpc
-		p := ec2.NewDescribeVpcsPaginator(c.EC2, &ec2.DescribeVpcsInput{MaxResults: aws.Int32(1000)})
-		pages := 0
-		for p.HasMorePages() {
-			page, err := p.NextPage(ctx)
-			if err != nil {
-				return nil, err
-			}
-			pages++
-			items = append(items, page.Vpcs...)
-		}
-		c.budget.recordInventory(inventoryVPCs, pages)
-		return items, nil
-	})
+	all, err := c.listVPCs(ctx)
 	if err != nil {
 		return c.EC2.DescribeVpcs(ctx, in, opts...)
 	}
@@ -203,21 +215,7 @@ func (c *Client) DescribeSubnets(ctx context.Context, in *ec2.DescribeSubnetsInp
 	if in.NextToken != nil || !understood(in.Filters, "vpc-id", "subnet-id", "availability-zone") {
 		return c.EC2.DescribeSubnets(ctx, in, opts...)
 	}
-	all, _, err := c.subnets.get(ctx, c.need(ctx, c.inventoryTTL(), Inventory), func(ctx context.Context) ([]types.Subnet, error) {
-		var items []types.Subnet
-		p := ec2.NewDescribeSubnetsPaginator(c.EC2, &ec2.DescribeSubnetsInput{MaxResults: aws.Int32(1000)})
-		pages := 0
-		for p.HasMorePages() {
-			page, err := p.NextPage(ctx)
-			if err != nil {
-				return nil, err
-			}
-			pages++
-			items = append(items, page.Subnets...)
-		}
-		c.budget.recordInventory(inventorySubnets, pages)
-		return items, nil
-	})
+	all, err := c.listSubnets(ctx)
 	if err != nil {
 		return c.EC2.DescribeSubnets(ctx, in, opts...)
 	}
@@ -242,21 +240,7 @@ func (c *Client) DescribeRouteTables(ctx context.Context, in *ec2.DescribeRouteT
 	if in.NextToken != nil || !understood(in.Filters, "vpc-id", "route-table-id", "association.subnet-id", "association.main") {
 		return c.EC2.DescribeRouteTables(ctx, in, opts...)
 	}
-	all, _, err := c.routeTables.get(ctx, c.need(ctx, c.inventoryTTL(), Inventory), func(ctx context.Context) ([]types.RouteTable, error) {
-		var items []types.RouteTable
-		p := ec2.NewDescribeRouteTablesPaginator(c.EC2, &ec2.DescribeRouteTablesInput{MaxResults: aws.Int32(100)})
-		pages := 0
-		for p.HasMorePages() {
-			page, err := p.NextPage(ctx)
-			if err != nil {
-				return nil, err
-			}
-			pages++
-			items = append(items, page.RouteTables...)
-		}
-		c.budget.recordInventory(inventoryRouteTables, pages)
-		return items, nil
-	})
+	all, err := c.listRouteTables(ctx)
 	if err != nil {
 		return c.EC2.DescribeRouteTables(ctx, in, opts...)
 	}
@@ -283,6 +267,69 @@ func (c *Client) DescribeRouteTables(ctx context.Context, in *ec2.DescribeRouteT
 	}
 	out := &ec2.DescribeRouteTablesOutput{RouteTables: tables}
 	return out, nil
+}
+
+// listVPCs returns the region's VPCs, listed again when older than the inventory's
+// age (or than a fresh read asks for).
+func (c *Client) listVPCs(ctx context.Context) ([]types.Vpc, error) {
+	all, _, err := c.vpcs.get(ctx, c.need(ctx, c.inventoryTTL(), Inventory), func(ctx context.Context) ([]types.Vpc, error) {
+		var items []types.Vpc
+		p := ec2.NewDescribeVpcsPaginator(c.EC2, &ec2.DescribeVpcsInput{MaxResults: aws.Int32(1000)})
+		pages := 0
+		for p.HasMorePages() {
+			page, err := p.NextPage(ctx)
+			if err != nil {
+				return nil, err
+			}
+			pages++
+			items = append(items, page.Vpcs...)
+		}
+		c.budget.recordInventory(inventoryVPCs, pages)
+		return items, nil
+	})
+	return all, err
+}
+
+// listSubnets returns the region's subnets, listed again when older than the inventory's
+// age (or than a fresh read asks for).
+func (c *Client) listSubnets(ctx context.Context) ([]types.Subnet, error) {
+	all, _, err := c.subnets.get(ctx, c.need(ctx, c.inventoryTTL(), Inventory), func(ctx context.Context) ([]types.Subnet, error) {
+		var items []types.Subnet
+		p := ec2.NewDescribeSubnetsPaginator(c.EC2, &ec2.DescribeSubnetsInput{MaxResults: aws.Int32(1000)})
+		pages := 0
+		for p.HasMorePages() {
+			page, err := p.NextPage(ctx)
+			if err != nil {
+				return nil, err
+			}
+			pages++
+			items = append(items, page.Subnets...)
+		}
+		c.budget.recordInventory(inventorySubnets, pages)
+		return items, nil
+	})
+	return all, err
+}
+
+// listRouteTables returns the region's route tables, listed again when older
+// than the inventory's age (or than a fresh read asks for).
+func (c *Client) listRouteTables(ctx context.Context) ([]types.RouteTable, error) {
+	all, _, err := c.routeTables.get(ctx, c.need(ctx, c.inventoryTTL(), Inventory), func(ctx context.Context) ([]types.RouteTable, error) {
+		var items []types.RouteTable
+		p := ec2.NewDescribeRouteTablesPaginator(c.EC2, &ec2.DescribeRouteTablesInput{MaxResults: aws.Int32(100)})
+		pages := 0
+		for p.HasMorePages() {
+			page, err := p.NextPage(ctx)
+			if err != nil {
+				return nil, err
+			}
+			pages++
+			items = append(items, page.RouteTables...)
+		}
+		c.budget.recordInventory(inventoryRouteTables, pages)
+		return items, nil
+	})
+	return all, err
 }
 
 // ----- services and prefix lists -----

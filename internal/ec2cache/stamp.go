@@ -6,7 +6,6 @@ import (
 	"strconv"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
 )
 
@@ -16,36 +15,23 @@ var stampSeed = maphash.MakeSeed()
 // InventoryStamp returns a digest of what the region's inventory holds for one
 // VPC: the VPC itself, its subnets and its route tables, in the fields an
 // endpoint's spec resolves against (tags, zones, associations, state). Listings
-// older than InventoryTTL are refreshed first, as a read would, and one refresh
-// serves every caller. Two equal stamps mean a reconcile would resolve the same
+// older than the inventory's age (InventoryTTL, stretched by the read budget)
+// are refreshed first, as a read would, and one refresh serves every caller. Two equal stamps mean a reconcile would resolve the same
 // spec to the same IDs; the routes in the tables are left out, as AWS writes
 // those for gateway endpoints, which the owned listings watch.
 func (c *Client) InventoryStamp(ctx context.Context, vpcID string) (uint64, error) {
-	inVPC := []types.Filter{{Name: aws.String("vpc-id"), Values: []string{vpcID}}}
-	vpcs, err := c.DescribeVpcs(ctx, &ec2.DescribeVpcsInput{Filters: inVPC})
-	if err != nil {
+	if _, err := c.listVPCs(ctx); err != nil {
 		return 0, err
 	}
-	subnets, err := c.DescribeSubnets(ctx, &ec2.DescribeSubnetsInput{Filters: inVPC})
-	if err != nil {
+	if _, err := c.listSubnets(ctx); err != nil {
 		return 0, err
 	}
-	tables, err := c.DescribeRouteTables(ctx, &ec2.DescribeRouteTablesInput{Filters: inVPC})
-	if err != nil {
+	if _, err := c.listRouteTables(ctx); err != nil {
 		return 0, err
 	}
-	var sum uint64 // a sum of the items' digests: the listing's order does not matter
-	for _, v := range vpcs.Vpcs {
-		sum += vpcDigest(v)
-	}
-	for _, s := range subnets.Subnets {
-		sum += subnetDigest(s)
-	}
-	for _, rt := range tables.RouteTables {
-		sum += routeTableDigest(rt)
-	}
-	// The counts too: an item and its removal cannot cancel out.
-	return sum + uint64(len(vpcs.Vpcs))<<48 + uint64(len(subnets.Subnets))<<32 + uint64(len(tables.RouteTables))<<16, nil
+	// Each listing's digest of the VPC is worked out once per listing: a check
+	// costs three map lookups, not a look through the VPC's items.
+	return maphash.Comparable(stampSeed, [3]uint64{c.vpcs.vpcDigest(vpcID), c.subnets.vpcDigest(vpcID), c.routeTables.vpcDigest(vpcID)}), nil
 }
 
 // digest writes fields into one hash, each ended so "ab","c" differs from "a","bc".
