@@ -26,13 +26,16 @@ import (
 // unchanged since its last full reconcile, compares the inventory stamp of its
 // VPC (ec2cache.Client.InventoryStamp) with the one taken before that reconcile,
 // and reconciles in full only when it differs, or when the last full one is
-// older than the full-sync period. Syncing a converged object then costs a few
+// older than the full-sync period (10 hours by default). Syncing a converged object then costs a few
 // map lookups, not a reconcile: converging N objects lasts in proportion to N,
 // and every converged object is synced meanwhile.
 
 // DefaultFullSyncPeriod is how often a converged object is reconciled in full
-// when nothing it depends on changed, as a multiple of the sync period.
-const DefaultFullSyncPeriod = 12
+// when nothing it depends on changed: controller-runtime's default resync. It is
+// a safety net for what no listing compares (an endpoint service's details);
+// every full reconcile of every object during a converge that lasts in
+// proportion to the objects is CPU that grows with them.
+const DefaultFullSyncPeriod = 10 * time.Hour
 
 // queuedMarks remembers the objects queued by anything other than their own
 // timed requeue (an informer event, a drift notice, a retry after an error):
@@ -45,7 +48,17 @@ func (q *queuedMarks) mark(reqs ...reconcile.Request) {
 	}
 }
 
-// take reports whether req was queued by an event since the last take.
+// queued reports whether req was queued by an event since the last take.
+func (q *queuedMarks) queued(req reconcile.Request) bool {
+	if q == nil {
+		return true
+	}
+	_, ok := q.m.Load(req)
+	return ok
+}
+
+// take reports whether req was queued by an event since the last take, and
+// forgets it: the reconcile taking it acts on the event.
 func (q *queuedMarks) take(req reconcile.Request) bool {
 	if q == nil {
 		return true // no marks kept: everything counts as queued by an event
@@ -100,55 +113,77 @@ type quietState struct {
 	resourceVersion string // after the reconcile's own writes
 	fullAt          time.Time
 	stamp           uint64 // the inventory stamp taken before it
+	// stamper takes the stamp of the object's VPC again (endpoint.Engine.InventoryStamper).
+	stamper func(context.Context) (uint64, bool)
 }
 
-// fullSyncPeriod is how long a converged object may go without a full reconcile.
+// fullSyncPeriod is how long a converged object may go without a full reconcile
+// (negative: every sync is full).
 func (r *endpointReconciler) fullSyncPeriod() time.Duration {
 	if r.opts.FullSyncPeriod != 0 {
-		return r.opts.FullSyncPeriod // negative: every sync is full
+		return r.opts.FullSyncPeriod
 	}
-	return DefaultFullSyncPeriod * r.opts.SyncPeriod
+	return DefaultFullSyncPeriod
 }
 
-// inventoryStamp takes the stamp of the VPC the object's endpoint is in, before
-// a reconcile that may leave it converged (none for an object with no VPC yet).
-func (r *endpointReconciler) inventoryStamp(ctx context.Context, obj client.Object, req endpoint.Request) (uint64, bool) {
-	c := r.kind.common(obj)
-	if c.VPCID == "" || !obj.GetDeletionTimestamp().IsZero() {
-		return 0, false
-	}
-	return r.engine.InventoryStamp(ctx, req, c.VPCID)
+// quietSyncs reports whether periodic syncs may be answered by a comparison:
+// only while drift listings queue the objects whose resources changed.
+func (r *endpointReconciler) quietSyncs() bool {
+	return r.opts.AWSChanges != nil && r.fullSyncPeriod() > 0
 }
 
 // quiet reports whether this reconcile is a periodic sync with nothing to do:
 // the object is as its last full reconcile left it (converged, same generation
 // and resourceVersion), nothing but its own requeue queued it, that reconcile is
 // younger than the full-sync period, and its VPC's inventory stamp is unchanged.
-// It also returns the stamp for a full reconcile to record (ok false: none).
-func (r *endpointReconciler) quiet(ctx context.Context, obj client.Object, req endpoint.Request, queued bool) (skip bool, stamp uint64, ok bool) {
-	if r.opts.AWSChanges == nil || r.fullSyncPeriod() < 0 {
-		return false, 0, false // no drift listings: the sync is what finds drift
+// It runs before anything else a reconcile does, so such a sync costs the read
+// from the informer cache and a few map lookups.
+func (r *endpointReconciler) quiet(ctx context.Context, req reconcile.Request, obj client.Object) bool {
+	if !r.quietSyncs() || r.marks.queued(req) || !obj.GetDeletionTimestamp().IsZero() {
+		return false
 	}
-	stamp, ok = r.inventoryStamp(ctx, obj, req)
-	v, found := r.quietAt.Load(client.ObjectKeyFromObject(obj))
-	if !found || queued || !ok {
-		return false, stamp, ok
+	v, found := r.quietAt.Load(req.NamespacedName)
+	if !found {
+		return false
 	}
 	q := v.(quietState)
-	ready := meta.IsStatusConditionTrue(r.kind.common(obj).Conditions, v1alpha1.ConditionReady)
-	skip = ready && q.uid == obj.GetUID() && q.generation == obj.GetGeneration() && q.resourceVersion == obj.GetResourceVersion() &&
-		time.Since(q.fullAt) < r.fullSyncPeriod() && q.stamp == stamp
-	return skip, stamp, ok
+	if q.uid != obj.GetUID() || q.generation != obj.GetGeneration() || q.resourceVersion != obj.GetResourceVersion() ||
+		time.Since(q.fullAt) >= r.fullSyncPeriod() ||
+		!meta.IsStatusConditionTrue(r.kind.common(obj).Conditions, v1alpha1.ConditionReady) {
+		return false
+	}
+	stamp, ok := q.stamper(ctx)
+	return ok && stamp == q.stamp
+}
+
+// stampBefore takes, before a full reconcile that may leave the object
+// converged, the inventory stamp of the VPC its endpoint is in, and returns
+// what takes it again (nil: none to be had, as for an object with no VPC yet).
+func (r *endpointReconciler) stampBefore(ctx context.Context, obj client.Object, req endpoint.Request) (stamp uint64, stamper func(context.Context) (uint64, bool)) {
+	c := r.kind.common(obj)
+	if !r.quietSyncs() || c.VPCID == "" || !obj.GetDeletionTimestamp().IsZero() {
+		return 0, nil
+	}
+	stamper = r.engine.InventoryStamper(req, c.VPCID)
+	if stamper == nil {
+		return 0, nil
+	}
+	stamp, ok := stamper(ctx)
+	if !ok {
+		return 0, nil
+	}
+	return stamp, stamper
 }
 
 // settle records, after a full reconcile, whether the object is left converged
 // and waiting for its periodic sync (a later quiet sync may then skip), or not.
-func (r *endpointReconciler) settle(obj client.Object, out endpoint.Outcome, fullAt time.Time, stamp uint64, stampOK bool) {
+func (r *endpointReconciler) settle(obj client.Object, out endpoint.Outcome, fullAt time.Time, stamp uint64, stamper func(context.Context) (uint64, bool)) {
 	key := client.ObjectKeyFromObject(obj)
-	converged := stampOK && out.Problem == nil && !out.Done && out.Poll == 0 && out.Ready && obj.GetDeletionTimestamp().IsZero()
+	converged := stamper != nil && out.Problem == nil && !out.Done && out.Poll == 0 && out.Ready && obj.GetDeletionTimestamp().IsZero()
 	if !converged {
 		r.quietAt.Delete(key)
 		return
 	}
-	r.quietAt.Store(key, quietState{uid: obj.GetUID(), generation: obj.GetGeneration(), resourceVersion: obj.GetResourceVersion(), fullAt: fullAt, stamp: stamp})
+	r.quietAt.Store(key, quietState{uid: obj.GetUID(), generation: obj.GetGeneration(), resourceVersion: obj.GetResourceVersion(),
+		fullAt: fullAt, stamp: stamp, stamper: stamper})
 }

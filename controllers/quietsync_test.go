@@ -55,6 +55,7 @@ func TestQuietSyncsReconcileOnlyWhatChanged(t *testing.T) {
 		o.Observers = append(o.Observers, counter)
 		o.FullSyncPeriod = time.Hour  // only a change makes a full reconcile here
 		o.DriftInterval = time.Second // quiet syncs need drift listings at least as often as syncs
+		o.DriftReadBudget = -1        // no budget: it would stretch the inventory's age to minutes at this interval
 	}
 	h.startManager("")
 	gw := gateway("quiet", h.fix.VPCID, v1alpha1.RouteTableSelector{Tags: map[string]string{"tier": "private"}})

@@ -41,7 +41,7 @@ type Options struct {
 	SyncPeriod time.Duration
 	// FullSyncPeriod is how long a converged object may go without a full
 	// reconcile when nothing it depends on changed (quietsync.go); zero means
-	// DefaultFullSyncPeriod sync periods, negative that every sync is full. Only
+	// DefaultFullSyncPeriod, negative that every sync is full. Only
 	// with AWSChanges: without drift notices, the sync is what finds drift.
 	FullSyncPeriod time.Duration
 	// MaxConcurrentReconciles per kind.
@@ -153,6 +153,14 @@ func (r *endpointReconciler) Reconcile(ctx context.Context, req ctrl.Request) (c
 		}
 		return ctrl.Result{}, err
 	}
+	// A periodic sync of a converged object with nothing to do ends here (quietsync.go).
+	if r.quiet(ctx, req, obj) {
+		if r.metrics != nil {
+			r.metrics.SyncSkipped(r.kind.name())
+		}
+		log.V(2).Info("Nothing changed since the last full reconcile")
+		return r.syncAgain(), nil
+	}
 	if err := r.memo.fresh(ctx, r.apiReader, obj); err != nil {
 		if apierrors.IsNotFound(err) {
 			r.forget(req.NamespacedName)
@@ -254,17 +262,11 @@ func (r *endpointReconciler) Reconcile(ctx context.Context, req ctrl.Request) (c
 		if refused != nil {
 			out = r.engine.Refuse(ereq, refused)
 		} else {
-			skip, stamp, ok := r.quiet(ctx, obj, ereq, r.marks.take(req))
-			if skip {
-				if r.metrics != nil {
-					r.metrics.SyncSkipped(r.kind.name())
-				}
-				log.V(1).Info("Nothing changed since the last full reconcile", "endpointID", common.EndpointID, "vpcID", common.VPCID)
-				return r.syncAgain(), nil
-			}
+			r.marks.take(req) // acted on now
+			stamp, stamper := r.stampBefore(ctx, obj, ereq)
 			fullAt := time.Now()
 			out = r.engine.Reconcile(ctx, ereq)
-			defer func() { r.settle(obj, out, fullAt, stamp, ok) }()
+			defer func() { r.settle(obj, out, fullAt, stamp, stamper) }()
 		}
 		if err := ctx.Err(); err != nil {
 			// The manager is stopping (or lost its lease): the calls it cut short

@@ -300,19 +300,23 @@ type inventoryStamper interface {
 	InventoryStamp(ctx context.Context, vpcID string) (uint64, error)
 }
 
-// InventoryStamp returns a digest of what the object's region holds for the VPC
-// vpcID (its subnets and route tables: ec2cache.Client.InventoryStamp), read no
-// staler than the cache's inventory age. ok is false when there is none to be had
-// (no caching client, no VPC yet, a failed read): the caller then reconciles in full.
-func (e *Engine) InventoryStamp(ctx context.Context, req Request, vpcID string) (stamp uint64, ok bool) {
+// InventoryStamper returns what takes the stamp of what the object's region
+// holds for the VPC vpcID (its subnets and route tables:
+// ec2cache.Client.InventoryStamp), read no staler than the cache's inventory
+// age; ok is false when a read failed. It returns nil when there is none to be
+// had (no caching client, no VPC): the caller then reconciles in full.
+func (e *Engine) InventoryStamper(req Request, vpcID string) func(context.Context) (uint64, bool) {
 	if vpcID == "" {
-		return 0, false
+		return nil
 	}
 	cl, _ := e.client(req)
 	s, isCache := cl.(inventoryStamper)
 	if !isCache {
-		return 0, false
+		return nil
 	}
-	stamp, err := s.InventoryStamp(awsclient.WithCaller(ctx, req.Owner.UID), vpcID)
-	return stamp, err == nil
+	uid := req.Owner.UID
+	return func(ctx context.Context) (uint64, bool) {
+		stamp, err := s.InventoryStamp(awsclient.WithCaller(ctx, uid), vpcID)
+		return stamp, err == nil
+	}
 }
