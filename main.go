@@ -12,6 +12,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 
 	"github.com/vpce-dev/vpce-controller/internal/endpoint"
+	"github.com/vpce-dev/vpce-controller/internal/logging"
 	"github.com/vpce-dev/vpce-controller/internal/manager"
 	"github.com/vpce-dev/vpce-controller/internal/version"
 )
@@ -65,7 +66,8 @@ func main() {
 		fmt.Print(build)
 		return
 	}
-	ctrl.SetLogger(zap.New(zap.UseFlagOptions(&zopts)))
+	// Values are encoded only for lines written (most reconciles write none).
+	ctrl.SetLogger(logging.Lazy(zap.New(zap.UseFlagOptions(&zopts))))
 	log := ctrl.Log.WithName("setup")
 	// Flags are checked before anything starts, with one line that names the flag.
 	if err := o.Validate(); err != nil {
