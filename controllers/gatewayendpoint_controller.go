@@ -64,9 +64,10 @@ func SetupGatewayEndpoint(mgr ctrl.Manager, engine *endpoint.Engine, opts Option
 		return err
 	}
 	b := ctrl.NewControllerManagedBy(mgr).
-		For(&v1alpha1.GatewayEndpoint{}, builder.WithPredicates(changePredicate(), shardPredicate(mgr.GetClient(), opts))).
+		For(&v1alpha1.GatewayEndpoint{}, builder.WithPredicates(r.noteWritten(), changePredicate(), shardPredicate(mgr.GetClient(), opts))).
 		Owns(&corev1.ConfigMap{}) // connection details: repaired when edited or deleted
 	b = watchAWS(b, opts.AWSChanges, gatewayKind{}.name())
+	b = r.watchQuiet(b)
 	return watchAccounts(b, r.Client, func() client.ObjectList { return &v1alpha1.GatewayEndpointList{} }).
 		Named("gatewayendpoint").
 		WithOptions(r.opts.controllerOptions()).

@@ -111,8 +111,9 @@ func SetupInstanceConnectEndpoint(mgr ctrl.Manager, engine *endpoint.Engine, opt
 		return err
 	}
 	b := ctrl.NewControllerManagedBy(mgr).
-		For(&v1alpha1.InstanceConnectEndpoint{}, builder.WithPredicates(changePredicate(), shardPredicate(mgr.GetClient(), opts)))
+		For(&v1alpha1.InstanceConnectEndpoint{}, builder.WithPredicates(r.noteWritten(), changePredicate(), shardPredicate(mgr.GetClient(), opts)))
 	b = watchAWS(b, opts.AWSChanges, instanceConnectKind{}.name())
+	b = r.watchQuiet(b)
 	return watchAccounts(b, r.Client, func() client.ObjectList { return &v1alpha1.InstanceConnectEndpointList{} }).
 		Named("instanceconnectendpoint").
 		WithOptions(r.opts.controllerOptions()).

@@ -88,9 +88,10 @@ func SetupInterfaceEndpoint(mgr ctrl.Manager, engine *endpoint.Engine, opts Opti
 		return err
 	}
 	b := ctrl.NewControllerManagedBy(mgr).
-		For(&v1alpha1.InterfaceEndpoint{}, builder.WithPredicates(changePredicate(), shardPredicate(mgr.GetClient(), opts))).
+		For(&v1alpha1.InterfaceEndpoint{}, builder.WithPredicates(r.noteWritten(), changePredicate(), shardPredicate(mgr.GetClient(), opts))).
 		Owns(&corev1.ConfigMap{}) // connection details: repaired when edited or deleted
 	b = watchAWS(b, opts.AWSChanges, interfaceKind{}.name())
+	b = r.watchQuiet(b)
 	return watchAccounts(b, r.Client, func() client.ObjectList { return &v1alpha1.InterfaceEndpointList{} }).
 		Named("interfaceendpoint").
 		WithOptions(r.opts.controllerOptions()).

@@ -47,7 +47,8 @@ func (c *syncCounter) SyncSkipped(string)                           { c.skipped.
 // on changes; drift in what it owns is still repaired (found by the drift
 // listings); its syncs reconcile as soon as its VPC's route tables change (a new
 // table the selector matches gets its route); and something that queues it (its
-// connection details ConfigMap deleted) is acted on at once.
+// connection details ConfigMap deleted) is acted on at once. A status written by
+// someone else is written back at the next periodic sync.
 func TestQuietSyncsReconcileOnlyWhatChanged(t *testing.T) {
 	counter := &syncCounter{full: map[string]int{}}
 	h := newHarness(t, harnessOptions{noStart: true})
@@ -116,4 +117,20 @@ func TestQuietSyncsReconcileOnlyWhatChanged(t *testing.T) {
 		t.Fatal(err)
 	}
 	h.waitConfigMap("quiet-details", func(*corev1.ConfigMap) error { return nil })
+
+	// Its status written by someone else (no predicate queues that): the next
+	// periodic sync reconciles it and writes the status back.
+	h.get(gw)
+	base := gw.DeepCopy()
+	gw.Status.State = "edited-by-hand"
+	if err := h.k.Status().Patch(h.ctx, gw, client.MergeFrom(base)); err != nil {
+		t.Fatal(err)
+	}
+	h.eventually(10*syncPeriod, "the status written back", func() error {
+		h.get(gw)
+		if gw.Status.State == "edited-by-hand" {
+			return fmt.Errorf("status.state is still %q", gw.Status.State)
+		}
+		return nil
+	})
 }

@@ -159,7 +159,7 @@ func (r *endpointReconciler) Reconcile(ctx context.Context, req ctrl.Request) (c
 			r.metrics.SyncSkipped(r.kind.name())
 		}
 		log.V(2).Info("Nothing changed since the last full reconcile")
-		return r.syncAgain(), nil
+		return ctrl.Result{}, nil // the sweep syncs it from here (quietsync.go)
 	}
 	if err := r.memo.fresh(ctx, r.apiReader, obj); err != nil {
 		if apierrors.IsNotFound(err) {
@@ -226,6 +226,7 @@ func (r *endpointReconciler) Reconcile(ctx context.Context, req ctrl.Request) (c
 	ereq.Clients, ereq.Spec.Guard = b.clients, b.policy
 
 	var out endpoint.Outcome
+	swept := false // converged: the sweep syncs it, nothing requeues it (quietsync.go)
 	if !obj.GetDeletionTimestamp().IsZero() {
 		if !controllerutil.ContainsFinalizer(obj, v1alpha1.Finalizer) {
 			r.forget(req.NamespacedName)
@@ -266,6 +267,7 @@ func (r *endpointReconciler) Reconcile(ctx context.Context, req ctrl.Request) (c
 			stamp, stamper := r.stampBefore(ctx, obj, ereq)
 			fullAt := time.Now()
 			out = r.engine.Reconcile(ctx, ereq)
+			swept = settles(obj, out, stamper)
 			defer func() { r.settle(obj, out, fullAt, stamp, stamper) }()
 		}
 		if err := ctx.Err(); err != nil {
@@ -296,6 +298,10 @@ func (r *endpointReconciler) Reconcile(ctx context.Context, req ctrl.Request) (c
 	}
 	if detailsErr != nil {
 		return ctrl.Result{}, detailsErr
+	}
+	if swept {
+		r.tracker.Success(string(obj.GetUID()))
+		return ctrl.Result{Priority: ptr.To(0)}, nil
 	}
 	return r.next(obj, out), nil
 }
@@ -471,7 +477,7 @@ func (r *endpointReconciler) emit(obj client.Object, out endpoint.Outcome) {
 const turnPriority = 10
 
 // next decides when to look again: backoff after a failure, a growing poll while
-// AWS works, the jittered sync period once converged. Only a booked turn at the
+// AWS works, the jittered sync period once converged (unless the sweep syncs it). Only a booked turn at the
 // rate limit is queued ahead of others; every other result says so explicitly,
 // as the queue otherwise keeps an item's last priority.
 func (r *endpointReconciler) next(obj client.Object, out endpoint.Outcome) ctrl.Result {
