@@ -42,8 +42,9 @@ type Results struct {
 	ConvergeCPUSeconds   float64 `json:"convergeCPUSeconds"`
 	ConvergeCPUPerObject float64 `json:"convergeCPUPerObjectSeconds"`
 	// ConvergeReconciles are the endpoint controllers' reconciles until all were
-	// Ready, ConvergeSyncsSkipped those of them that were periodic syncs answered
-	// by a comparison (vpce_syncs_skipped_total), not a full reconcile.
+	// Ready, ConvergeSyncsSkipped the periodic syncs answered by a comparison
+	// (vpce_syncs_skipped_total), not a full reconcile: the sweep's since converged
+	// objects are no longer requeued, before that reconciles that ended early.
 	ConvergeReconciles   int `json:"convergeReconciles"`
 	ConvergeSyncsSkipped int `json:"convergeSyncsSkipped"`
 
@@ -148,7 +149,7 @@ func (r *Results) Print(w io.Writer) {
 	row("manager major page faults (pages read from disk)", fmt.Sprintf("%d", r.MajorFaults), "")
 	row("manager CPU (whole run; per object)", fmt.Sprintf("%.1f s; %.3f s", r.CPUSeconds, r.CPUPerObject), "flat in N (±20%)")
 	row("manager CPU while converging (per object)", fmt.Sprintf("%.1f s; %.3f s", r.ConvergeCPUSeconds, r.ConvergeCPUPerObject), "")
-	row("reconciles while converging, of which periodic syncs answered by a comparison", fmt.Sprintf("%d, %d", r.ConvergeReconciles, r.ConvergeSyncsSkipped), "")
+	row("reconciles while converging; periodic syncs answered by a comparison, not a reconcile", fmt.Sprintf("%d, %d", r.ConvergeReconciles, r.ConvergeSyncsSkipped), "")
 	fmt.Fprintf(w, "\nEC2 calls by action while converging:")
 	printCalls(w, r.Calls)
 	fmt.Fprintf(w, "EC2 calls by action at rest:")
