@@ -2,6 +2,7 @@ package ec2cache
 
 import (
 	"context"
+	"slices"
 	"sync"
 	"time"
 
@@ -34,11 +35,16 @@ type vpcEndpointAnswers struct {
 	passes []vpcEndpointPass
 }
 
-// vpcEndpointPass is one read: its filter values, EC2's answer, its start.
+// vpcEndpointPass is one read: its filter values, EC2's answer (by VPC), its start.
 type vpcEndpointPass struct {
 	values map[string]map[string]struct{}
 	items  []types.VpcEndpoint
-	start  time.Time
+	// byVPC indexes items by VPC: a read serves the checks of every VPC its
+	// callers asked for (all of a region's VPCs while a fleet converges), and a
+	// check that looked through all of them cost time in proportion to the
+	// region's endpoints, at every create of an interface endpoint.
+	byVPC map[string][]types.VpcEndpoint
+	start time.Time
 }
 
 // covers reports whether the read asked EC2 for at least what filters select:
@@ -72,6 +78,15 @@ func (a *vpcEndpointAnswers) get(filters []types.Filter, need time.Time) ([]type
 	defer a.mu.Unlock()
 	for i := len(a.passes) - 1; i >= 0; i-- {
 		if p := a.passes[i]; !p.start.Before(need) && p.covers(filters) {
+			if vpcs, ok := filterOf(filters, "vpc-id"); ok {
+				var in []types.VpcEndpoint
+				for i, v := range vpcs {
+					if !slices.Contains(vpcs[:i], v) {
+						in = append(in, p.byVPC[v]...)
+					}
+				}
+				return matchEndpoints(in, filters), true
+			}
 			return matchEndpoints(p.items, filters), true
 		}
 	}
@@ -89,7 +104,7 @@ func (a *vpcEndpointAnswers) put(values map[string]map[string]struct{}, items []
 			kept = append(kept, p)
 		}
 	}
-	a.passes = append(kept, vpcEndpointPass{values: values, items: items, start: start})
+	a.passes = append(kept, vpcEndpointPass{values: values, items: items, byVPC: byVPC(items), start: start})
 	if n := len(a.passes) - maxVPCEndpointPasses; n > 0 {
 		a.passes = append(a.passes[:0], a.passes[n:]...)
 	}
@@ -116,7 +131,42 @@ func (c *Client) vpcEndpoints(ctx context.Context, filters []types.Filter, need 
 	if err != nil {
 		return nil, err
 	}
+	if vpcs, ok := filterOf(filters, "vpc-id"); ok {
+		// The shared read may hold other callers' VPCs too: only this query's
+		// are looked through.
+		want := make(map[string]bool, len(vpcs))
+		for _, v := range vpcs {
+			want[v] = true
+		}
+		var in []types.VpcEndpoint
+		for _, e := range items {
+			if want[aws.ToString(e.VpcId)] {
+				in = append(in, e)
+			}
+		}
+		items = in
+	}
 	return matchEndpoints(items, filters), nil
+}
+
+// byVPC indexes endpoints by their VPC.
+func byVPC(items []types.VpcEndpoint) map[string][]types.VpcEndpoint {
+	m := map[string][]types.VpcEndpoint{}
+	for _, e := range items {
+		id := aws.ToString(e.VpcId)
+		m[id] = append(m[id], e)
+	}
+	return m
+}
+
+// filterOf returns the values of the named filter, and whether filters have it.
+func filterOf(filters []types.Filter, name string) ([]string, bool) {
+	for _, f := range filters {
+		if aws.ToString(f.Name) == name {
+			return f.Values, true
+		}
+	}
+	return nil, false
 }
 
 // keepVPCEndpointRead is the reads' done hook: it keeps each read for the
