@@ -74,6 +74,11 @@ func (o Options) controllerOptions() controller.Options {
 	return co
 }
 
+// Kinds names the endpoint kinds the reconcilers serve, as their metrics label them.
+func Kinds() []string {
+	return []string{gatewayKind{}.name(), interfaceKind{}.name(), instanceConnectKind{}.name()}
+}
+
 // kind adapts one API kind to the shared reconcile loop.
 type kind interface {
 	name() string

@@ -314,6 +314,7 @@ func New(ctx context.Context, restCfg *rest.Config, o Options) (*Manager, error)
 		copts.MaxConcurrentReconciles = 24
 	}
 	recorder := metrics.NewRecorder(metrics.RecorderOptions{NamespaceLabel: !o.MetricsWithoutNamespace})
+	recorder.ExportKinds(controllers.Kinds()...)
 	if err := mgr.Add(recorder); err != nil {
 		return nil, err
 	}

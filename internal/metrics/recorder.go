@@ -109,6 +109,14 @@ func (r *Recorder) DriftRepaired(kind string, obj client.Object, fields ...strin
 	}
 }
 
+// ExportKinds makes the per-kind counters export a zero for each kind before
+// its first count, so dashboards and alerts see the series from the start.
+func (r *Recorder) ExportKinds(kinds ...string) {
+	for _, k := range kinds {
+		SyncsSkipped.WithLabelValues(k)
+	}
+}
+
 // SyncSkipped counts a periodic sync answered without a full reconcile.
 func (r *Recorder) SyncSkipped(kind string) { SyncsSkipped.WithLabelValues(kind).Inc() }
 
