@@ -78,7 +78,7 @@ func (a *vpcEndpointAnswers) get(filters []types.Filter, need time.Time) ([]type
 	defer a.mu.Unlock()
 	for i := len(a.passes) - 1; i >= 0; i-- {
 		if p := a.passes[i]; !p.start.Before(need) && p.covers(filters) {
-			if vpcs, ok := filterOf(filters, "vpc-id"); ok {
+			if vpcs := filterValues(filters, "vpc-id"); vpcs != nil {
 				var in []types.VpcEndpoint
 				for i, v := range vpcs {
 					if !slices.Contains(vpcs[:i], v) {
@@ -131,7 +131,7 @@ func (c *Client) vpcEndpoints(ctx context.Context, filters []types.Filter, need 
 	if err != nil {
 		return nil, err
 	}
-	if vpcs, ok := filterOf(filters, "vpc-id"); ok {
+	if vpcs := filterValues(filters, "vpc-id"); vpcs != nil {
 		// The shared read may hold other callers' VPCs too: only this query's
 		// are looked through.
 		want := make(map[string]bool, len(vpcs))
@@ -157,16 +157,6 @@ func byVPC(items []types.VpcEndpoint) map[string][]types.VpcEndpoint {
 		m[id] = append(m[id], e)
 	}
 	return m
-}
-
-// filterOf returns the values of the named filter, and whether filters have it.
-func filterOf(filters []types.Filter, name string) ([]string, bool) {
-	for _, f := range filters {
-		if aws.ToString(f.Name) == name {
-			return f.Values, true
-		}
-	}
-	return nil, false
 }
 
 // keepVPCEndpointRead is the reads' done hook: it keeps each read for the
